@@ -24,13 +24,12 @@ OPT      ?= -O2 -g
 # Debian packages every target needs (installed on demand, see `deps`).
 DEB_PKGS := build-essential clang pkg-config libsecp256k1-dev libsodium-dev \
             libleveldb-dev libuv1-dev libcurl4-openssl-dev libjansson-dev \
-            libhttp-parser-dev fortunes wrk python3-numpy libclang-rt-14-dev \
-            nodejs npm
+            libhttp-parser-dev fortunes wrk python3-numpy libclang-rt-14-dev
 DEB_HDRS := /usr/include/secp256k1_schnorrsig.h /usr/include/sodium.h \
             /usr/include/leveldb/c.h /usr/include/uv.h \
             /usr/include/x86_64-linux-gnu/curl/curl.h /usr/include/jansson.h \
             /usr/include/http_parser.h /usr/share/games/fortunes/fortunes \
-            /usr/bin/wrk /usr/bin/clang /usr/bin/node
+            /usr/bin/wrk /usr/bin/clang
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wvla \
