@@ -51,7 +51,7 @@ PROGS :=
 MAINS    := $(foreach p,$(PROGS),$($(p)_MAIN))
 ALL_SRCS := $(wildcard $(addsuffix /*.c,$(LIBDIRS)))
 LIB_SRCS := $(filter-out $(MAINS),$(ALL_SRCS))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/genesis_default.o
 LIBA     := $(BUILD)/libbased.a
 BINS     := $(PROGS:%=$(BIN)/%)
 
@@ -63,7 +63,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 .SECONDEXPANSION:
 .SECONDARY:
 .PHONY: all deps test asan fuzz bench devnet clean
-all: $(DEPS_STAMP) $(BINS)
+all: $(DEPS_STAMP) $(LIBA) $(BINS)
 
 # Install missing Debian packages: apt-get as root, sudo otherwise.
 deps: $(DEPS_STAMP)
@@ -79,6 +79,18 @@ $(DEPS_STAMP):
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $($(firstword $(subst /, ,$<))_CFLAGS) -c $< -o $@
+
+# genesis.json compiled into the programs (the defaults of `basedd --dev`).
+$(BUILD)/gen/genesis_default.c: genesis.json
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated from genesis.json by the Makefile. */'; \
+	   echo '#include "chain/genesis.h"'; \
+	   echo 'const char chain_genesis_default[] = {'; \
+	   od -An -v -tx1 genesis.json | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	   echo '0x00 };'; } > $@
+
+$(BUILD)/gen/genesis_default.o: $(BUILD)/gen/genesis_default.c
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@rm -f $@

@@ -18,7 +18,8 @@ enum {
     CHAIN_T_META    = 'M',   /* M || name               -> value */
     CHAIN_T_BLOCK   = 'B',   /* B || height(be64)       -> encoded block */
     CHAIN_T_HASH    = 'H',   /* H || block hash(32)     -> height(be64) */
-    CHAIN_T_TXINDEX = 'T',   /* T || tx hash(32)        -> height(be64) || index(u32) || receipt */
+    CHAIN_T_TXINDEX = 'T',   /* T || tx hash(32)        -> height(be64) || index(u32) || receipt JSON */
+    CHAIN_T_COMMIT  = 'C',   /* C || height(be64)       -> commit signatures on that block */
 };
 
 /* Is this key part of the consensus state? */

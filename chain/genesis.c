@@ -1,0 +1,566 @@
+/*
+ * genesis.c: parsing, validation, canonical encoding and the dev variant
+ * of the genesis (see genesis.h). Scalars of the top level, of "params" and
+ * of "dev" are described by field tables; each object is checked against
+ * its table, so unknown keys, missing required keys and out-of-range values
+ * are all reported the same way, with file, line, column and key.
+ */
+#include <errno.h>
+#include <jansson.h>
+
+#include "chain/genesis.h"
+#include "chain/jsonpos.h"
+
+typedef enum { F_U64, F_U16, F_AMOUNT, F_CHAIN_ID, F_TIME } ftype;
+
+typedef struct {
+    const char *key;
+    ftype type;
+    bool required;
+    size_t off;                /* into the struct being filled */
+    uint64_t min, max;         /* for integers */
+    uint64_t def;              /* default when absent and not required */
+} field;
+
+#define GOFF(f) offsetof(chain_genesis, f)
+#define POFF(f) offsetof(chain_params, f)
+#define DOFF(f) offsetof(chain_dev_params, f)
+
+static const field top_fields[] = {
+    { "chain_id", F_CHAIN_ID, true, GOFF(chain_id), 0, 0, 0 },
+    { "genesis_time", F_TIME, true, GOFF(genesis_time_ms), 0, 0, 0 },
+    { "ss58_prefix", F_U16, false, GOFF(ss58_prefix), 0, 65535, CHAIN_SS58_DEFAULT_PREFIX },
+    { "block_time_ms", F_U64, true, GOFF(block_time_ms), 1, 3600000, 0 },
+    { "blocks_per_year", F_U64, false, GOFF(blocks_per_year), 1, UINT32_MAX, 3153600 },
+};
+
+static const field param_fields[] = {
+    { "min_fee", F_AMOUNT, false, POFF(min_fee), 0, 0, 1000 },
+    { "max_block_txs", F_U64, false, POFF(max_block_txs), 1, CHAIN_MAX_BLOCK_TXS, 5000 },
+    { "mempool_max_txs", F_U64, false, POFF(mempool_max_txs), 1, 1000000, 50000 },
+    { "mempool_max_per_sender", F_U64, false, POFF(mempool_max_per_sender), 1, 1000000, 10000 },
+};
+
+static const field dev_fields[] = {
+    { "block_time_ms", F_U64, false, DOFF(block_time_ms), 1, 3600000, 1000 },
+    { "accounts", F_U64, false, DOFF(accounts), 0, 10, 10 },
+    { "balance", F_AMOUNT, false, DOFF(balance), 0, 0, 1000000 * CHAIN_COIN },
+};
+
+typedef struct {
+    const char *text;
+    size_t len;
+    const char *file;
+    char *err;
+    size_t errlen;
+    chain_jsonpath path;
+    uint16_t prefix;
+} gctx;
+
+/* Formats "file:line:col: message" for the current path (+ key). */
+static based_err gfail(gctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static based_err gfail(gctx *c, const char *key, const char *fmt, ...)
+{
+    chain_jsonpath p = c->path;
+    int line, col;
+    char msg[256];
+    va_list ap;
+    if (key && p.depth < CHAIN_JSONPOS_MAX_DEPTH)
+        p.elem[p.depth++] = key;
+    chain_jsonpos_find(c->text, c->len, &p, &line, &col);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, line, col, msg);
+    return BASED_E_GENESIS;
+}
+
+static void push(gctx *c, const char *e) { c->path.elem[c->path.depth++] = e; }
+static void pop(gctx *c) { c->path.depth--; }
+
+/* "2026-01-01T00:00:00Z" -> ms since the epoch (UTC, no offsets). */
+static int parse_time(const char *s, uint64_t *ms)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, n = 0;
+    if (strlen(s) != 20 ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 20)
+        return -1;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 ||
+        h < 0 || mi < 0 || sec < 0)
+        return -1;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t < 0)
+        return -1;
+    struct tm back;
+    if (!gmtime_r(&t, &back) || back.tm_mday != d)   /* e.g. Feb 30 */
+        return -1;
+    *ms = (uint64_t)t * 1000u;
+    return 0;
+}
+
+static based_err set_field(gctx *c, const field *f, json_t *v, void *base)
+{
+    uint8_t *dst = (uint8_t *)base + f->off;
+    const char *why;
+    uint64_t u;
+    switch (f->type) {
+    case F_U64:
+    case F_U16:
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            (uint64_t)json_integer_value(v) < f->min || (uint64_t)json_integer_value(v) > f->max)
+            return gfail(c, f->key, "\"%s\" must be an integer from %" PRIu64 " to %" PRIu64,
+                         f->key, f->min, f->max);
+        u = (uint64_t)json_integer_value(v);
+        if (f->type == F_U16) {
+            uint16_t s16 = (uint16_t)u;
+            memcpy(dst, &s16, sizeof s16);
+        } else {
+            memcpy(dst, &u, sizeof u);
+        }
+        return BASED_E_OK;
+    case F_AMOUNT:
+        if (!json_is_string(v))
+            return gfail(c, f->key, "\"%s\" must be a decimal string like \"12.5\"", f->key);
+        if (chain_amount_parse(json_string_value(v), &u, &why) != BASED_E_OK)
+            return gfail(c, f->key, "\"%s\": %s", f->key, why);
+        memcpy(dst, &u, sizeof u);
+        return BASED_E_OK;
+    case F_CHAIN_ID: {
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        size_t n = s ? strlen(s) : 0;
+        bool ok = s && n >= 1 && n <= CHAIN_CHAIN_ID_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = s[i] > 0x20 && s[i] < 0x7f;
+        if (!ok)
+            return gfail(c, f->key, "\"%s\" must be 1 to 32 printable ASCII characters", f->key);
+        memcpy(dst, s, n + 1);
+        return BASED_E_OK;
+    }
+    case F_TIME:
+        if (!json_is_string(v) || parse_time(json_string_value(v), &u) != 0)
+            return gfail(c, f->key, "\"%s\" must be a UTC time like \"2026-01-01T00:00:00Z\"", f->key);
+        memcpy(dst, &u, sizeof u);
+        return BASED_E_OK;
+    }
+    return BASED_E_INTERNAL;
+}
+
+static const field *find_field(const field *t, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].key, key) == 0)
+            return &t[i];
+    return NULL;
+}
+
+/* Fills base from obj per table; `extra` lists keys handled elsewhere. */
+static based_err parse_fields(gctx *c, json_t *obj, const field *t, size_t n,
+                              void *base, const char *const *extra)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(obj))
+        return gfail(c, NULL, "must be an object");
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *dst = (uint8_t *)base + t[i].off;
+        if (t[i].type == F_U16) {
+            uint16_t d = (uint16_t)t[i].def;
+            memcpy(dst, &d, sizeof d);
+        } else if (t[i].type != F_CHAIN_ID) {
+            memcpy(dst, &t[i].def, sizeof t[i].def);
+        }
+    }
+    json_object_foreach(obj, key, v) {
+        const field *f = find_field(t, n, key);
+        bool known = f != NULL;
+        for (size_t i = 0; !known && extra && extra[i]; i++)
+            known = strcmp(extra[i], key) == 0;
+        if (!known)
+            return gfail(c, key, "unknown key \"%s\"", key);
+        if (f && set_field(c, f, v, base) != BASED_E_OK)
+            return BASED_E_GENESIS;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (t[i].required && !json_object_get(obj, t[i].key))
+            return gfail(c, NULL, "missing required key \"%s\"", t[i].key);
+    return BASED_E_OK;
+}
+
+static based_err parse_address(gctx *c, json_t *obj, const char *key, chain_addr *a)
+{
+    json_t *v = json_object_get(obj, key);
+    const char *why;
+    if (!v)
+        return gfail(c, NULL, "missing required key \"%s\"", key);
+    if (!json_is_string(v) ||
+        chain_addr_parse(json_string_value(v), c->prefix, a, &why) != BASED_E_OK)
+        return gfail(c, key, "\"%s\" must be an SS58 address or 0x account id%s%s", key,
+                     json_is_string(v) ? ": " : "", json_is_string(v) ? why : "");
+    return BASED_E_OK;
+}
+
+static based_err only_keys(gctx *c, json_t *obj, const char *const *keys)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(obj))
+        return gfail(c, NULL, "must be an object");
+    json_object_foreach(obj, key, v) {
+        bool ok = false;
+        for (size_t i = 0; keys[i] && !ok; i++)
+            ok = strcmp(keys[i], key) == 0;
+        if (!ok)
+            return gfail(c, key, "unknown key \"%s\"", key);
+    }
+    return BASED_E_OK;
+}
+
+static based_err parse_authority(gctx *c, json_t *o, chain_authority *a)
+{
+    static const char *const keys[] = { "name", "key", "power", "account", NULL };
+    json_t *v;
+    if (only_keys(c, o, keys) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    v = json_object_get(o, "name");
+    if (v && (!json_is_string(v) || strlen(json_string_value(v)) > 32))
+        return gfail(c, "name", "\"name\" must be a string of at most 32 bytes");
+    snprintf(a->name, sizeof a->name, "%s", v ? json_string_value(v) : "");
+    v = json_object_get(o, "key");
+    if (!v)
+        return gfail(c, NULL, "missing required key \"key\"");
+    if (!json_is_string(v) || chain_unhex(json_string_value(v), a->key.b, 32) != BASED_E_OK)
+        return gfail(c, "key", "\"key\" must be an Ed25519 public key: 0x and 64 hex digits");
+    v = json_object_get(o, "power");
+    a->power = 1;
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000))
+        return gfail(c, "power", "\"power\" must be an integer from 1 to 1000000");
+    if (v)
+        a->power = (uint64_t)json_integer_value(v);
+    return parse_address(c, o, "account", &a->account);
+}
+
+static based_err parse_authorities(gctx *c, json_t *arr, chain_genesis *g)
+{
+    char idx[CHAIN_MAX_AUTHORITIES][24];
+    if (!json_is_array(arr))
+        return gfail(c, "authorities", "\"authorities\" must be an array");
+    if (json_array_size(arr) > CHAIN_MAX_AUTHORITIES)
+        return gfail(c, "authorities", "at most %d authorities", CHAIN_MAX_AUTHORITIES);
+    push(c, "authorities");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        snprintf(idx[i], sizeof idx[i], "#%zu", i);
+        push(c, idx[i]);
+        based_err rc = parse_authority(c, json_array_get(arr, i), &g->auth[i]);
+        for (size_t j = 0; rc == BASED_E_OK && j < i; j++)
+            if (memcmp(g->auth[j].key.b, g->auth[i].key.b, 32) == 0)
+                rc = gfail(c, "key", "authority key listed twice");
+        pop(c);
+        if (rc != BASED_E_OK)
+            return rc;
+        g->nauth = i + 1;
+    }
+    pop(c);
+    return BASED_E_OK;
+}
+
+static based_err parse_balances(gctx *c, json_t *arr, chain_genesis *g)
+{
+    static const char *const keys[] = { "address", "amount", NULL };
+    char idx[24];
+    uint64_t total = 0;
+    if (!json_is_array(arr))
+        return gfail(c, "balances", "\"balances\" must be an array");
+    size_t n = json_array_size(arr);
+    g->bal = calloc(n ? n : 1, sizeof *g->bal);
+    if (!g->bal)
+        return BASED_E_NOMEM;
+    push(c, "balances");
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(arr, i), *amt;
+        const char *why;
+        snprintf(idx, sizeof idx, "#%zu", i);
+        push(c, idx);
+        if (only_keys(c, o, keys) != BASED_E_OK ||
+            parse_address(c, o, "address", &g->bal[i].address) != BASED_E_OK)
+            return BASED_E_GENESIS;
+        amt = json_object_get(o, "amount");
+        if (!amt)
+            return gfail(c, NULL, "missing required key \"amount\"");
+        if (!json_is_string(amt) ||
+            chain_amount_parse(json_string_value(amt), &g->bal[i].amount, &why) != BASED_E_OK)
+            return gfail(c, "amount", "\"amount\" must be a decimal string like \"12.5\"");
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(g->bal[j].address.b, g->bal[i].address.b, 32) == 0)
+                return gfail(c, "address", "address listed twice");
+        if (total > UINT64_MAX - g->bal[i].amount)
+            return gfail(c, "amount", "genesis balances add up to more than 2^64 base units");
+        total += g->bal[i].amount;
+        g->nbal = i + 1;
+        pop(c);
+    }
+    pop(c);
+    return BASED_E_OK;
+}
+
+static based_err parse_root(gctx *c, json_t *root, chain_genesis *g)
+{
+    static const char *const extra[] = { "authorities", "balances", "params", "dev", NULL };
+    json_t *v;
+    if (!json_is_object(root))
+        return gfail(c, NULL, "the genesis must be a JSON object");
+    if (parse_fields(c, root, top_fields, BASED_ARRAY_LEN(top_fields), g, extra) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    c->prefix = g->ss58_prefix;
+    if (!(v = json_object_get(root, "authorities")))
+        return gfail(c, NULL, "missing required key \"authorities\"");
+    if (parse_authorities(c, v, g) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    v = json_object_get(root, "balances");
+    if (v && parse_balances(c, v, g) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    json_t *empty = json_object();
+    v = json_object_get(root, "params");
+    push(c, "params");
+    based_err rc = parse_fields(c, v ? v : empty, param_fields, BASED_ARRAY_LEN(param_fields),
+                                &g->params, NULL);
+    pop(c);
+    if (rc == BASED_E_OK) {
+        v = json_object_get(root, "dev");
+        push(c, "dev");
+        rc = parse_fields(c, v ? v : empty, dev_fields, BASED_ARRAY_LEN(dev_fields), &g->dev, NULL);
+        pop(c);
+    }
+    json_decref(empty);
+    return rc;
+}
+
+static void genesis_rehash(chain_genesis *g)
+{
+    chain_wbuf w;
+    chain_w_init(&w, CHAIN_GENESIS_MAX_BYTES);
+    chain_genesis_encode(g, &w);
+    g->hash = chain_hash_bytes(w.p, w.len);
+    chain_w_free(&w);
+}
+
+based_err chain_genesis_parse(const char *text, size_t len, const char *file,
+                              chain_genesis *g, char *err, size_t errlen)
+{
+    json_error_t je;
+    gctx c = { text, len, file, err, errlen, { {0}, 0 }, CHAIN_SS58_DEFAULT_PREFIX };
+    memset(g, 0, sizeof *g);
+    if (len > CHAIN_GENESIS_MAX_BYTES) {
+        snprintf(err, errlen, "%s: larger than %u bytes", file, CHAIN_GENESIS_MAX_BYTES);
+        return BASED_E_GENESIS;
+    }
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s:%d:%d: %s", file, je.line, je.column, je.text);
+        return BASED_E_GENESIS;
+    }
+    based_err rc = parse_root(&c, root, g);
+    json_decref(root);
+    if (rc != BASED_E_OK) {
+        chain_genesis_release(g);
+        return rc;
+    }
+    genesis_rehash(g);
+    return BASED_E_OK;
+}
+
+based_err chain_genesis_load(const char *path, chain_genesis *g, char *err, size_t errlen)
+{
+    memset(g, 0, sizeof *g);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return BASED_E_IO;
+    }
+    char *buf = malloc(CHAIN_GENESIS_MAX_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, CHAIN_GENESIS_MAX_BYTES + 1, f) : 0;
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return BASED_E_NOMEM;
+    based_err rc;
+    if (bad) {
+        snprintf(err, errlen, "%s: read error", path);
+        rc = BASED_E_IO;
+    } else {
+        rc = chain_genesis_parse(buf, n, path, g, err, errlen);
+    }
+    free(buf);
+    return rc;
+}
+
+based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint64_t time_ms)
+{
+    uint8_t sk[32];
+    size_t n = (size_t)g->dev.accounts;
+    chain_balance *bal = calloc(g->nbal + n + 1, sizeof *bal);
+    if (!bal)
+        return BASED_E_NOMEM;
+    if (g->nbal)
+        memcpy(bal, g->bal, g->nbal * sizeof *bal);
+    size_t cnt = g->nbal;
+    for (size_t i = 0; i < n; i++) {
+        chain_addr a;
+        size_t j = 0;
+        chain_key_dev((unsigned)i, sk);
+        chain_key_pub(sk, &a);
+        while (j < cnt && memcmp(bal[j].address.b, a.b, 32) != 0)
+            j++;
+        if (j == cnt)
+            bal[cnt++].address = a;
+        if (bal[j].amount > UINT64_MAX - g->dev.balance) {
+            free(bal);
+            return BASED_E_OVERFLOW;
+        }
+        bal[j].amount += g->dev.balance;
+    }
+    free(g->bal);
+    g->bal = bal;
+    g->nbal = cnt;
+    uint64_t sum;
+    if (chain_genesis_total(g, &sum) != BASED_E_OK)
+        return BASED_E_OVERFLOW;
+    memset(g->auth, 0, sizeof g->auth);
+    g->nauth = 1;
+    snprintf(g->auth[0].name, sizeof g->auth[0].name, "dev-authority");
+    g->auth[0].key = *key;
+    g->auth[0].power = 1;
+    chain_key_dev(0, sk);
+    chain_key_pub(sk, &g->auth[0].account);
+    g->block_time_ms = g->dev.block_time_ms;
+    g->genesis_time_ms = time_ms;
+    g->is_dev = true;
+    genesis_rehash(g);
+    return BASED_E_OK;
+}
+
+void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w)
+{
+    chain_w_raw(w, "based/genesis/1", 15);
+    chain_w_bytes(w, g->chain_id, strlen(g->chain_id));
+    chain_w_u64(w, g->genesis_time_ms);
+    chain_w_u16(w, g->ss58_prefix);
+    chain_w_u64(w, g->block_time_ms);
+    chain_w_u64(w, g->blocks_per_year);
+    chain_w_uleb(w, g->nauth);
+    for (size_t i = 0; i < g->nauth; i++) {
+        chain_w_bytes(w, g->auth[i].name, strlen(g->auth[i].name));
+        chain_w_raw(w, g->auth[i].key.b, 32);
+        chain_w_u64(w, g->auth[i].power);
+        chain_w_raw(w, g->auth[i].account.b, 32);
+    }
+    chain_w_uleb(w, g->nbal);
+    for (size_t i = 0; i < g->nbal; i++) {
+        chain_w_raw(w, g->bal[i].address.b, 32);
+        chain_w_u64(w, g->bal[i].amount);
+    }
+    chain_w_u64(w, g->params.min_fee);
+    chain_w_u64(w, g->params.max_block_txs);
+    chain_w_u64(w, g->params.mempool_max_txs);
+    chain_w_u64(w, g->params.mempool_max_per_sender);
+    chain_w_u64(w, g->dev.block_time_ms);
+    chain_w_u64(w, g->dev.accounts);
+    chain_w_u64(w, g->dev.balance);
+    chain_w_u8(w, g->is_dev ? 1 : 0);
+}
+
+based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g)
+{
+    chain_rbuf r;
+    uint8_t magic[15];
+    size_t l;
+    const uint8_t *s;
+    memset(g, 0, sizeof *g);
+    chain_r_init(&r, p, n);
+    chain_r_raw(&r, magic, sizeof magic);
+    if (!r.err && memcmp(magic, "based/genesis/1", 15) != 0)
+        chain_r_fail(&r, "bad genesis magic");
+    s = chain_r_bytes(&r, &l, CHAIN_CHAIN_ID_MAX);
+    if (s)
+        memcpy(g->chain_id, s, l);
+    g->genesis_time_ms = chain_r_u64(&r);
+    g->ss58_prefix = chain_r_u16(&r);
+    g->block_time_ms = chain_r_u64(&r);
+    g->blocks_per_year = chain_r_u64(&r);
+    uint64_t na = chain_r_uleb(&r);
+    if (na > CHAIN_MAX_AUTHORITIES)
+        chain_r_fail(&r, "too many authorities");
+    for (size_t i = 0; !r.err && i < na; i++) {
+        s = chain_r_bytes(&r, &l, 32);
+        if (s)
+            memcpy(g->auth[i].name, s, l);
+        chain_r_raw(&r, g->auth[i].key.b, 32);
+        g->auth[i].power = chain_r_u64(&r);
+        chain_r_raw(&r, g->auth[i].account.b, 32);
+        g->nauth = i + 1;
+    }
+    uint64_t nb = chain_r_uleb(&r);
+    if (!r.err && nb > (r.len - r.pos) / 40)
+        chain_r_fail(&r, "balance count exceeds the input");
+    if (!r.err) {
+        g->bal = calloc(nb ? nb : 1, sizeof *g->bal);
+        if (!g->bal)
+            return BASED_E_NOMEM;
+    }
+    for (size_t i = 0; !r.err && i < nb; i++) {
+        chain_r_raw(&r, g->bal[i].address.b, 32);
+        g->bal[i].amount = chain_r_u64(&r);
+        g->nbal = i + 1;
+    }
+    g->params.min_fee = chain_r_u64(&r);
+    g->params.max_block_txs = chain_r_u64(&r);
+    g->params.mempool_max_txs = chain_r_u64(&r);
+    g->params.mempool_max_per_sender = chain_r_u64(&r);
+    g->dev.block_time_ms = chain_r_u64(&r);
+    g->dev.accounts = chain_r_u64(&r);
+    g->dev.balance = chain_r_u64(&r);
+    g->is_dev = chain_r_u8(&r) != 0;
+    chain_r_finish(&r);
+    if (r.err) {
+        chain_genesis_release(g);
+        return BASED_E_DECODE;
+    }
+    g->hash = chain_hash_bytes(p, n);
+    return BASED_E_OK;
+}
+
+void chain_genesis_release(chain_genesis *g)
+{
+    if (!g)
+        return;
+    free(g->bal);
+    memset(g, 0, sizeof *g);
+}
+
+int chain_genesis_authority(const chain_genesis *g, const chain_edpub *key)
+{
+    for (size_t i = 0; i < g->nauth; i++)
+        if (memcmp(g->auth[i].key.b, key->b, 32) == 0)
+            return (int)i;
+    return -1;
+}
+
+based_err chain_genesis_total(const chain_genesis *g, uint64_t *total)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < g->nbal; i++) {
+        if (t > UINT64_MAX - g->bal[i].amount)
+            return BASED_E_OVERFLOW;
+        t += g->bal[i].amount;
+    }
+    *total = t;
+    return BASED_E_OK;
+}

@@ -1,0 +1,84 @@
+/*
+ * genesis.h: the genesis file (genesis.json) and the chain parameters.
+ *
+ * Parsed with jansson; every semantic error names the file, line, column
+ * and key ("genesis.json:14:7: \"block_time_ms\" must be a positive
+ * integer"); unknown and missing required keys are errors. The schema of
+ * "params" is one table in genesis.c: a later module adds a parameter by
+ * adding a row there and a field in chain_params.
+ *
+ * The genesis hash is BLAKE2b-256 of the canonical encoding of the parsed
+ * genesis; a node stores it and refuses to start on a different genesis.
+ */
+#ifndef BASED_CHAIN_GENESIS_H
+#define BASED_CHAIN_GENESIS_H
+
+#include "chain/block.h"
+#include "chain/crypto.h"
+
+typedef struct {
+    char name[33];
+    chain_edpub key;
+    uint64_t power;
+    chain_addr account;        /* receives the fees of blocks it proposes */
+} chain_authority;
+
+typedef struct {
+    chain_addr address;
+    uint64_t amount;
+} chain_balance;
+
+typedef struct {
+    uint64_t min_fee;          /* base units */
+    uint64_t max_block_txs;
+    uint64_t mempool_max_txs;
+    uint64_t mempool_max_per_sender;
+} chain_params;
+
+typedef struct {
+    uint64_t block_time_ms;
+    uint64_t accounts;         /* dev0..dev(N-1) are prefunded */
+    uint64_t balance;          /* base units each */
+} chain_dev_params;
+
+typedef struct {
+    char chain_id[CHAIN_CHAIN_ID_MAX + 1];
+    uint64_t genesis_time_ms;
+    uint16_t ss58_prefix;
+    uint64_t block_time_ms;
+    uint64_t blocks_per_year;
+    size_t nauth;
+    chain_authority auth[CHAIN_MAX_AUTHORITIES];
+    size_t nbal;
+    chain_balance *bal;        /* owned */
+    chain_params params;
+    chain_dev_params dev;
+    bool is_dev;
+    chain_hash hash;           /* set by parse/make_dev */
+} chain_genesis;
+
+#define CHAIN_GENESIS_MAX_BYTES (16u << 20)
+
+/* Parses genesis JSON text; `file` is used in messages. On error *g is
+ * released and err holds "file:line:col: message". */
+based_err chain_genesis_parse(const char *text, size_t len, const char *file,
+                              chain_genesis *g, char *err, size_t errlen);
+/* Reads and parses a file (capped at CHAIN_GENESIS_MAX_BYTES). */
+based_err chain_genesis_load(const char *path, chain_genesis *g, char *err, size_t errlen);
+/* Turns a parsed genesis into a dev genesis: the one authority `key` (its
+ * fee account is dev0), dev0..dev(N-1) prefunded, the dev block time, the
+ * given genesis time; recomputes the hash. */
+based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint64_t time_ms);
+/* Canonical encoding (the genesis hash is the hash of these bytes). */
+void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w);
+based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g);
+void chain_genesis_release(chain_genesis *g);
+/* Index of an authority key, or -1. */
+int chain_genesis_authority(const chain_genesis *g, const chain_edpub *key);
+/* Sum of genesis balances (BASED_E_OVERFLOW if it exceeds u64). */
+based_err chain_genesis_total(const chain_genesis *g, uint64_t *total);
+
+/* The genesis.json compiled into the programs (NUL-terminated). */
+extern const char chain_genesis_default[];
+
+#endif

@@ -1,0 +1,691 @@
+/*
+ * ledger.c: genesis initialisation, block execution shared by production,
+ * application and verification, and the one-batch commit (see ledger.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "chain/account.h"
+#include "chain/exec.h"
+#include "chain/keys.h"
+#include "chain/kinds.h"
+#include "chain/ledger.h"
+
+struct chain_ledger {
+    chain_store *st;
+    chain_genesis g;
+    chain_exec_params xp;
+    chain_head head;
+};
+
+static const uint8_t K_GENESIS[] = { CHAIN_T_META, 'g', 'e', 'n', 'e', 's', 'i', 's' };
+static const uint8_t K_HEAD[] = { CHAIN_T_META, 'h', 'e', 'a', 'd' };
+
+/* ---------------- small encoders ---------------- */
+
+static void head_encode(const chain_head *h, uint8_t out[80])
+{
+    chain_put_be64(out, h->height);
+    memcpy(out + 8, h->hash.b, 32);
+    memcpy(out + 40, h->state_root.b, 32);
+    chain_put_be64(out + 72, h->time_ms);
+}
+
+static void head_decode(const uint8_t in[80], chain_head *h)
+{
+    h->height = chain_get_be64(in);
+    memcpy(h->hash.b, in + 8, 32);
+    memcpy(h->state_root.b, in + 40, 32);
+    h->time_ms = chain_get_be64(in + 72);
+}
+
+static void key_height(uint8_t prefix, uint64_t height, uint8_t k[9])
+{
+    k[0] = prefix;
+    chain_put_be64(k + 1, height);
+}
+
+static void key_hash(uint8_t prefix, const chain_hash *h, uint8_t k[33])
+{
+    k[0] = prefix;
+    memcpy(k + 1, h->b, 32);
+}
+
+static void commit_encode(const chain_commit_sig *s, size_t n, chain_wbuf *w)
+{
+    chain_w_uleb(w, n);
+    for (size_t i = 0; i < n; i++) {
+        chain_w_u16(w, s[i].index);
+        chain_w_raw(w, s[i].sig.b, 64);
+    }
+}
+
+/* ---------------- open ---------------- */
+
+static based_err init_genesis(chain_ledger *l, char *err, size_t errlen)
+{
+    chain_view *v = chain_view_new(l->st, NULL);
+    chain_batch *b = chain_batch_new();
+    chain_supply sup = { 0, 0, 0 };
+    chain_hash zero, root;
+    chain_wbuf w;
+    based_err rc = (v && b) ? BASED_E_OK : BASED_E_NOMEM;
+    memset(&zero, 0, sizeof zero);
+    for (size_t i = 0; rc == BASED_E_OK && i < l->g.nbal; i++)
+        rc = chain_credit(v, &l->g.bal[i].address, l->g.bal[i].amount);
+    if (rc == BASED_E_OK)
+        rc = chain_genesis_total(&l->g, &sup.genesis);
+    if (rc == BASED_E_OK)
+        rc = chain_supply_put(v, &sup);
+    if (rc == BASED_E_OK)
+        rc = chain_view_commit(v, &zero, &root, b);
+    if (rc == BASED_E_OK) {
+        uint8_t hv[80];
+        l->head.height = 0;
+        l->head.hash = l->g.hash;
+        l->head.state_root = root;
+        l->head.time_ms = l->g.genesis_time_ms;
+        head_encode(&l->head, hv);
+        chain_w_init(&w, CHAIN_GENESIS_MAX_BYTES);
+        chain_genesis_encode(&l->g, &w);
+        chain_batch_put(b, K_GENESIS, sizeof K_GENESIS, w.p, w.len);
+        chain_batch_put(b, K_HEAD, sizeof K_HEAD, hv, sizeof hv);
+        rc = w.err ? BASED_E_NOMEM : chain_batch_write(l->st, b, true, err, errlen);
+        chain_w_free(&w);
+    } else {
+        snprintf(err, errlen, "cannot build the genesis state: %s", based_strerror(rc));
+    }
+    chain_view_free(v);
+    chain_batch_free(b);
+    return rc;
+}
+
+static based_err copy_genesis(chain_genesis *dst, const chain_genesis *src)
+{
+    *dst = *src;
+    dst->bal = malloc((src->nbal ? src->nbal : 1) * sizeof *dst->bal);
+    if (!dst->bal)
+        return BASED_E_NOMEM;
+    if (src->nbal)
+        memcpy(dst->bal, src->bal, src->nbal * sizeof *dst->bal);
+    return BASED_E_OK;
+}
+
+static based_err load_existing(chain_ledger *l, const chain_genesis *g, const uint8_t *gv,
+                               size_t gl, char *err, size_t errlen)
+{
+    uint8_t *hv;
+    size_t hl;
+    if (chain_genesis_decode(gv, gl, &l->g) != BASED_E_OK) {
+        snprintf(err, errlen, "the database's stored genesis is corrupt");
+        return BASED_E_DB;
+    }
+    if (g && !chain_hash_eq(&g->hash, &l->g.hash)) {
+        char a[67], b[67];
+        chain_hash_hex(&l->g.hash, a);
+        chain_hash_hex(&g->hash, b);
+        snprintf(err, errlen, "the database was created from another genesis (%s, given %s); "
+                 "use another --datadir or remove it", a, b);
+        return BASED_E_GENESIS;
+    }
+    if (chain_store_get(l->st, K_HEAD, sizeof K_HEAD, &hv, &hl) != BASED_E_OK || hl != 80) {
+        snprintf(err, errlen, "the database has no head record");
+        return BASED_E_DB;
+    }
+    head_decode(hv, &l->head);
+    free(hv);
+    return BASED_E_OK;
+}
+
+based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
+                            chain_ledger **out, char *err, size_t errlen)
+{
+    uint8_t *gv = NULL;
+    size_t gl = 0;
+    *out = NULL;
+    chain_ledger *l = calloc(1, sizeof *l);
+    if (!l)
+        return BASED_E_NOMEM;
+    based_err rc = chain_store_open(dbpath, &l->st, err, errlen);
+    if (rc != BASED_E_OK) {
+        free(l);
+        return rc;
+    }
+    rc = chain_store_get(l->st, K_GENESIS, sizeof K_GENESIS, &gv, &gl);
+    if (rc == BASED_E_OK) {
+        rc = load_existing(l, g, gv, gl, err, errlen);
+    } else if (rc == BASED_E_NOT_FOUND && g) {
+        rc = copy_genesis(&l->g, g);
+        if (rc == BASED_E_OK)
+            rc = init_genesis(l, err, errlen);
+    } else if (rc == BASED_E_NOT_FOUND) {
+        snprintf(err, errlen, "%s holds no chain", dbpath);
+    } else {
+        snprintf(err, errlen, "cannot read %s: %s", dbpath, based_strerror(rc));
+    }
+    free(gv);
+    if (rc != BASED_E_OK) {
+        chain_ledger_free(l);
+        return rc;
+    }
+    l->xp.min_fee = l->g.params.min_fee;
+    l->xp.ss58_prefix = l->g.ss58_prefix;
+    *out = l;
+    return BASED_E_OK;
+}
+
+void chain_ledger_free(chain_ledger *l)
+{
+    if (!l)
+        return;
+    chain_store_free(l->st);
+    chain_genesis_release(&l->g);
+    free(l);
+}
+
+const chain_genesis *chain_ledger_genesis(const chain_ledger *l) { return &l->g; }
+chain_head chain_ledger_head(const chain_ledger *l) { return l->head; }
+chain_store *chain_ledger_store(chain_ledger *l) { return l->st; }
+chain_view *chain_ledger_view(chain_ledger *l) { return chain_view_new(l->st, NULL); }
+
+/* ---------------- reads ---------------- */
+
+based_err chain_ledger_block(chain_ledger *l, uint64_t height, chain_block *b)
+{
+    uint8_t k[9], *v;
+    size_t vl;
+    memset(b, 0, sizeof *b);
+    if (height == 0 || height > l->head.height)
+        return BASED_E_NOT_FOUND;
+    key_height(CHAIN_T_BLOCK, height, k);
+    based_err rc = chain_store_get(l->st, k, sizeof k, &v, &vl);
+    if (rc != BASED_E_OK)
+        return rc;
+    rc = chain_block_decode(v, vl, b, NULL);
+    free(v);
+    return rc == BASED_E_OK ? rc : BASED_E_DB;
+}
+
+based_err chain_ledger_height_of(chain_ledger *l, const chain_hash *hash, uint64_t *height)
+{
+    uint8_t k[33], *v;
+    size_t vl;
+    key_hash(CHAIN_T_HASH, hash, k);
+    based_err rc = chain_store_get(l->st, k, sizeof k, &v, &vl);
+    if (rc != BASED_E_OK)
+        return rc;
+    *height = vl == 8 ? chain_get_be64(v) : 0;
+    free(v);
+    return vl == 8 ? BASED_E_OK : BASED_E_DB;
+}
+
+based_err chain_ledger_commit(chain_ledger *l, uint64_t height, chain_commit_sig *sigs, size_t *n)
+{
+    uint8_t k[9], *v;
+    size_t vl;
+    chain_rbuf r;
+    *n = 0;
+    key_height(CHAIN_T_COMMIT, height, k);
+    based_err rc = chain_store_get(l->st, k, sizeof k, &v, &vl);
+    if (rc != BASED_E_OK)
+        return rc;
+    chain_r_init(&r, v, vl);
+    uint64_t cnt = chain_r_uleb(&r);
+    if (cnt > CHAIN_MAX_AUTHORITIES)
+        chain_r_fail(&r, "too many signatures");
+    for (size_t i = 0; !r.err && i < cnt; i++) {
+        sigs[i].index = chain_r_u16(&r);
+        chain_r_raw(&r, sigs[i].sig.b, 64);
+    }
+    chain_r_finish(&r);
+    free(v);
+    if (r.err)
+        return BASED_E_DB;
+    *n = (size_t)cnt;
+    return BASED_E_OK;
+}
+
+based_err chain_ledger_tx(chain_ledger *l, const chain_hash *txhash, uint64_t *height,
+                          uint32_t *index, json_t **receipt)
+{
+    uint8_t k[33], *v;
+    size_t vl;
+    *receipt = NULL;
+    key_hash(CHAIN_T_TXINDEX, txhash, k);
+    based_err rc = chain_store_get(l->st, k, sizeof k, &v, &vl);
+    if (rc != BASED_E_OK)
+        return rc;
+    if (vl < 12) {
+        free(v);
+        return BASED_E_DB;
+    }
+    *height = chain_get_be64(v);
+    *index = (uint32_t)v[8] | (uint32_t)v[9] << 8 | (uint32_t)v[10] << 16 | (uint32_t)v[11] << 24;
+    *receipt = json_loadb((const char *)v + 12, vl - 12, 0, NULL);
+    free(v);
+    return *receipt ? BASED_E_OK : BASED_E_DB;
+}
+
+/* ---------------- execution and commit ---------------- */
+
+typedef struct {
+    chain_view *view;
+    json_t *receipts;           /* array, one per included tx */
+    chain_tx **included;        /* borrowed */
+    size_t nincluded;
+} exec_result;
+
+static void exec_result_free(exec_result *r)
+{
+    chain_view_free(r->view);
+    json_decref(r->receipts);
+    free(r->included);
+    memset(r, 0, sizeof *r);
+}
+
+/* Runs txs on the head state. With skip != NULL failing txs are left out
+ * (production); otherwise the first failure fails the block. */
+static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint64_t height,
+                          uint64_t time_ms, const chain_addr *fee_account, bool verify_sigs,
+                          chain_skip_fn skip, void *user, exec_result *out,
+                          char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->view = chain_view_new(l->st, NULL);
+    out->receipts = json_array();
+    out->included = malloc((n ? n : 1) * sizeof *out->included);
+    if (!out->view || !out->receipts || !out->included) {
+        exec_result_free(out);
+        return BASED_E_NOMEM;
+    }
+    chain_exec ex = { out->view, NULL, &l->xp, height, time_ms, *fee_account, NULL };
+    for (size_t i = 0; i < n; i++) {
+        const char *why = "";
+        uint64_t fee = 0;
+        based_err rc = BASED_E_OK;
+        if (out->nincluded >= l->g.params.max_block_txs)
+            rc = BASED_E_TOO_LARGE, why = "block is full";
+        if (rc == BASED_E_OK && verify_sigs)
+            rc = chain_tx_check(txs[i], l->g.chain_id, &why);
+        ex.events = json_array();
+        if (rc == BASED_E_OK)
+            rc = chain_exec_tx(&ex, txs[i], &fee, &why);
+        if (rc != BASED_E_OK) {
+            json_decref(ex.events);
+            if (skip) {
+                skip(user, txs[i], rc, why);
+                continue;
+            }
+            char h[67];
+            chain_hash_hex(&txs[i]->hash, h);
+            snprintf(err, errlen, "transaction %zu (%s) fails: %s (%s)", i, h,
+                     based_strerror(rc), why);
+            exec_result_free(out);
+            return BASED_E_BAD_BLOCK;
+        }
+        char feestr[32];
+        chain_amount_format(fee, feestr);
+        json_array_append_new(out->receipts, json_pack("{s:s,s:s,s:o}", "status", "ok",
+                                                       "fee", feestr, "events", ex.events));
+        out->included[out->nincluded++] = txs[i];
+    }
+    return BASED_E_OK;
+}
+
+/* Adds the state writes of xr to a new batch and computes the new root. */
+static based_err state_batch(chain_ledger *l, exec_result *xr, chain_batch **batch,
+                             chain_hash *root)
+{
+    *batch = chain_batch_new();
+    if (!*batch)
+        return BASED_E_NOMEM;
+    based_err rc = chain_view_commit(xr->view, &l->head.state_root, root, *batch);
+    if (rc != BASED_E_OK) {
+        chain_batch_free(*batch);
+        *batch = NULL;
+    }
+    return rc;
+}
+
+/* Adds block, indexes, commit and head to the batch (which holds the
+ * block's state writes) and writes it, synced. Frees the batch. */
+static based_err persist(chain_ledger *l, const chain_block *b, exec_result *xr,
+                         chain_batch *batch, const chain_commit_sig *commit,
+                         size_t ncommit, char *err, size_t errlen)
+{
+    chain_wbuf w;
+    uint8_t k[33], hv[80], hb[8];
+    chain_w_init(&w, CHAIN_MAX_BLOCK_BYTES);
+    chain_block_encode(b, &w);
+    key_height(CHAIN_T_BLOCK, b->h.height, k);
+    chain_batch_put(batch, k, 9, w.p, w.len);
+    chain_put_be64(hb, b->h.height);
+    key_hash(CHAIN_T_HASH, &b->hash, k);
+    chain_batch_put(batch, k, 33, hb, 8);
+    for (size_t i = 0; i < b->ntx; i++) {
+        char *rj = json_dumps(json_array_get(xr->receipts, i), JSON_COMPACT);
+        chain_w_reset(&w);
+        chain_w_raw(&w, hb, 8);
+        chain_w_u32(&w, (uint32_t)i);
+        chain_w_raw(&w, rj, rj ? strlen(rj) : 0);
+        free(rj);
+        key_hash(CHAIN_T_TXINDEX, &b->txs[i].hash, k);
+        chain_batch_put(batch, k, 33, w.p, w.len);
+    }
+    chain_w_reset(&w);
+    commit_encode(commit, ncommit, &w);
+    key_height(CHAIN_T_COMMIT, b->h.height, k);
+    chain_batch_put(batch, k, 9, w.p, w.len);
+    chain_head nh = { b->h.height, b->hash, b->h.state_root, b->h.time_ms };
+    head_encode(&nh, hv);
+    chain_batch_put(batch, K_HEAD, sizeof K_HEAD, hv, sizeof hv);
+    based_err rc = w.err ? BASED_E_NOMEM : chain_batch_write(l->st, batch, true, err, errlen);
+    if (rc == BASED_E_OK)
+        l->head = nh;
+    chain_w_free(&w);
+    chain_batch_free(batch);
+    return rc;
+}
+
+static based_err last_commit(chain_ledger *l, chain_header *h)
+{
+    h->ncommit = 0;
+    if (l->head.height == 0)
+        return BASED_E_OK;
+    return chain_ledger_commit(l, l->head.height, h->commit, &h->ncommit);
+}
+
+based_err chain_ledger_produce(chain_ledger *l, chain_tx *const *cands, size_t n,
+                               uint64_t time_ms, const uint8_t sk[64],
+                               chain_skip_fn skip, void *user, size_t *included,
+                               char *err, size_t errlen)
+{
+    chain_block b;
+    exec_result xr;
+    chain_commit_sig cs;
+    chain_edpub pub;
+    memset(&b, 0, sizeof b);
+    *included = 0;
+    memcpy(pub.b, sk + 32, 32);
+    int ai = chain_genesis_authority(&l->g, &pub);
+    if (ai < 0) {
+        snprintf(err, errlen, "this node's key is not an authority of the genesis");
+        return BASED_E_UNAUTHORIZED;
+    }
+    if (time_ms <= l->head.time_ms)
+        time_ms = l->head.time_ms + 1;
+    based_err rc = exec_txs(l, cands, n, l->head.height + 1, time_ms, &l->g.auth[ai].account,
+                            false, skip ? skip : NULL, user, &xr, err, errlen);
+    if (rc != BASED_E_OK)
+        return rc;
+    chain_hash root;
+    chain_batch *batch = NULL;
+    rc = state_batch(l, &xr, &batch, &root);
+    if (rc == BASED_E_OK) {
+        snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", l->g.chain_id);
+        b.h.height = l->head.height + 1;
+        b.h.time_ms = time_ms;
+        b.h.prev_hash = l->head.hash;
+        b.h.state_root = root;
+        b.h.proposer = pub;
+        b.ntx = xr.nincluded;
+        rc = last_commit(l, &b.h);
+    }
+    chain_tx *txs = NULL;
+    if (rc == BASED_E_OK && xr.nincluded) {
+        /* the block holds copies of the headers of the included txs; their
+         * raw bytes stay owned by the caller's candidates */
+        txs = malloc(xr.nincluded * sizeof *txs);
+        if (!txs)
+            rc = BASED_E_NOMEM;
+        for (size_t i = 0; txs && i < xr.nincluded; i++)
+            txs[i] = *xr.included[i];
+    }
+    if (rc == BASED_E_OK) {
+        b.txs = txs;
+        b.h.tx_root = chain_tx_root(txs, b.ntx);
+        b.hash = chain_header_hash(&b.h);
+        chain_ed_sign(sk, &b.hash, &b.proposer_sig);
+        chain_hash cm = chain_commit_msg(l->g.chain_id, b.h.height, &b.hash);
+        cs.index = (uint16_t)ai;
+        chain_ed_sign(sk, &cm, &cs.sig);
+        rc = persist(l, &b, &xr, batch, &cs, 1, err, errlen);
+        batch = NULL;
+    }
+    chain_batch_free(batch);
+    if (rc == BASED_E_OK)
+        *included = xr.nincluded;
+    free(txs);  /* shallow copies: not released */
+    exec_result_free(&xr);
+    return rc;
+}
+
+/* Checks commit signatures on block (height, hash): valid, distinct
+ * authorities, more than 2/3 of the voting power. */
+static based_err check_commit(chain_ledger *l, uint64_t height, const chain_hash *hash,
+                              const chain_commit_sig *sigs, size_t n, const char **why)
+{
+    uint64_t total = 0, signed_power = 0;
+    bool seen[CHAIN_MAX_AUTHORITIES] = { false };
+    chain_hash msg = chain_commit_msg(l->g.chain_id, height, hash);
+    for (size_t i = 0; i < l->g.nauth; i++)
+        total += l->g.auth[i].power;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t a = sigs[i].index;
+        if (a >= l->g.nauth || seen[a]) {
+            *why = "commit names an unknown or repeated authority";
+            return BASED_E_BAD_BLOCK;
+        }
+        if (!chain_ed_verify(&l->g.auth[a].key, &msg, &sigs[i].sig)) {
+            *why = "commit signature does not verify";
+            return BASED_E_BAD_SIGNATURE;
+        }
+        seen[a] = true;
+        signed_power += l->g.auth[a].power;
+    }
+    if (signed_power * 3 <= total * 2) {
+        *why = "commit holds 2/3 of the voting power or less";
+        return BASED_E_BAD_BLOCK;
+    }
+    return BASED_E_OK;
+}
+
+static based_err check_header(chain_ledger *l, const chain_block *b, const char **why)
+{
+    const chain_header *h = &b->h;
+    if (strcmp(h->chain_id, l->g.chain_id) != 0)
+        return *why = "chain_id", BASED_E_WRONG_CHAIN;
+    if (h->height != l->head.height + 1)
+        return *why = "height is not the next height", BASED_E_BAD_BLOCK;
+    if (!chain_hash_eq(&h->prev_hash, &l->head.hash))
+        return *why = "prev_hash is not the head's hash", BASED_E_BAD_BLOCK;
+    if (h->time_ms <= l->head.time_ms)
+        return *why = "time is not after the previous block's", BASED_E_BAD_BLOCK;
+    if (chain_genesis_authority(&l->g, &h->proposer) < 0)
+        return *why = "proposer is not an authority", BASED_E_BAD_BLOCK;
+    if (!chain_ed_verify(&h->proposer, &b->hash, &b->proposer_sig))
+        return *why = "proposer signature", BASED_E_BAD_SIGNATURE;
+    if (b->ntx > l->g.params.max_block_txs)
+        return *why = "too many transactions", BASED_E_BAD_BLOCK;
+    chain_hash root = chain_tx_root(b->txs, b->ntx);
+    if (!chain_hash_eq(&root, &h->tx_root))
+        return *why = "tx_root", BASED_E_BAD_BLOCK;
+    if (h->height > 1)
+        return check_commit(l, h->height - 1, &h->prev_hash, h->commit, h->ncommit, why);
+    if (h->ncommit != 0)
+        return *why = "the first block carries no commit", BASED_E_BAD_BLOCK;
+    return BASED_E_OK;
+}
+
+based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
+                             const chain_commit_sig *commit, size_t ncommit,
+                             char *err, size_t errlen)
+{
+    const char *why = "";
+    exec_result xr;
+    chain_batch *batch = NULL;
+    chain_hash root;
+    based_err rc = check_header(l, b, &why);
+    if (rc == BASED_E_OK)
+        rc = check_commit(l, b->h.height, &b->hash, commit, ncommit, &why);
+    if (rc != BASED_E_OK) {
+        snprintf(err, errlen, "block %" PRIu64 ": %s (%s)", b->h.height, based_strerror(rc), why);
+        return rc;
+    }
+    chain_tx **ptrs = malloc((b->ntx ? b->ntx : 1) * sizeof *ptrs);
+    if (!ptrs)
+        return BASED_E_NOMEM;
+    for (size_t i = 0; i < b->ntx; i++)
+        ptrs[i] = &b->txs[i];
+    int ai = chain_genesis_authority(&l->g, &b->h.proposer);
+    rc = exec_txs(l, ptrs, b->ntx, b->h.height, b->h.time_ms, &l->g.auth[ai].account, true,
+                  NULL, NULL, &xr, err, errlen);
+    free(ptrs);
+    if (rc != BASED_E_OK)
+        return rc;
+    rc = state_batch(l, &xr, &batch, &root);
+    if (rc == BASED_E_OK && !chain_hash_eq(&root, &b->h.state_root)) {
+        snprintf(err, errlen, "block %" PRIu64 ": state root differs from the executed state",
+                 b->h.height);
+        rc = BASED_E_STATE_MISMATCH;
+    }
+    if (rc == BASED_E_OK) {
+        rc = persist(l, b, &xr, batch, commit, ncommit, err, errlen);
+        batch = NULL;
+    }
+    chain_batch_free(batch);
+    exec_result_free(&xr);
+    return rc;
+}
+
+/* ---------------- audit and verify ---------------- */
+
+static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    uint64_t *sum = user, bal;
+    chain_rbuf r;
+    if (kl != 33 || k[0] != CHAIN_T_ACCOUNT || vl != 16)
+        return 1;
+    chain_r_init(&r, v, vl);
+    bal = chain_r_u64(&r);
+    if (*sum > UINT64_MAX - bal)
+        return 1;
+    *sum += bal;
+    return 0;
+}
+
+based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected)
+{
+    static const uint8_t pfx = CHAIN_T_ACCOUNT;
+    chain_supply s;
+    *held = 0;
+    *expected = 0;
+    chain_view *v = chain_ledger_view(l);
+    based_err rc = v ? chain_supply_get(v, &s) : BASED_E_NOMEM;
+    chain_view_free(v);
+    if (rc != BASED_E_OK)
+        return rc;
+    if (chain_store_scan(l->st, &pfx, 1, sum_account, held) != 0)
+        return BASED_E_DB;
+    *expected = s.genesis + s.minted - s.burned;
+    return *held == *expected ? BASED_E_OK : BASED_E_STATE_MISMATCH;
+}
+
+static void rm_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char sub[4096];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        unlink(sub);
+    }
+    if (d)
+        closedir(d);
+    rmdir(path);
+}
+
+static int digest_entry(void *user, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    crypto_generichash_state *hs = user;
+    uint8_t len[8];
+    if (!CHAIN_KEY_IS_STATE(k))
+        return 0;
+    chain_put_be64(len, kl);
+    crypto_generichash_update(hs, len, 8);
+    crypto_generichash_update(hs, k, kl);
+    chain_put_be64(len, vl);
+    crypto_generichash_update(hs, len, 8);
+    crypto_generichash_update(hs, v, vl);
+    return 0;
+}
+
+/* Digest of every consensus-state entry of a database, in key order. */
+static chain_hash state_digest(chain_ledger *l)
+{
+    static const uint8_t from = 'a';
+    crypto_generichash_state hs;
+    chain_hash out;
+    crypto_generichash_init(&hs, NULL, 0, 32);
+    chain_store_scan(l->st, &from, 0, digest_entry, &hs);
+    crypto_generichash_final(&hs, out.b, 32);
+    return out;
+}
+
+based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
+                              void (*progress)(void *user, uint64_t height, uint64_t head),
+                              void *user, char *err, size_t errlen)
+{
+    chain_ledger *live = NULL, *re = NULL;
+    based_err rc = chain_ledger_open(dbpath, NULL, &live, err, errlen);
+    if (rc != BASED_E_OK)
+        return rc;
+    rm_tree(tmppath);
+    rc = chain_ledger_open(tmppath, &live->g, &re, err, errlen);
+    uint64_t top = live->head.height;
+    for (uint64_t h = 1; rc == BASED_E_OK && h <= top; h++) {
+        chain_block b;
+        chain_commit_sig cs[CHAIN_MAX_AUTHORITIES];
+        size_t ncs = 0;
+        rc = chain_ledger_block(live, h, &b);
+        if (rc == BASED_E_OK)
+            rc = chain_ledger_commit(live, h, cs, &ncs);
+        if (rc != BASED_E_OK) {
+            snprintf(err, errlen, "block %" PRIu64 " cannot be read from %s", h, dbpath);
+            rc = BASED_E_DB;
+        } else {
+            rc = chain_ledger_apply(re, &b, cs, ncs, err, errlen);
+        }
+        chain_block_release(&b);
+        if (progress)
+            progress(user, h, top);
+    }
+    if (rc == BASED_E_OK && (!chain_hash_eq(&re->head.hash, &live->head.hash) ||
+                             !chain_hash_eq(&re->head.state_root, &live->head.state_root))) {
+        snprintf(err, errlen, "replayed head differs from the stored head");
+        rc = BASED_E_STATE_MISMATCH;
+    }
+    if (rc == BASED_E_OK) {
+        chain_hash a = state_digest(live), b2 = state_digest(re);
+        if (!chain_hash_eq(&a, &b2)) {
+            snprintf(err, errlen, "the stored state differs from the replayed state "
+                     "(the database was modified outside the node)");
+            rc = BASED_E_STATE_MISMATCH;
+        }
+    }
+    uint64_t held, expected;
+    if (rc == BASED_E_OK && chain_ledger_audit(live, &held, &expected) != BASED_E_OK) {
+        snprintf(err, errlen, "total supply invariant fails: held %" PRIu64 ", expected %" PRIu64,
+                 held, expected);
+        rc = BASED_E_STATE_MISMATCH;
+    }
+    chain_ledger_free(re);
+    chain_ledger_free(live);
+    rm_tree(tmppath);
+    return rc;
+}

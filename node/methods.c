@@ -1,0 +1,328 @@
+/*
+ * methods.c: the node's JSON-RPC methods, one row each in node_methods[]
+ * (the table also generates rpc.discover and is checked against
+ * docs/rpc.md by a test). Handlers run on the loop thread and only read
+ * the ledger, except tx_send which adds to the mempool.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "chain/account.h"
+#include "chain/kinds.h"
+#include "node/node.h"
+
+/* ---------------- JSON forms ---------------- */
+
+static json_t *hash_json(const chain_hash *h)
+{
+    char s[67];
+    chain_hash_hex(h, s);
+    return json_string(s);
+}
+
+static json_t *amount_json(uint64_t v)
+{
+    char s[32];
+    chain_amount_format(v, s);
+    return json_string(s);
+}
+
+static json_t *base_json(uint64_t v)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%" PRIu64, v);
+    return json_string(s);
+}
+
+static json_t *time_json(uint64_t ms)
+{
+    char s[40];
+    struct tm tm;
+    time_t t = (time_t)(ms / 1000);
+    if (!gmtime_r(&t, &tm))
+        return json_null();
+    size_t n = strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(s + n, sizeof s - n, ".%03uZ", (unsigned)(ms % 1000));
+    return json_string(s);
+}
+
+static json_t *addr_json(const node_ctx *c, const chain_addr *a)
+{
+    char s[CHAIN_ADDR_STRLEN];
+    chain_ss58_encode(chain_ledger_genesis(c->ledger)->ss58_prefix, a, s);
+    return json_string(s);
+}
+
+static json_t *tx_json(const node_ctx *c, const chain_tx *tx)
+{
+    const chain_kind *k = chain_kind_find(tx->kind);
+    uint16_t prefix = chain_ledger_genesis(c->ledger)->ss58_prefix;
+    return json_pack("{s:o,s:s,s:o,s:I,s:o,s:o,s:s,s:o}",
+                     "hash", hash_json(&tx->hash),
+                     "chain_id", tx->chain_id,
+                     "sender", addr_json(c, &tx->sender),
+                     "nonce", (json_int_t)tx->nonce,
+                     "fee", amount_json(tx->fee),
+                     "fee_base", base_json(tx->fee),
+                     "kind", k ? k->name : "unknown",
+                     "payload", k ? k->to_json(tx->payload, tx->payload_len, prefix) : json_null());
+}
+
+static json_t *commit_json(const chain_commit_sig *sigs, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char s[131];
+        s[0] = '0';
+        s[1] = 'x';
+        chain_hex(sigs[i].sig.b, 64, s + 2);
+        json_array_append_new(arr, json_pack("{s:i,s:s}", "authority", sigs[i].index,
+                                             "signature", s));
+    }
+    return arr;
+}
+
+/* ---------------- argument helpers ---------------- */
+
+static based_err parse_hash_arg(json_t *v, chain_hash *h)
+{
+    return chain_unhex(json_string_value(v), h->b, 32);
+}
+
+/* ---------------- methods ---------------- */
+
+static json_t *m_node_getInfo(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    const chain_genesis *g = chain_ledger_genesis(c->ledger);
+    chain_head h = chain_ledger_head(c->ledger);
+    (void)args;
+    (void)err;
+    return json_pack("{s:s,s:s,s:o,s:i,s:I,s:o,s:i,s:b,s:b,s:b,s:I,s:I}",
+                     "version", BASED_VERSION,
+                     "chain_id", g->chain_id,
+                     "genesis_hash", hash_json(&g->hash),
+                     "ss58_prefix", g->ss58_prefix,
+                     "height", (json_int_t)h.height,
+                     "head", hash_json(&h.hash),
+                     "peers", 0,
+                     "syncing", 0,
+                     "authority", c->authority,
+                     "dev", c->dev,
+                     "block_time_ms", (json_int_t)g->block_time_ms,
+                     "mempool_size", (json_int_t)node_mempool_size(c->mempool));
+}
+
+static json_t *m_chain_getHead(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    chain_head h = chain_ledger_head(c->ledger);
+    (void)args;
+    (void)err;
+    return json_pack("{s:I,s:o,s:I,s:o,s:o}", "height", (json_int_t)h.height,
+                     "hash", hash_json(&h.hash), "time_ms", (json_int_t)h.time_ms,
+                     "time", time_json(h.time_ms), "state_root", hash_json(&h.state_root));
+}
+
+/* Height from an integer, a decimal string, "latest" or a 0x block hash. */
+static json_t *block_height_arg(node_ctx *c, json_t *v, uint64_t *height, node_rpc_error *err)
+{
+    chain_head h = chain_ledger_head(c->ledger);
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0)
+            return node_rpc_fail(err, BASED_E_BAD_PARAM, "height_or_hash",
+                                 "height must not be negative");
+        *height = (uint64_t)json_integer_value(v);
+    } else {
+        const char *s = json_string_value(v);
+        char *end;
+        chain_hash hash;
+        if (strcmp(s, "latest") == 0) {
+            *height = h.height;
+        } else if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+            if (parse_hash_arg(v, &hash) != BASED_E_OK)
+                return node_rpc_fail(err, BASED_E_BAD_HEX, "height_or_hash",
+                                     "block hash must be 0x followed by 64 hex digits");
+            if (chain_hash_eq(&hash, &chain_ledger_genesis(c->ledger)->hash))
+                *height = 0;
+            else if (chain_ledger_height_of(c->ledger, &hash, height) != BASED_E_OK)
+                return node_rpc_fail(err, BASED_E_NOT_FOUND, "height_or_hash",
+                                     "no block with hash %s", s);
+        } else {
+            errno = 0;
+            unsigned long long u = strtoull(s, &end, 10);
+            if (!*s || *end || errno || s[0] == '-')
+                return node_rpc_fail(err, BASED_E_BAD_PARAM, "height_or_hash",
+                                     "expected a height, \"latest\" or a 0x block hash");
+            *height = u;
+        }
+    }
+    if (*height > h.height)
+        return node_rpc_fail(err, BASED_E_NOT_FOUND, "height_or_hash",
+                             "no block at height %" PRIu64 " (head is %" PRIu64 ")", *height,
+                             h.height);
+    return json_true(); /* non-NULL marker; caller drops it */
+}
+
+static json_t *genesis_block_json(node_ctx *c)
+{
+    const chain_genesis *g = chain_ledger_genesis(c->ledger);
+    return json_pack("{s:i,s:o,s:I,s:o,s:i,s:[],s:[]}", "height", 0, "hash", hash_json(&g->hash),
+                     "time_ms", (json_int_t)g->genesis_time_ms, "time", time_json(g->genesis_time_ms),
+                     "tx_count", 0, "txs", "commit");
+}
+
+static json_t *m_chain_getBlock(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    uint64_t height;
+    chain_block b;
+    chain_commit_sig cs[CHAIN_MAX_AUTHORITIES];
+    size_t ncs = 0;
+    json_t *ok = block_height_arg(c, args[0], &height, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    if (height == 0)
+        return genesis_block_json(c);
+    if (chain_ledger_block(c->ledger, height, &b) != BASED_E_OK)
+        return node_rpc_fail(err, BASED_E_DB, "height_or_hash", "block %" PRIu64 " unreadable",
+                             height);
+    chain_ledger_commit(c->ledger, height, cs, &ncs);
+    bool full = args[1] && json_is_true(args[1]);
+    json_t *txs = json_array();
+    for (size_t i = 0; i < b.ntx; i++)
+        json_array_append_new(txs, full ? tx_json(c, &b.txs[i]) : hash_json(&b.txs[i].hash));
+    char prop[67];
+    prop[0] = '0';
+    prop[1] = 'x';
+    chain_hex(b.h.proposer.b, 32, prop + 2);
+    json_t *out = json_pack("{s:I,s:o,s:o,s:I,s:o,s:o,s:o,s:s,s:I,s:o,s:o,s:o}",
+                            "height", (json_int_t)b.h.height, "hash", hash_json(&b.hash),
+                            "prev_hash", hash_json(&b.h.prev_hash),
+                            "time_ms", (json_int_t)b.h.time_ms, "time", time_json(b.h.time_ms),
+                            "tx_root", hash_json(&b.h.tx_root),
+                            "state_root", hash_json(&b.h.state_root), "proposer", prop,
+                            "tx_count", (json_int_t)b.ntx, "txs", txs,
+                            "last_commit", commit_json(b.h.commit, b.h.ncommit),
+                            "commit", commit_json(cs, ncs));
+    chain_block_release(&b);
+    return out;
+}
+
+static json_t *m_tx_send(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    const char *hex = json_string_value(args[0]), *why = "";
+    size_t len = strlen(hex);
+    chain_hash hash;
+    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) {
+        hex += 2;
+        len -= 2;
+    }
+    if (len > 2 * (size_t)CHAIN_TX_MAX)
+        return node_rpc_fail(err, BASED_E_TX_TOO_LARGE, "hex",
+                             "transaction larger than %d bytes", CHAIN_TX_MAX);
+    if (len == 0 || len % 2)
+        return node_rpc_fail(err, BASED_E_BAD_HEX, "hex", "hex must have an even, non-zero length");
+    uint8_t *raw = malloc(len / 2);
+    if (!raw)
+        return node_rpc_fail(err, BASED_E_NOMEM, "hex", "out of memory");
+    if (chain_unhex(hex, raw, len / 2) != BASED_E_OK) {
+        free(raw);
+        return node_rpc_fail(err, BASED_E_BAD_HEX, "hex", "hex contains a non-hex character");
+    }
+    based_err rc = node_mempool_add(c->mempool, c->ledger, raw, len / 2, &hash, &why);
+    free(raw);
+    if (rc != BASED_E_OK)
+        return node_rpc_fail(err, rc, why, "transaction rejected: %s (%s)", based_strerror(rc),
+                             why);
+    return json_pack("{s:o}", "hash", hash_json(&hash));
+}
+
+static json_t *m_tx_get(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    chain_hash hash;
+    uint64_t height;
+    uint32_t idx;
+    json_t *receipt;
+    if (parse_hash_arg(args[0], &hash) != BASED_E_OK)
+        return node_rpc_fail(err, BASED_E_BAD_HEX, "hash", "tx hash must be 0x followed by 64 hex digits");
+    const chain_tx *p = node_mempool_find(c->mempool, &hash);
+    if (p)
+        return json_pack("{s:o,s:s,s:o}", "hash", hash_json(&hash), "status", "pending",
+                         "tx", tx_json(c, p));
+    if (chain_ledger_tx(c->ledger, &hash, &height, &idx, &receipt) != BASED_E_OK)
+        return node_rpc_fail(err, BASED_E_NOT_FOUND, "hash", "no transaction %s",
+                             json_string_value(args[0]));
+    chain_block b;
+    if (chain_ledger_block(c->ledger, height, &b) != BASED_E_OK || idx >= b.ntx) {
+        json_decref(receipt);
+        return node_rpc_fail(err, BASED_E_DB, "hash", "block %" PRIu64 " unreadable", height);
+    }
+    json_t *out = json_pack("{s:o,s:s,s:I,s:o,s:i,s:o,s:o}", "hash", hash_json(&hash),
+                            "status", "committed", "block_height", (json_int_t)height,
+                            "block_hash", hash_json(&b.hash), "index", (int)idx,
+                            "tx", tx_json(c, &b.txs[idx]), "receipt", receipt);
+    chain_block_release(&b);
+    return out;
+}
+
+static json_t *m_account_get(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    chain_addr a;
+    chain_account acct;
+    const char *why;
+    char id[67];
+    if (chain_addr_parse(json_string_value(args[0]), chain_ledger_genesis(c->ledger)->ss58_prefix,
+                         &a, &why) != BASED_E_OK)
+        return node_rpc_fail(err, BASED_E_BAD_ADDRESS, "address", "%s", why);
+    chain_view *v = chain_ledger_view(c->ledger);
+    based_err rc = v ? chain_account_get(v, &a, &acct) : BASED_E_NOMEM;
+    chain_view_free(v);
+    if (rc != BASED_E_OK)
+        return node_rpc_fail(err, rc, "address", "cannot read the account");
+    id[0] = '0';
+    id[1] = 'x';
+    chain_hex(a.b, 32, id + 2);
+    return json_pack("{s:o,s:s,s:o,s:o,s:I,s:I}", "address", addr_json(c, &a), "account_id", id,
+                     "balance", amount_json(acct.balance), "balance_base", base_json(acct.balance),
+                     "nonce", (json_int_t)acct.nonce,
+                     "next_nonce", (json_int_t)node_mempool_next_nonce(c->mempool, c->ledger, &a));
+}
+
+const node_rpc_method node_methods[] = {
+    { "node_getInfo", "Version, chain id, height, head, peers, sync state, authority or not",
+      m_node_getInfo, { { NULL, 0, false, NULL } },
+      "object: version, chain_id, genesis_hash, ss58_prefix, height, head, peers, syncing, "
+      "authority, dev, block_time_ms, mempool_size", "" },
+    { "chain_getHead", "The head block: height, hash and time", m_chain_getHead,
+      { { NULL, 0, false, NULL } },
+      "object: height, hash, time_ms, time (ISO-8601 UTC), state_root", "" },
+    { "chain_getBlock", "A block by height, \"latest\" or hash, with tx hashes or full txs",
+      m_chain_getBlock,
+      { { "height_or_hash", NODE_RPC_STRING_OR_INTEGER, true,
+          "a height, \"latest\", or a 0x block hash" },
+        { "full_txs", NODE_RPC_BOOLEAN, false, "true for full transactions instead of hashes" },
+        { NULL, 0, false, NULL } },
+      "object: height, hash, prev_hash, time_ms, time, tx_root, state_root, proposer, tx_count, "
+      "txs, last_commit, commit", "BAD_PARAM, BAD_HEX, NOT_FOUND" },
+    { "tx_send", "Submit a signed transaction (hex of its canonical encoding)", m_tx_send,
+      { { "hex", NODE_RPC_STRING, true, "the encoded transaction, hex, 0x optional" },
+        { NULL, 0, false, NULL } },
+      "object: hash",
+      "BAD_HEX, TX_TOO_LARGE, DECODE, WRONG_CHAIN, UNKNOWN_KIND, BAD_SIGNATURE, ZERO_AMOUNT, "
+      "NONCE_USED, NONCE_GAP, FEE_TOO_LOW, INSUFFICIENT, OVERFLOW, DUPLICATE, MEMPOOL_FULL" },
+    { "tx_get", "A transaction, pending or committed, with its block and receipt", m_tx_get,
+      { { "hash", NODE_RPC_STRING, true, "the 0x tx hash" }, { NULL, 0, false, NULL } },
+      "object: hash, status (pending|committed), tx, and when committed block_height, "
+      "block_hash, index, receipt {status, fee, events}", "BAD_HEX, NOT_FOUND" },
+    { "account_get", "Balance and nonce of an account", m_account_get,
+      { { "address", NODE_RPC_STRING, true, "SS58 address or 0x account id" },
+        { NULL, 0, false, NULL } },
+      "object: address, account_id, balance, balance_base, nonce, next_nonce (counting pending txs)",
+      "BAD_ADDRESS" },
+    { NULL, NULL, NULL, { { NULL, 0, false, NULL } }, NULL, NULL },
+};
