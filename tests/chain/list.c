@@ -7,6 +7,10 @@ void test_crypto_amounts(void);
 void test_crypto_bip340_vector(void);
 void test_crypto_ss58(void);
 void test_tx_roundtrip_and_checks(void);
+void test_genesis_errors_name_position(void);
+void test_genesis_default_and_encoding(void);
+void test_ledger_blocks_transfers_verify(void);
+void test_ledger_apply_rejects_bad_blocks(void);
 
 const struct test_case test_table[] = {
     { "codec_uleb_minimal", test_codec_uleb_minimal },
@@ -15,5 +19,9 @@ const struct test_case test_table[] = {
     { "crypto_bip340_vector", test_crypto_bip340_vector },
     { "crypto_ss58", test_crypto_ss58 },
     { "tx_roundtrip_and_checks", test_tx_roundtrip_and_checks },
+    { "genesis_errors_name_position", test_genesis_errors_name_position },
+    { "genesis_default_and_encoding", test_genesis_default_and_encoding },
+    { "ledger_blocks_transfers_verify", test_ledger_blocks_transfers_verify },
+    { "ledger_apply_rejects_bad_blocks", test_ledger_apply_rejects_bad_blocks },
     { NULL, NULL },
 };

@@ -1,0 +1,229 @@
+/* Tests of chain/genesis, chain/ledger and the execution rules. */
+#include "tests/runner.h"
+#include "chain/account.h"
+#include "chain/genesis.h"
+#include "chain/kinds.h"
+#include "chain/ledger.h"
+
+static void dev_genesis(chain_genesis *g, uint8_t sk[64])
+{
+    char err[256];
+    chain_edpub pub;
+    if (chain_genesis_parse(chain_genesis_default, strlen(chain_genesis_default), "genesis.json",
+                            g, err, sizeof err) != BASED_E_OK) {
+        fprintf(stderr, "%s\n", err);
+        abort();
+    }
+    chain_ed_generate(sk, &pub);
+    chain_genesis_make_dev(g, &pub, 1767225600000ull);
+}
+
+static void dev_addr(unsigned i, chain_addr *a)
+{
+    uint8_t sk[32];
+    chain_key_dev(i, sk);
+    chain_key_pub(sk, a);
+}
+
+static void make_transfer(chain_tx *tx, unsigned from, const chain_addr *to, uint64_t amount,
+                          uint64_t nonce, uint64_t fee)
+{
+    uint8_t sk[32], p[CHAIN_TRANSFER_LEN];
+    chain_transfer t = { *to, amount };
+    chain_key_dev(from, sk);
+    chain_transfer_encode(&t, p);
+    chain_tx_make(tx, "based-devnet", nonce, fee, CHAIN_KIND_TRANSFER, p, sizeof p, sk);
+}
+
+TEST(genesis_errors_name_position)
+{
+    chain_genesis g;
+    char err[256];
+    const char *t1 = "{\n  \"chain_id\": \"x\",\n  \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+                     "  \"block_time_ms\": -5,\n  \"authorities\": []\n}\n";
+    CHECK_EQ_INT(chain_genesis_parse(t1, strlen(t1), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:4:3: \"block_time_ms\" must be an integer from 1 to 3600000");
+    const char *t2 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+                     " \"block_time_ms\": 5, \"authorities\": [], \"bogus\": 1}";
+    CHECK_EQ_INT(chain_genesis_parse(t2, strlen(t2), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:2:41: unknown key \"bogus\"");
+    const char *t3 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+                     " \"block_time_ms\": 5, \"authorities\": [],\n \"params\": {\"min_fee\": \"1.0000000001\"}}";
+    CHECK_EQ_INT(chain_genesis_parse(t3, strlen(t3), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:3:13: \"min_fee\": amount has more than 9 decimals");
+    const char *t4 = "{\"chain_id\": \"x\", \"block_time_ms\": 5, \"authorities\": []}";
+    CHECK_EQ_INT(chain_genesis_parse(t4, strlen(t4), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:1:1: missing required key \"genesis_time\"");
+    const char *t5 = "{\"chain_id\": \"x\",\n \"genesis_time\": 5";
+    CHECK_EQ_INT(chain_genesis_parse(t5, strlen(t5), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK(strncmp(err, "g.json:2:", 9) == 0);
+    const char *t6 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-02-30T00:00:00Z\", "
+                     "\"block_time_ms\": 5, \"authorities\": []}";
+    CHECK_EQ_INT(chain_genesis_parse(t6, strlen(t6), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    const char *t7 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\", "
+                     "\"block_time_ms\": 5, \"authorities\": [{\"key\": \"0x12\", \"account\": \"x\"}]}";
+    CHECK_EQ_INT(chain_genesis_parse(t7, strlen(t7), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:1:96: \"key\" must be an Ed25519 public key: 0x and 64 hex digits");
+}
+
+TEST(genesis_default_and_encoding)
+{
+    chain_genesis g, back;
+    uint8_t sk[64];
+    chain_wbuf w;
+    dev_genesis(&g, sk);
+    CHECK_EQ_STR(g.chain_id, "based-devnet");
+    CHECK_EQ_INT(g.ss58_prefix, 32323);
+    CHECK_EQ_U64(g.block_time_ms, 1000);
+    CHECK_EQ_U64(g.nbal, 10);
+    CHECK_EQ_U64(g.bal[3].amount, 1000000ull * CHAIN_COIN);
+    CHECK_EQ_U64(g.params.min_fee, 10000);
+    chain_w_init(&w, 1 << 20);
+    chain_genesis_encode(&g, &w);
+    CHECK_EQ_INT(chain_genesis_decode(w.p, w.len, &back), BASED_E_OK);
+    CHECK_EQ_MEM(back.hash.b, g.hash.b, 32);
+    CHECK_EQ_U64(back.nbal, 10);
+    CHECK_EQ_INT(chain_genesis_decode(w.p, w.len - 1, &back), BASED_E_DECODE);
+    chain_w_free(&w);
+    chain_genesis_release(&g);
+}
+
+struct skipped { int n; based_err last; };
+static void on_skip(void *user, const chain_tx *tx, based_err e, const char *why)
+{
+    struct skipped *s = user;
+    (void)tx;
+    (void)why;
+    s->n++;
+    s->last = e;
+}
+
+TEST(ledger_blocks_transfers_verify)
+{
+    chain_genesis g;
+    uint8_t sk[64];
+    chain_ledger *l;
+    char err[512], db[512], tmp[512];
+    chain_addr to, d0, d1;
+    dev_genesis(&g, sk);
+    snprintf(db, sizeof db, "%s/db", test_tmpdir());
+    snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
+    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_U64(chain_ledger_head(l).height, 0);
+    dev_addr(5, &to);
+    dev_addr(0, &d0);
+    dev_addr(1, &d1);
+    chain_tx txs[4];
+    make_transfer(&txs[0], 1, &to, 12500000000ull, 0, 10000);
+    make_transfer(&txs[1], 1, &to, 1, 1, 10000);
+    make_transfer(&txs[2], 1, &to, 1, 5, 10000);                  /* gap: skipped */
+    make_transfer(&txs[3], 2, &to, 2000000ull * CHAIN_COIN, 0, 10000); /* too much: skipped */
+    chain_tx *c[4] = { &txs[0], &txs[1], &txs[2], &txs[3] };
+    struct skipped sk1 = { 0, BASED_E_OK };
+    size_t inc = 0;
+    CHECK_EQ_INT(chain_ledger_produce(l, c, 4, 1767225601000ull, sk, on_skip, &sk1, &inc, err,
+                                      sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(inc, 2);
+    CHECK_EQ_INT(sk1.n, 2);
+    CHECK_EQ_INT(sk1.last, BASED_E_INSUFFICIENT);
+    chain_view *v = chain_ledger_view(l);
+    chain_account a;
+    chain_account_get(v, &to, &a);
+    CHECK_EQ_U64(a.balance, 1000000ull * CHAIN_COIN + 12500000001ull);
+    chain_account_get(v, &d1, &a);
+    CHECK_EQ_U64(a.balance, 1000000ull * CHAIN_COIN - 12500000001ull - 20000);
+    CHECK_EQ_U64(a.nonce, 2);
+    chain_account_get(v, &d0, &a);   /* dev0 is the dev authority's fee account */
+    CHECK_EQ_U64(a.balance, 1000000ull * CHAIN_COIN + 20000);
+    chain_view_free(v);
+    uint64_t held, expected;
+    CHECK_EQ_INT(chain_ledger_audit(l, &held, &expected), BASED_E_OK);
+    CHECK_EQ_U64(held, 10000000ull * CHAIN_COIN);
+    /* receipts and index */
+    uint64_t h;
+    uint32_t idx;
+    json_t *r;
+    CHECK_EQ_INT(chain_ledger_tx(l, &txs[1].hash, &h, &idx, &r), BASED_E_OK);
+    CHECK_EQ_U64(h, 1);
+    CHECK_EQ_INT(idx, 1);
+    CHECK_EQ_STR(json_string_value(json_object_get(r, "fee")), "0.00001");
+    json_decref(r);
+    CHECK_EQ_INT(chain_ledger_tx(l, &txs[2].hash, &h, &idx, &r), BASED_E_NOT_FOUND);
+    /* a few empty blocks, then replay */
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(chain_ledger_produce(l, NULL, 0, 0, sk, NULL, NULL, &inc, err, sizeof err),
+                     BASED_E_OK);
+    CHECK_EQ_U64(chain_ledger_head(l).height, 4);
+    chain_block b;
+    CHECK_EQ_INT(chain_ledger_block(l, 3, &b), BASED_E_OK);
+    CHECK_EQ_INT(b.h.ncommit, 1);   /* the commit of block 2 */
+    chain_block_release(&b);
+    chain_ledger_free(l);
+    CHECK_EQ_INT(chain_ledger_verify(db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
+    /* the same database refuses another genesis */
+    chain_genesis g2;
+    uint8_t sk2[64];
+    dev_genesis(&g2, sk2);
+    CHECK_EQ_INT(chain_ledger_open(db, &g2, &l, err, sizeof err), BASED_E_GENESIS);
+    /* tampering with a balance outside the node is found by verify */
+    CHECK_EQ_INT(chain_ledger_open(db, NULL, &l, err, sizeof err), BASED_E_OK);
+    chain_view *tv = chain_ledger_view(l);
+    chain_credit(tv, &to, 1);
+    chain_batch *bt = chain_batch_new();
+    chain_hash zero, root;
+    memset(&zero, 0, sizeof zero);
+    chain_view_commit(tv, &zero, &root, bt);
+    CHECK_EQ_INT(chain_batch_write(chain_ledger_store(l), bt, true, err, sizeof err), BASED_E_OK);
+    chain_batch_free(bt);
+    chain_view_free(tv);
+    CHECK_EQ_INT(chain_ledger_audit(l, &held, &expected), BASED_E_STATE_MISMATCH);
+    chain_ledger_free(l);
+    CHECK_EQ_INT(chain_ledger_verify(db, tmp, NULL, NULL, err, sizeof err), BASED_E_STATE_MISMATCH);
+    for (int i = 0; i < 4; i++)
+        chain_tx_release(&txs[i]);
+    chain_genesis_release(&g);
+    chain_genesis_release(&g2);
+}
+
+TEST(ledger_apply_rejects_bad_blocks)
+{
+    chain_genesis g;
+    uint8_t sk[64];
+    chain_ledger *a, *b;
+    char err[512], db1[512], db2[512];
+    chain_addr to;
+    size_t inc;
+    dev_genesis(&g, sk);
+    snprintf(db1, sizeof db1, "%s/a", test_tmpdir());
+    snprintf(db2, sizeof db2, "%s/b", test_tmpdir());
+    CHECK_EQ_INT(chain_ledger_open(db1, &g, &a, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(db2, &g, &b, err, sizeof err), BASED_E_OK);
+    dev_addr(7, &to);
+    chain_tx tx;
+    make_transfer(&tx, 3, &to, 5, 0, 10000);
+    chain_tx *c[1] = { &tx };
+    CHECK_EQ_INT(chain_ledger_produce(a, c, 1, 0, sk, NULL, NULL, &inc, err, sizeof err), BASED_E_OK);
+    chain_block blk;
+    chain_commit_sig cs[CHAIN_MAX_AUTHORITIES];
+    size_t ncs;
+    CHECK_EQ_INT(chain_ledger_block(a, 1, &blk), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_commit(a, 1, cs, &ncs), BASED_E_OK);
+    /* a wrong state root is refused and leaves b untouched */
+    chain_block bad = blk;
+    bad.h.state_root.b[0] ^= 1;
+    bad.hash = chain_header_hash(&bad.h);
+    CHECK(chain_ledger_apply(b, &bad, cs, ncs, err, sizeof err) != BASED_E_OK);
+    CHECK_EQ_U64(chain_ledger_head(b).height, 0);
+    /* a commit that does not sign this block is refused */
+    CHECK_EQ_INT(chain_ledger_apply(b, &blk, cs, 0, err, sizeof err), BASED_E_BAD_BLOCK);
+    /* the real block applies and gives the same head */
+    CHECK_EQ_INT(chain_ledger_apply(b, &blk, cs, ncs, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_MEM(chain_ledger_head(b).state_root.b, chain_ledger_head(a).state_root.b, 32);
+    /* the same block again is not the next height */
+    CHECK_EQ_INT(chain_ledger_apply(b, &blk, cs, ncs, err, sizeof err), BASED_E_BAD_BLOCK);
+    chain_block_release(&blk);
+    chain_tx_release(&tx);
+    chain_ledger_free(a);
+    chain_ledger_free(b);
+    chain_genesis_release(&g);
+}
