@@ -1,0 +1,2 @@
+PROGS += basedd
+basedd_MAIN := node/basedd.c
