@@ -26,6 +26,16 @@
     X(node_rpc_batch_limits) \
     X(node_rpc_deep_nesting) \
     X(node_rpc_openrpc_doc) \
-    X(node_rpc_discover_call)
+    X(node_rpc_discover_call) \
+    X(node_http_rpc_roundtrip) \
+    X(node_http_auth) \
+    X(node_http_body_limit) \
+    X(node_http_malformed) \
+    X(node_http_keepalive) \
+    X(node_http_pipelining) \
+    X(node_http_max_connections) \
+    X(node_http_idle_timeout) \
+    X(node_http_clean_shutdown) \
+    X(node_http_bind_errors)
 
 #endif
