@@ -70,10 +70,14 @@ static void usage(FILE *f)
                "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n");
 }
 
-static int die_usage(const char *fmt, const char *a)
+static int die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int die_usage(const char *fmt, ...)
 {
+    va_list ap;
     fprintf(stderr, "basedd: ");
-    fprintf(stderr, fmt, a);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, " (see basedd --help)\n");
     return 2;
 }
