@@ -560,7 +560,7 @@ static int chain_info(ctx *c, char *chain_id, size_t n, uint16_t *prefix)
     uint64_t p = CHAIN_SS58_DEFAULT_PREFIX;
     if (json_object_get(r, "ss58_prefix") && !ju64(r, "ss58_prefix", &p))
         p = UINT64_MAX;
-    if (!id || !*id || strlen(id) >= n || p > 16383) {
+    if (!id || !*id || strlen(id) >= n || p > UINT16_MAX) {
         json_decref(r);
         return fail("node_getInfo at %s returned no valid chain_id/ss58_prefix; is it a based node?",
                     cli_rpc_url(c->rpc));

@@ -447,6 +447,8 @@ based_err cli_resolve_account(const char *dir, const char *s, uint16_t prefix,
         *is_dev = false;
     int dev = cli_dev_index(s);
     if (dev >= 0) {
+        if (chain_crypto_init() != 0)
+            return cli_fail(err, BASED_E_INTERNAL, "cannot initialise libsodium");
         uint8_t *sk = sodium_malloc(32);
         if (!sk)
             return cli_fail(err, BASED_E_NOMEM, "out of secure memory");

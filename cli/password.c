@@ -141,6 +141,8 @@ based_err cli_password_get(const char *file, const char *what, bool confirm, cha
                            char *err)
 {
     *out = NULL;
+    if (sodium_init() < 0)
+        return cli_fail(err, BASED_E_INTERNAL, "cannot initialise libsodium");
     if (file && *file)
         return cli_password_from_file(file, out, err);
     const char *env = getenv("BASED_PASSWORD");

@@ -86,6 +86,8 @@ based_err cli_rpc_new(const char *url, const char *cookie_flag, cli_rpc **out, c
 {
     *out = NULL;
     static bool curl_ready;
+    if (sodium_init() < 0)
+        return cli_fail(err, BASED_E_INTERNAL, "cannot initialise libsodium");
     if (!curl_ready) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
             return cli_fail(err, BASED_E_INTERNAL, "cannot initialise libcurl");

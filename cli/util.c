@@ -41,6 +41,10 @@ based_err cli_read_file(const char *path, size_t cap, bool secure, char **out,
                         path, (long long)st.st_size, cap);
     }
     size_t want = (size_t)st.st_size;
+    if (secure && sodium_init() < 0) {
+        close(fd);
+        return cli_fail(err, BASED_E_INTERNAL, "cannot initialise libsodium");
+    }
     char *buf = secure ? sodium_malloc(want + 1) : malloc(want + 1);
     if (!buf) {
         close(fd);
