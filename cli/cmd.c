@@ -666,10 +666,9 @@ static int v_transfer(ctx *c)
         return st;
     if (cli_dev_index(c->o.from) < 0 && !cli_name_syntax_ok(c->o.from))
         return usage_error(c->v, "--from must be a wallet name or dev0..dev9, not \"%s\"", c->o.from);
-    if ((cli_dev_index(c->o.to) < 0 && cli_name_syntax_ok(c->o.to)) ||
-        (cli_dev_index(c->o.from) < 0))
-        if (need_wallet_dir(c))
-            return EXIT_RUNTIME;
+    bool to_is_wallet = cli_dev_index(c->o.to) < 0 && cli_name_syntax_ok(c->o.to);
+    if ((to_is_wallet || cli_dev_index(c->o.from) < 0) && need_wallet_dir(c))
+        return EXIT_RUNTIME;
     if ((st = chain_info(c, chain_id, sizeof chain_id, &prefix)) != 0)
         return st;
     chain_addr to;
