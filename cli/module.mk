@@ -1,0 +1,2 @@
+PROGS += based-cli
+based-cli_MAIN := cli/main.c
