@@ -46,6 +46,7 @@ LDSAN := -fsanitize=$(SAN)
 endif
 
 PROGS :=
+.DEFAULT_GOAL := all
 -include $(wildcard $(addsuffix /module.mk,$(LIBDIRS)))
 
 MAINS    := $(foreach p,$(PROGS),$($(p)_MAIN))
