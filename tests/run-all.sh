@@ -3,6 +3,7 @@
 # prefixes ending in '*') through, and ends with the total line
 # "N passed, N failed". Exit status is non-zero if any test failed.
 total_p=0; total_f=0; status=0
+BASED_BIN="${BASED_BIN:-${BIN:-bin}}"; export BASED_BIN
 for b in "$@"; do
   echo "== $(basename "$b")"
   out=$("$b" $T 2>&1); rc=$?
