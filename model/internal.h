@@ -56,6 +56,15 @@ struct model_t {
 based_err model_tok_init(struct model_t *m, char *err, size_t errlen);
 void model_tok_free(struct model_tok *t);
 
+/*
+ * Calibration hooks (compress.c): switch off attention heads (index
+ * l * n_heads + h, 1 = off; NULL for none), and accumulate, for every
+ * weight in model_weights() order, the sum over positions of x_j^2 of its
+ * input column j (sums[i] has cols entries; NULL to stop).
+ */
+void model_state_heads_off(model_state *s, const uint8_t *off);
+void model_state_stats(model_state *s, double **sums);
+
 /* Every 2-D weight of the model, in a fixed order, with its GGUF name. */
 int model_weights(const struct model_t *m, const struct model_wt **out, int max);
 

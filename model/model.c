@@ -32,6 +32,10 @@ struct model_state {
     uint8_t *xu;
     struct model_qact *qa;
     int cap;                     /* positions the scratch holds */
+    const uint8_t *heads_off;    /* calibration: heads switched off */
+    double **stats;              /* calibration: input sums of squares */
+    const struct model_wt *wlist[4 + 7 * MODEL_MAX_LAYERS];
+    int n_wlist;
 };
 
 #define FAIL(e, ...) (snprintf(err, errlen, __VA_ARGS__), (e))
@@ -433,6 +437,26 @@ void model_state_free(model_state *s)
 
 const struct model_config *model_state_config(const model_state *s) { return &s->m->c; }
 
+void model_state_heads_off(model_state *s, const uint8_t *off) { s->heads_off = off; }
+
+void model_state_stats(model_state *s, double **sums)
+{
+    s->stats = sums;
+    s->n_wlist = sums ? model_weights(s->m, s->wlist, (int)BASED_ARRAY_LEN(s->wlist)) : 0;
+}
+
+static void stats_add(model_state *s, const struct model_wt *w, const float *x, int n)
+{
+    for (int i = 0; i < s->n_wlist; i++)
+        if (s->wlist[i] == w) {
+            double *d = s->stats[i];
+            for (int t = 0; t < n; t++)
+                for (int j = 0; j < w->cols; j++)
+                    d[j] += (double)x[(size_t)t * w->cols + j] * x[(size_t)t * w->cols + j];
+            return;
+        }
+}
+
 /* ---- kernels ------------------------------------------------------------------------- */
 
 static void rmsnorm(float *o, const float *x, const float *w, int n, float eps)
@@ -452,6 +476,8 @@ static void matmul(model_state *s, const struct model_wt *w, const float *x, int
     int K = w->cols, R = w->rows;
     bool q8 = w->type == MODEL_T_Q8_0 || w->type == MODEL_T_Q4_0;
     bool sq = w->type == MODEL_T_CRB8 && m->squeeze_act;
+    if (s->stats)
+        stats_add(s, w, x, n);
     for (int t = 0; t < n && q8; t++)
         model_qact_q8(x + (size_t)t * K, (size_t)K, s->xq + (size_t)t * K,
                       s->xd + (size_t)t * (K / MODEL_QK));
@@ -524,6 +550,8 @@ static void attention(model_state *s, int l, const struct model_layer *ly, const
         }
         float *o = out + h * hs;
         memset(o, 0, (size_t)hs * sizeof(float));
+        if (s->heads_off && s->heads_off[(size_t)l * m->c.n_heads + h])
+            continue;
         for (int u = 0; u <= pos; u++) {
             float a = s->att[u] / sum;
             const float *vu = vc + (size_t)u * kvd + kh * hs;

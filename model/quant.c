@@ -280,9 +280,14 @@ float model_dot_q4_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t
     float sum = 0;
     for (size_t b = 0; b < n / MODEL_QK; b++, w += 18) {
         const int8_t *x = xq + b * MODEL_QK;
+        int8_t q[MODEL_QK];
+        for (int j = 0; j < 16; j++) {
+            q[j] = (int8_t)((w[2 + j] & 15) - 8);
+            q[j + 16] = (int8_t)((w[2 + j] >> 4) - 8);
+        }
         int32_t s = 0;
-        for (int j = 0; j < 16; j++)
-            s += ((w[2 + j] & 15) - 8) * (int32_t)x[j] + ((w[2 + j] >> 4) - 8) * (int32_t)x[j + 16];
+        for (int j = 0; j < MODEL_QK; j++)
+            s += (int32_t)q[j] * (int32_t)x[j];
         sum += rd_f16(w) * xd[b] * (float)s;
     }
     return sum;
