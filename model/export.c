@@ -71,7 +71,7 @@ based_err model_export(const struct model_config *c, const float *params,
                 *rms_ffn = wo + L * D * D, *w1 = rms_ffn + L * D, *w2 = w1 + L * H * D,
                 *w3 = w2 + L * D * H, *rms_f = w3 + L * H * D, *wcls = rms_f + D;
     based_err e = meta(g, c);
-    if (!e)
+    if (!e && c->vocab == 256)
         e = vocab(g);
     if (!e)
         e = add2(g, "token_embd.weight", emb, D, V);

@@ -10,6 +10,9 @@
  * sums and the min/step algebra of the two affine grids.
  */
 #include <math.h>
+#if defined(__F16C__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "model/quant.h"
 #include "chain/base.h"
@@ -123,7 +126,15 @@ float model_f16_to_f32(uint16_t h)
     return f;
 }
 
-static float rd_f16(const uint8_t *p) { return model_f16_to_f32((uint16_t)(p[0] | p[1] << 8)); }
+/* fp16 -> fp32 is exact either way; the F16C instruction is just faster. */
+static float rd_f16(const uint8_t *p)
+{
+#ifdef __F16C__
+    return _cvtsh_ss((unsigned short)(p[0] | p[1] << 8));
+#else
+    return model_f16_to_f32((uint16_t)(p[0] | p[1] << 8));
+#endif
+}
 
 static void wr_f16(uint8_t *p, float f)
 {
@@ -262,35 +273,105 @@ void model_qact_q8(const float *x, size_t n, int8_t *q, float *d)
     }
 }
 
+/*
+ * Q8_0 x Q8_0 and Q4_0 x Q8_0 dots share one order of operations: in each
+ * block of 32, lane k (k < 8) is the exact integer sum of products 4k..4k+3;
+ * each lane accumulates (d_w * d_x) * lane in float; the 8 lanes are summed
+ * pairwise at the end. The AVX2 path (maddubs/madd) and the portable path
+ * compute exactly this, so they give the same bits.
+ */
+static float lanes8_sum(const float *acc)
+{
+    float s4[4];
+    for (int i = 0; i < 4; i++)
+        s4[i] = acc[i] + acc[i + 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+#ifdef __AVX2__
+static __m256i i8_lanes(__m256i w, __m256i x)
+{
+    __m256i aw = _mm256_sign_epi8(w, w), sx = _mm256_sign_epi8(x, w);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), _mm256_set1_epi16(1));
+}
+
+static float blocks_avx2(const uint8_t *w, const int8_t *xq, const float *xd, size_t nb, bool q4)
+{
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; b++) {
+        __m256i qw;
+        if (q4) {
+            __m128i raw = _mm_loadu_si128((const __m128i *)(w + 2));
+            __m128i lo = _mm_and_si128(raw, _mm_set1_epi8(15));
+            __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15));
+            qw = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+        } else {
+            qw = _mm256_loadu_si256((const __m256i *)(w + 2));
+        }
+        __m256i l = i8_lanes(qw, _mm256_loadu_si256((const __m256i *)(xq + b * MODEL_QK)));
+        float d = rd_f16(w) * xd[b];
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(l)));
+        w += q4 ? 18 : 34;
+    }
+    float a[8];
+    _mm256_storeu_ps(a, acc);
+    return lanes8_sum(a);
+}
+#endif
+
+static float blocks_portable(const uint8_t *w, const int8_t *xq, const float *xd, size_t nb, bool q4)
+{
+    float acc[8] = { 0 };
+    for (size_t b = 0; b < nb; b++) {
+        int8_t q[MODEL_QK];
+        if (q4) {
+            for (int j = 0; j < 16; j++) {
+                q[j] = (int8_t)((w[2 + j] & 15) - 8);
+                q[j + 16] = (int8_t)((w[2 + j] >> 4) - 8);
+            }
+        } else {
+            memcpy(q, w + 2, MODEL_QK);
+        }
+        const int8_t *x = xq + b * MODEL_QK;
+        float d = rd_f16(w) * xd[b];
+        for (int k = 0; k < 8; k++) {
+            int32_t l = 0;
+            for (int j = 4 * k; j < 4 * k + 4; j++)
+                l += (int32_t)q[j] * (int32_t)x[j];
+            acc[k] += d * (float)l;
+        }
+        w += q4 ? 18 : 34;
+    }
+    return lanes8_sum(acc);
+}
+
 float model_dot_q8_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t n)
 {
-    float sum = 0;
-    for (size_t b = 0; b < n / MODEL_QK; b++, w += 34) {
-        const int8_t *q = (const int8_t *)(w + 2);
-        int32_t s = 0;
-        for (int j = 0; j < MODEL_QK; j++)
-            s += (int32_t)q[j] * (int32_t)xq[b * MODEL_QK + j];
-        sum += rd_f16(w) * xd[b] * (float)s;
-    }
-    return sum;
+#ifdef __AVX2__
+    return blocks_avx2(w, xq, xd, n / MODEL_QK, false);
+#else
+    return blocks_portable(w, xq, xd, n / MODEL_QK, false);
+#endif
 }
 
 float model_dot_q4_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t n)
 {
-    float sum = 0;
-    for (size_t b = 0; b < n / MODEL_QK; b++, w += 18) {
-        const int8_t *x = xq + b * MODEL_QK;
-        int8_t q[MODEL_QK];
-        for (int j = 0; j < 16; j++) {
-            q[j] = (int8_t)((w[2 + j] & 15) - 8);
-            q[j + 16] = (int8_t)((w[2 + j] >> 4) - 8);
-        }
-        int32_t s = 0;
-        for (int j = 0; j < MODEL_QK; j++)
-            s += (int32_t)q[j] * (int32_t)x[j];
-        sum += rd_f16(w) * xd[b] * (float)s;
-    }
-    return sum;
+#ifdef __AVX2__
+    return blocks_avx2(w, xq, xd, n / MODEL_QK, true);
+#else
+    return blocks_portable(w, xq, xd, n / MODEL_QK, true);
+#endif
+}
+
+/* The portable kernels, exported for the test that checks both paths agree. */
+float model_dot_q8_0_portable(const uint8_t *w, const int8_t *xq, const float *xd, size_t n)
+{
+    return blocks_portable(w, xq, xd, n / MODEL_QK, false);
+}
+
+float model_dot_q4_0_portable(const uint8_t *w, const int8_t *xq, const float *xd, size_t n)
+{
+    return blocks_portable(w, xq, xd, n / MODEL_QK, true);
 }
 
 float model_dot_crb8_f32(const uint8_t *w, const float *x, size_t n)

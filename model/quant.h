@@ -68,6 +68,8 @@ void model_qact_q8(const float *x, size_t n, int8_t *q, float *d);
 float model_dot_f32(const float *w, const float *x, size_t n);
 float model_dot_q8_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
 float model_dot_q4_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
+float model_dot_q8_0_portable(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
+float model_dot_q4_0_portable(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
 float model_dot_crb8_f32(const uint8_t *w, const float *x, size_t n);
 float model_dot_crb8_u8(const uint8_t *w, const struct model_qact *a, size_t n);
 float model_dot_sq8(const uint8_t *w, const float *x, size_t n);

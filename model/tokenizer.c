@@ -112,6 +112,10 @@ based_err model_tok_init(struct model_t *m, char *err, size_t errlen)
         t->eos = (int)v;
     const char *kind = model_gguf_get_str(m->g, "tokenizer.ggml.model");
     const struct model_gguf_value *toks = model_gguf_find(m->g, "tokenizer.ggml.tokens");
+    if (!kind && m->c.vocab != 256) {
+        t->n = m->c.vocab;   /* no tokenizer: forward works, encode does not */
+        return BASED_E_OK;
+    }
     if (!kind || strcmp(kind, "based-byte") == 0) {
         if (m->c.vocab != 256) {
             snprintf(err, errlen, "byte-level tokenizer needs 256 tokens, model has %d", m->c.vocab);
@@ -174,6 +178,8 @@ static int merge(const struct model_tok *t, int *ids, int n, char *buf)
 int model_encode(const model_t *m, const char *text, size_t len, int *out, int max)
 {
     const struct model_tok *t = &m->tok;
+    if (!t->byte_level && !t->piece)
+        return -1;
     if (t->byte_level) {
         if (len > (size_t)max)
             return -1;
@@ -230,7 +236,7 @@ size_t model_decode(const model_t *m, int token, char *buf, size_t cap)
 {
     const struct model_tok *t = &m->tok;
     size_t used = strlen(buf);
-    if (token < 0 || token >= t->n || used + 1 >= cap)
+    if (token < 0 || token >= t->n || used + 1 >= cap || (!t->byte_level && !t->piece))
         return 0;
     if (t->byte_level) {
         buf[used] = (char)token;
