@@ -351,6 +351,7 @@ based_err tft_csv_parse(const char *text, size_t n, struct tft_dataset **out,
     based_err e = BASED_E_NOMEM;
     if (P->names && P->hash && P->last_t && P->count) {
         memset(P->hash, 0xff, HASH_SIZE * sizeof(int));
+        P->line = 1;
         e = n == 0 ? fail(P, 1, "empty input") : header(P);
         while (e == BASED_E_OK && P->p < P->end) {
             P->line++;
