@@ -120,6 +120,16 @@ static based_err field(struct parser *P, int col, char *buf, size_t cap, bool *e
     return BASED_E_OK;
 }
 
+/* Copies a name already checked to be shorter than TFT_NAME_LEN. */
+static void copy_name(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= TFT_NAME_LEN)
+        n = TFT_NAME_LEN - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static based_err header(struct parser *P)
 {
     char name[64];
@@ -152,7 +162,7 @@ static based_err header(struct parser *P)
             for (int j = 0; j < *cnt; j++)
                 if (!strcmp(names[j], name))
                     return fail(P, col, "duplicate column");
-            snprintf(names[*cnt], TFT_NAME_LEN, "%s", name);
+            copy_name(names[*cnt], name);
             P->idx[P->ncols] = (*cnt)++;
         }
         P->kind[P->ncols++] = k;
@@ -183,7 +193,7 @@ static int series_index(struct parser *P, const char *name)
     if (P->nseries >= TFT_MAX_SERIES)
         return -1;
     int i = P->nseries++;
-    snprintf(P->names[i], TFT_NAME_LEN, "%s", name);
+    copy_name(P->names[i], name);
     P->hash[h] = i;
     return i;
 }

@@ -343,6 +343,14 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     for (int j = 0; j < m->ms; j++) { m->stat_mu[j] = get_f64(&r); m->stat_sd[j] = get_f64(&r); }
     for (int j = 0; j < np; j++)
         m->P[j] = get_f64(&r);
+    for (int j = 0; j < np; j++)
+        r.bad |= !(m->P[j] - m->P[j] == 0);                 /* NaN or Inf */
+    for (int j = 0; j < m->ms; j++)
+        r.bad |= !(m->stat_sd[j] > 0) || !(m->stat_mu[j] - m->stat_mu[j] == 0);
+    for (int j = 0; j < npast; j++)
+        r.bad |= !(m->past_sd[j] > 0) || !(m->past_mu[j] - m->past_mu[j] == 0);
+    for (int j = 0; j < nf; j++)
+        r.bad |= !(m->fut_sd[j] > 0) || !(m->fut_mu[j] - m->fut_mu[j] == 0);
     if (r.bad || r.at != n) {
         tft_model_free(m);
         return BASED_E_DECODE;

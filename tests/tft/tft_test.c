@@ -401,6 +401,19 @@ TEST(tft_cli)
         CHECK(strstr(out, keys[i]) != NULL);
 }
 
+/* The reduced determinism check: 8 builds (gcc/clang x -O0/-O2/-O3/-O3
+ * -march=native) must print identical data, weight and forecast hashes,
+ * with no libm symbol in tft/ objects (see tft/determinism.mk). */
+TEST(tft_determinism_quick)
+{
+    char out[8192];
+    int rc = run("make -s -f tft/determinism.mk QUICK=1 2>&1", out, sizeof out);
+    if (rc != 0)
+        fprintf(stderr, "%s", out);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "tft-determinism: OK, 8 builds identical, no libm") != NULL);
+}
+
 const struct test_case test_table[] = {
     { "tft_beta_exact", test_tft_beta_exact },
     { "tft_numerics", test_tft_numerics },
@@ -413,5 +426,6 @@ const struct test_case test_table[] = {
     { "tft_csv_errors", test_tft_csv_errors },
     { "tft_eval_small", test_tft_eval_small },
     { "tft_cli", test_tft_cli },
+    { "tft_determinism_quick", test_tft_determinism_quick },
     { NULL, NULL },
 };
