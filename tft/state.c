@@ -14,8 +14,8 @@ struct tft_state {
     double mean, sd;
     double st[TFT_MAX_COVARIATES + 2];
     double cs[MAXD], ce[MAXD], h[MAXD], c[MAXD];
-    int n;                               /* positions held (<= k) */
-    double K[64][MAXH][MAXD], V[64][MAXD];
+    int n, head;                         /* positions held (<= k), oldest */
+    double *K, *V;                       /* ring [k][heads][da], [k][da] */
     struct tape tp;
 };
 
@@ -28,6 +28,12 @@ struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
     if (!s)
         return NULL;
     s->m = m;
+    s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da, sizeof(double));
+    if (!s->K) {
+        free(s);
+        return NULL;
+    }
+    s->V = s->K + (size_t)m->cfg.k * (size_t)m->cfg.heads * (size_t)m->da;
     s->mean = mean;
     s->sd = sd;
     for (int j = 0; j < m->n_static; j++)
@@ -58,7 +64,21 @@ void tft_state_free(struct tft_state *s)
     if (!s)
         return;
     tape_release(&s->tp);
+    free(s->K);
     free(s);
+}
+
+/* Slot of the j-th oldest position in the ring. */
+static double *kslot(const struct tft_state *s, int j, int hh)
+{
+    const struct tft_model *m = s->m;
+    int at = (s->head + j) % m->cfg.k;
+    return s->K + ((size_t)at * (size_t)m->cfg.heads + (size_t)hh) * (size_t)m->da;
+}
+static double *vslot(const struct tft_state *s, int j)
+{
+    int at = (s->head + j) % s->m->cfg.k;
+    return s->V + (size_t)at * (size_t)s->m->da;
 }
 
 static void leaves(struct tft_state *s, struct ctxs *cx, int *h, int *c)
@@ -93,14 +113,13 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
         return BASED_E_NOMEM;
     memcpy(s->h, tape_val(&s->tp, e.h), (size_t)d * sizeof(double));
     memcpy(s->c, tape_val(&s->tp, e.c), (size_t)d * sizeof(double));
-    if (s->n == k) {
-        memmove(s->K[0], s->K[1], (size_t)(k - 1) * sizeof s->K[0]);
-        memmove(s->V[0], s->V[1], (size_t)(k - 1) * sizeof s->V[0]);
+    if (s->n == k) {                     /* drop the oldest */
+        s->head = (s->head + 1) % k;
         s->n--;
     }
     for (int hh = 0; hh < H; hh++)
-        memcpy(s->K[s->n][hh], tape_val(&s->tp, e.K[hh]), (size_t)m->da * sizeof(double));
-    memcpy(s->V[s->n], tape_val(&s->tp, e.V), (size_t)m->da * sizeof(double));
+        memcpy(kslot(s, s->n, hh), tape_val(&s->tp, e.K[hh]), (size_t)m->da * sizeof(double));
+    memcpy(vslot(s, s->n), tape_val(&s->tp, e.V), (size_t)m->da * sizeof(double));
     s->n++;
     return BASED_E_OK;
 }
@@ -120,8 +139,8 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
     leaves(s, &cx, &h, &c);
     for (int j = 0; j < s->n; j++) {
         for (int hh = 0; hh < H; hh++)
-            K[j * H + hh] = tape_leaf(&s->tp, s->K[j][hh], m->da);
-        V[j] = tape_leaf(&s->tp, s->V[j], m->da);
+            K[j * H + hh] = tape_leaf(&s->tp, kslot(s, j, hh), m->da);
+        V[j] = tape_leaf(&s->tp, vslot(s, j), m->da);
     }
     int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
     if (s->tp.fail)

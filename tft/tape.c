@@ -118,8 +118,8 @@ int tape_param(struct tape *t, int off, int n)
     return o;
 }
 
-static void lin_apply(const double *W, const double *b, const double *x,
-                      int in, int out, double *y)
+static void lin_apply(const double *restrict W, const double *restrict b,
+                      const double *restrict x, int in, int out, double *restrict y)
 {
     for (int i = 0; i < out; i++)
         y[i] = b ? b[i] : 0.0;
@@ -403,9 +403,9 @@ void tape_seed(struct tape *t, int node, const double *d)
 static void back_linear(struct tape *t, const struct tape_op *op, const double *dy)
 {
     int in = op->p3, out = op->n;
-    const double *W = t->P + op->p1, *x = tape_val(t, op->a);
-    double *dx = tape_grad(t, op->a);
-    double *dW = t->G + op->p1;
+    const double *restrict W = t->P + op->p1, *restrict x = tape_val(t, op->a);
+    double *restrict dx = tape_grad(t, op->a);
+    double *restrict dW = t->G + op->p1;
     for (int j = 0; j < in; j++) {
         const double *w = W + (size_t)j * (size_t)out;
         double *dw = dW + (size_t)j * (size_t)out;
