@@ -146,9 +146,9 @@ void tft_config_default(struct tft_config *c)
     c->heads = 4;
     c->k = 14;
     c->max_len = 512;
-    c->epochs = 60;
-    c->patience = 8;
-    c->batch = 8;
+    c->epochs = 100;
+    c->patience = 10;
+    c->batch = 2;
     c->valid = 14;
     c->warmup = 7;
     c->lr = 0.003;
