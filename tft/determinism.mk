@@ -14,8 +14,8 @@
 # series x 200 steps.
 DET   := build/tft-det
 SRCS  := $(wildcard tft/*.c) chain/err.c
-BASE  := -std=c11 -ffp-contract=off -fno-strict-aliasing \
-         -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I.
+BASE0 := -std=c11 -fno-strict-aliasing -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I.
+BASE  := $(BASE0) -ffp-contract=off
 ifeq ($(QUICK),1)
 GEN   := --series 6 --steps 60 --seed 7
 EVAL  := --horizon 10 --d 8 --epochs 2 --seed 3
@@ -49,3 +49,19 @@ check:
 	n=$$(awk '{print $$3, $$5, $$7}' $(DET)/hashes | sort -u | wc -l); \
 	if [ "$$n" -ne 1 ]; then echo "tft-determinism: FAIL, builds disagree"; exit 1; fi; \
 	echo "tft-determinism: OK, $$(wc -l < $(DET)/hashes) builds identical, no libm"
+
+# The check has teeth: with contraction allowed (-ffp-contract=fast and FMA
+# from -march=native) the hashes must change. Needs an FMA-capable CPU.
+# Run: make -f tft/determinism.mk teeth QUICK=1
+.PHONY: teeth
+teeth:
+	@dir=$(DET)-teeth; mkdir -p $$dir; \
+	for mode in off fast; do \
+	  gcc $(BASE0) -O3 -march=native -ffp-contract=$$mode $(SRCS) -o $$dir/based-tft-$$mode -lsodium || exit 1; \
+	  $$dir/based-tft-$$mode gen --kind synthetic $(GEN) --out $$dir/data.csv || exit 1; \
+	  $$dir/based-tft-$$mode eval --data $$dir/data.csv $(EVAL) --json | \
+	    sed -n 's/.*"weights_sha256":"\([0-9a-f]*\)".*/\1/p' > $$dir/w-$$mode; \
+	  echo "contract=$$mode weights $$(cat $$dir/w-$$mode)"; \
+	done; \
+	if cmp -s $$dir/w-off $$dir/w-fast; then echo "teeth: contraction did not change the hash (no FMA on this CPU?)"; exit 1; fi; \
+	echo "teeth: OK, -ffp-contract=fast changes the weights hash"

@@ -146,6 +146,13 @@ int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
     return tape_qhead(tp, tape_linear(tp, out, &m->head));
 }
 
+void quantiles_out(const struct tft_model *m, const double *z, double *q)
+{
+    q[0] = z[1] - m->qscale * (z[1] - z[0]);
+    q[1] = z[1];
+    q[2] = z[1] + m->qscale * (z[2] - z[1]);
+}
+
 void past_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x)
 {
     x[0] = s->y[t];

@@ -221,8 +221,9 @@ static int cmd_train(const struct opts *o)
     } else if ((rc = write_model(m, o->out)) == 0) {
         char hex[65];
         weights_hash(m, hex);
-        printf("params %zu  epochs %d  best epoch %d  valid loss %.6f\nweights_sha256 %s\n",
-               tft_model_nparams(m), r.epochs_run, r.best_epoch, r.best_valid_loss, hex);
+        printf("params %zu  epochs %d  best epoch %d  valid loss %.6f  qscale %.2f\n"
+               "weights_sha256 %s\n", tft_model_nparams(m), r.epochs_run, r.best_epoch,
+               r.best_valid_loss, r.qscale, hex);
     }
     tft_model_free(m);
     tft_dataset_free(d);
@@ -256,8 +257,9 @@ static void print_eval(const struct tft_eval *ev, const struct tft_dataset *d,
         printf("%-12s %9.4f %9.4f %9.4f %8.3f %8.3f %8.3f\n", d->series_names[i],
                s->sql_tft, s->sql_naive, s->sql_ets, s->ratio_naive, s->ratio_ets, s->coverage);
     }
-    printf("pooled (%d series x %d steps, season %d; trained %d epochs, best %d)\n",
-           ev->n_series, ev->horizon, ev->season, ev->train.epochs_run, ev->train.best_epoch);
+    printf("pooled (%d series x %d steps, season %d; trained %d epochs, best %d, qscale %.2f)\n",
+           ev->n_series, ev->horizon, ev->season, ev->train.epochs_run, ev->train.best_epoch,
+           ev->train.qscale);
     printf("  sql_tft %.4f  sql_naive %.4f  sql_ets %.4f\n", ev->sql_tft, ev->sql_naive, ev->sql_ets);
     printf("  ratio_naive %.4f  ratio_ets %.4f  coverage %.4f  worst_series_ratio_naive %.4f\n",
            ev->ratio_naive, ev->ratio_ets, ev->coverage, ev->worst_series_ratio_naive);

@@ -191,6 +191,7 @@ struct tft_model *tft_model_new(const struct tft_config *cfg, int n_static,
     m->mp = 1 + n_past + n_future;
     m->mf = n_future > 0 ? n_future : 1;
     m->da = cfg->d / cfg->heads;
+    m->qscale = 1.0;
     for (int j = 0; j < TFT_MAX_COVARIATES; j++)
         m->past_sd[j] = m->fut_sd[j] = 1.0;
     for (int j = 0; j < TFT_MAX_COVARIATES + 2; j++)
@@ -258,6 +259,7 @@ static void put_all(struct wbuf *w, const struct tft_model *m)
     put_f64(w, c->clip);
     put_f64(w, c->dropout);
     put_u64(w, c->seed);
+    put_f64(w, m->qscale);
     for (int j = 0; j < m->n_past; j++) { put_f64(w, m->past_mu[j]); put_f64(w, m->past_sd[j]); }
     for (int j = 0; j < m->n_future; j++) { put_f64(w, m->fut_mu[j]); put_f64(w, m->fut_sd[j]); }
     for (int j = 0; j < m->ms; j++) { put_f64(w, m->stat_mu[j]); put_f64(w, m->stat_sd[j]); }
@@ -331,13 +333,15 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     int ns = get_int(&r), npast = get_int(&r), nf = get_int(&r), np = get_int(&r);
     c.lr = get_f64(&r); c.clip = get_f64(&r); c.dropout = get_f64(&r);
     c.seed = get_u64(&r);
-    if (r.bad)
+    double qscale = get_f64(&r);
+    if (r.bad || !(qscale > 0 && qscale <= 100))
         return BASED_E_DECODE;
     struct tft_model *m = tft_model_new(&c, ns, npast, nf);
     if (!m || m->np != np) {
         tft_model_free(m);
         return BASED_E_DECODE;
     }
+    m->qscale = qscale;
     for (int j = 0; j < npast; j++) { m->past_mu[j] = get_f64(&r); m->past_sd[j] = get_f64(&r); }
     for (int j = 0; j < nf; j++) { m->fut_mu[j] = get_f64(&r); m->fut_sd[j] = get_f64(&r); }
     for (int j = 0; j < m->ms; j++) { m->stat_mu[j] = get_f64(&r); m->stat_sd[j] = get_f64(&r); }

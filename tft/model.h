@@ -49,9 +49,14 @@ struct tft_model {
     double past_mu[TFT_MAX_COVARIATES], past_sd[TFT_MAX_COVARIATES];
     double fut_mu[TFT_MAX_COVARIATES], fut_sd[TFT_MAX_COVARIATES];
     double stat_mu[TFT_MAX_COVARIATES + 2], stat_sd[TFT_MAX_COVARIATES + 2];
+    double qscale;      /* interval calibration: P10/P90 offsets x qscale */
     int np;
     double *P;
 };
+
+/* Final quantiles (z-scored) from the head's output: P50 -/+ qscale x
+ * the head's offsets. */
+void quantiles_out(const struct tft_model *m, const double *z, double *q);
 
 /* One series, normalised: y[len], pc[len][n_past], fc[len + 1][n_future]
  * (row len repeats row len - 1), st[ms]. */

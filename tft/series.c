@@ -123,7 +123,8 @@ based_err tft_forecast_series(const struct tft_model *m, const struct tft_datase
         return e;
     memset(out, 0, (size_t)s.len * 3 * sizeof(double));
     for (int t = lo; t < hi; t++) {
-        const double *q = tape_val(&tp, f.q[t - lo]);
+        double q[3];
+        quantiles_out(m, tape_val(&tp, f.q[t - lo]), q);
         for (int j = 0; j < 3; j++)
             out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * q[j];
     }

@@ -145,7 +145,8 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
     int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
     if (s->tp.fail)
         return BASED_E_NOMEM;
-    const double *z = tape_val(&s->tp, out);
+    double z[3];
+    quantiles_out(m, tape_val(&s->tp, out), z);
     for (int j = 0; j < 3; j++)
         q[j] = s->mean + s->sd * z[j];
     return BASED_E_OK;

@@ -158,12 +158,14 @@ struct tft_train_report {
     int epochs_run, best_epoch;
     double best_valid_loss;     /* mean pinball (z-scored units) */
     double last_train_loss;
+    double qscale;              /* interval calibration factor chosen */
 };
 
 /* Trains on the first fit_len[i] steps of each series (fit_len NULL: the
  * whole series); z-scoring statistics are fitted on those steps only and
  * stored in the model; the last cfg.valid of them are held out for early
- * stopping (best epoch's weights kept). Deterministic in cfg.seed. Progress
+ * stopping (best epoch's weights kept), and used to calibrate the
+ * P10/P90 offsets to 80 % coverage. Deterministic in cfg.seed. Progress
  * lines go to log when non-NULL. */
 based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
                     const int *fit_len, struct tft_train_report *rep,
