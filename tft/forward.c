@@ -1,0 +1,209 @@
+/*
+ * forward.c: the TFT's forward graph on the tape, and whole-series
+ * forecasting. One series is one pass: static contexts once; the encoder
+ * (past VSN -> LSTM -> gated skip -> static enrichment) over every step of
+ * the window, each step's keys and value computed once; then for every
+ * origin t the forecast position (future VSN -> decoder LSTM step from the
+ * encoder state at t -> the same gated skip and enrichment -> attention
+ * over the last k encoder positions and itself -> gate -> position-wise GRN
+ * -> final gated skip to the LSTM output -> quantile head).
+ */
+#include "tft/model.h"
+#include "chain/base.h"
+
+double zscore(double x, double mu, double sd)
+{
+    return (x - mu) / sd;
+}
+
+static int gate_fwd(struct tape *tp, const struct tft_model *m, const struct gate *g,
+                    int x, int skip)
+{
+    int v = tape_linear(tp, x, &g->l5);
+    if (!(m->cfg.ablate & TFT_NO_GATE))
+        v = tape_mul(tp, tape_sigmoid(tp, tape_linear(tp, x, &g->l4)), v);
+    return tape_layernorm(tp, tape_add(tp, skip, v), g->ln_g, g->ln_b);
+}
+
+static int grn_fwd(struct tape *tp, const struct tft_model *m, const struct grn *g,
+                   int a, int c, bool train)
+{
+    int skip = g->in != g->out ? tape_linear(tp, a, &g->skip) : a;
+    int h = tape_linear(tp, a, &g->l2);
+    if (g->ctx && c >= 0)
+        h = tape_add(tp, h, tape_linear(tp, c, &g->l3));
+    h = tape_elu(tp, h);
+    int e = tape_linear(tp, h, &g->l1);
+    if (train && m->cfg.dropout > 0)
+        e = tape_dropout(tp, e, m->cfg.dropout);
+    return gate_fwd(tp, m, &g->g, e, skip);
+}
+
+static int vsn_fwd(struct tape *tp, const struct tft_model *m, const struct vsn *v,
+                   const double *x, int c, bool train, int *wnode)
+{
+    int xi[MAXV], xt[MAXV], w;
+    for (int j = 0; j < v->m; j++)
+        xi[j] = tape_scalar_lin(tp, x[j], &v->tr[j]);
+    if (m->cfg.ablate & TFT_NO_VSN)
+        w = tape_softmax(tp, tape_param(tp, v->logits, v->m));
+    else
+        w = tape_softmax(tp, grn_fwd(tp, m, &v->flat, tape_concat(tp, xi, v->m), c, train));
+    for (int j = 0; j < v->m; j++)
+        xt[j] = grn_fwd(tp, m, &v->var[j], xi[j], -1, train);
+    *wnode = w;
+    return tape_wsum(tp, w, xt, v->m);
+}
+
+void static_fwd(struct tape *tp, const struct tft_model *m, const double *st,
+                bool train, struct ctxs *cx)
+{
+    int z = vsn_fwd(tp, m, &m->vs, st, -1, train, &cx->ws);
+    cx->cs = grn_fwd(tp, m, &m->cs, z, -1, train);
+    cx->ce = grn_fwd(tp, m, &m->ce, z, -1, train);
+    cx->ch = grn_fwd(tp, m, &m->ch, z, -1, train);
+    cx->cc = grn_fwd(tp, m, &m->cc, z, -1, train);
+}
+
+/* One LSTM step: returns h' and sets *c to c'. */
+static int lstm_step(struct tape *tp, const struct tft_model *m, const struct lstm *L,
+                     int x, int h, int *c)
+{
+    int d = m->cfg.d;
+    int z = tape_add(tp, tape_linear(tp, x, &L->wx), tape_linear(tp, h, &L->wh));
+    int gi = tape_sigmoid(tp, tape_slice(tp, z, 0, d));
+    int gf = tape_sigmoid(tp, tape_slice(tp, z, d, d));
+    int gg = tape_tanh(tp, tape_slice(tp, z, 2 * d, d));
+    int go = tape_sigmoid(tp, tape_slice(tp, z, 3 * d, d));
+    *c = tape_add(tp, tape_mul(tp, gf, *c), tape_mul(tp, gi, gg));
+    return tape_mul(tp, go, tape_tanh(tp, *c));
+}
+
+/* LSTM (or its ablation), gated skip, static enrichment: theta. */
+static int temporal(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
+                    const struct lstm *L, int xi, int *h, int *c, bool train, int *phi)
+{
+    if (m->cfg.ablate & TFT_NO_LSTM) {
+        *phi = xi;
+    } else {
+        *h = lstm_step(tp, m, L, xi, *h, c);
+        *phi = gate_fwd(tp, m, &m->lstm_gate, *h, xi);
+    }
+    return grn_fwd(tp, m, &m->enrich, *phi, cx->ce, train);
+}
+
+void enc_step(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
+              const double *x, int h, int c, bool train, struct enc_out *o)
+{
+    int phi;
+    int xi = vsn_fwd(tp, m, &m->vp, x, cx->cs, train, &o->wp);
+    o->h = h;
+    o->c = c;
+    o->theta = temporal(tp, m, cx, &m->enc, xi, &o->h, &o->c, train, &phi);
+    for (int hh = 0; hh < m->cfg.heads; hh++)
+        o->K[hh] = tape_linear(tp, o->theta, &m->wk[hh]);
+    o->V = tape_linear(tp, o->theta, &m->wv);
+}
+
+/* Interpretable multi-head attention of query position theta over K/V. */
+static int attention(struct tape *tp, const struct tft_model *m, int theta,
+                     const int *K, const int *V, int L, int *attn)
+{
+    int H = m->cfg.heads, keys[65], vals[65], avg = -1;
+    double scale = 1.0 / tft_sqrt((double)m->da);
+    for (int j = 0; j < L; j++)
+        vals[j] = V[j];
+    vals[L] = tape_linear(tp, theta, &m->wv);
+    for (int hh = 0; hh < H; hh++) {
+        for (int j = 0; j < L; j++)
+            keys[j] = K[j * H + hh];
+        keys[L] = tape_linear(tp, theta, &m->wk[hh]);
+        int q = tape_linear(tp, theta, &m->wq[hh]);
+        int a = tape_softmax(tp, tape_scores(tp, q, keys, L + 1, scale));
+        avg = hh == 0 ? a : tape_add(tp, avg, a);
+    }
+    if (H > 1)
+        avg = tape_scale(tp, avg, 1.0 / (double)H);
+    *attn = avg;
+    return tape_linear(tp, tape_wsum(tp, avg, vals, L + 1), &m->wh);
+}
+
+int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
+            const double *xf, int h, int c, const int *K, const int *V, int L,
+            bool train, int *attn, int *wf)
+{
+    int phi, delta;
+    int xi = vsn_fwd(tp, m, &m->vf, xf, cx->cs, train, wf);
+    int theta = temporal(tp, m, cx, &m->dec, xi, &h, &c, train, &phi);
+    *attn = -1;
+    if (m->cfg.ablate & TFT_NO_ATTN)
+        delta = theta;
+    else
+        delta = gate_fwd(tp, m, &m->attn_gate,
+                         attention(tp, m, theta, K, V, L, attn), theta);
+    int psi = grn_fwd(tp, m, &m->pos, delta, -1, train);
+    int out = gate_fwd(tp, m, &m->final_gate, psi, phi);
+    return tape_qhead(tp, tape_linear(tp, out, &m->head));
+}
+
+void quantiles_out(const struct tft_model *m, const double *z, double *q)
+{
+    q[0] = z[1] - m->qscale * (z[1] - z[0]);
+    q[1] = z[1];
+    q[2] = z[1] + m->qscale * (z[2] - z[1]);
+}
+
+void past_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x)
+{
+    x[0] = s->y[t];
+    for (int j = 0; j < m->n_past; j++)
+        x[1 + j] = s->pc[(size_t)t * (size_t)m->n_past + (size_t)j];
+    for (int j = 0; j < m->n_future; j++)
+        x[1 + m->n_past + j] = s->fc[(size_t)t * (size_t)m->n_future + (size_t)j];
+}
+
+void future_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x)
+{
+    if (m->n_future == 0) {
+        x[0] = 1.0;
+        return;
+    }
+    for (int j = 0; j < m->n_future; j++)
+        x[j] = s->fc[(size_t)t * (size_t)m->n_future + (size_t)j];
+}
+
+void series_forward(struct tape *tp, const struct tft_model *m, const struct pseries *s,
+                    int start, int o_lo, int o_hi, bool train, struct series_fwd *f)
+{
+    int d = m->cfg.d, H = m->cfg.heads, k = m->cfg.k;
+    double x[MAXV], zero[MAXD];
+    memset(zero, 0, sizeof zero);
+    static_fwd(tp, m, s->st, train, &f->cx);
+    int h = f->cx.ch, c = f->cx.cc;
+    if (m->cfg.ablate & TFT_NO_LSTM)
+        h = c = tape_leaf(tp, zero, d);
+    /* ring of the last k encoder positions' keys and values */
+    int K[64 * MAXH], V[64], Ko[64 * MAXH], Vo[64], n = 0;
+    for (int t = start; t < o_hi; t++) {
+        struct enc_out e;
+        past_inputs(m, s, t, x);
+        enc_step(tp, m, &f->cx, x, h, c, train, &e);
+        h = e.h;
+        c = e.c;
+        if (n == k) {
+            memmove(K, K + H, (size_t)(k - 1) * (size_t)H * sizeof(int));
+            memmove(V, V + 1, (size_t)(k - 1) * sizeof(int));
+            n--;
+        }
+        memcpy(K + n * H, e.K, (size_t)H * sizeof(int));
+        V[n++] = e.V;
+        if (t < o_lo)
+            continue;
+        memcpy(Ko, K, (size_t)(n * H) * sizeof(int));
+        memcpy(Vo, V, (size_t)n * sizeof(int));
+        future_inputs(m, s, t + 1, x);
+        int i = t - o_lo;
+        f->wp[i] = e.wp;
+        f->q[i] = dec_fwd(tp, m, &f->cx, x, h, c, Ko, Vo, n, train, &f->attn[i], &f->wf[i]);
+    }
+}

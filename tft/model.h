@@ -1,0 +1,106 @@
+/*
+ * model.h (internal to tft/): the layout of a TFT's parameters, its
+ * normalisation statistics, and the forward pieces shared by training
+ * (train.c), whole-series forecasting and the incremental state (model.c,
+ * state.c). Shapes are in the comments; d = hidden size, da = d / heads.
+ */
+#ifndef BASED_TFT_MODEL_H
+#define BASED_TFT_MODEL_H
+
+#include "tft/tape.h"
+#include "tft/tft.h"
+
+#define MAXV (2 * TFT_MAX_COVARIATES + 1)  /* past VSN: target + past + future */
+#define MAXH 4
+#define MAXD 32
+
+struct gate { struct lin l4, l5; int ln_g, ln_b; };     /* LN(skip + GLU(x)) */
+struct grn {                                            /* GRN(a, c): in -> out */
+    int in, out, ctx;
+    struct lin skip;        /* in -> out when in != out */
+    struct lin l2, l3, l1;  /* in -> d, ctx -> d (no bias), d -> d */
+    struct gate g;          /* d -> out */
+};
+struct vsn {
+    int m;
+    struct lin tr[MAXV];    /* 1 -> d per variable */
+    struct grn flat;        /* m*d -> m, context c_s */
+    struct grn var[MAXV];   /* d -> d per variable */
+    int logits;             /* [m], used by TFT_NO_VSN */
+};
+struct lstm { struct lin wx, wh; };   /* d -> 4d (bias), d -> 4d; gates i f g o */
+
+struct tft_model {
+    struct tft_config cfg;
+    int n_static, n_past, n_future;
+    int ms, mp, mf, da;
+    struct vsn vs, vp, vf;
+    struct grn cs, ce, ch, cc;          /* static encoders */
+    struct lstm enc, dec;
+    struct gate lstm_gate;              /* shared by encoder and decoder */
+    struct grn enrich;                  /* context c_e */
+    struct lin wq[MAXH], wk[MAXH];      /* d -> da, no bias */
+    struct lin wv, wh;                  /* d -> da shared V; da -> d */
+    struct gate attn_gate;
+    struct grn pos;
+    struct gate final_gate;
+    struct lin head;                    /* d -> 3 */
+    /* z-scoring fitted on training data */
+    double past_mu[TFT_MAX_COVARIATES], past_sd[TFT_MAX_COVARIATES];
+    double fut_mu[TFT_MAX_COVARIATES], fut_sd[TFT_MAX_COVARIATES];
+    double stat_mu[TFT_MAX_COVARIATES + 2], stat_sd[TFT_MAX_COVARIATES + 2];
+    double qscale;      /* interval calibration: P10/P90 offsets x qscale */
+    int np;
+    double *P;
+};
+
+/* Final quantiles (z-scored) from the head's output: P50 -/+ qscale x
+ * the head's offsets. */
+void quantiles_out(const struct tft_model *m, const double *z, double *q);
+
+/* One series, normalised: y[len], pc[len][n_past], fc[len + 1][n_future]
+ * (row len repeats row len - 1), st[ms]. */
+struct pseries {
+    int len;
+    double *y, *pc, *fc;
+    double st[TFT_MAX_COVARIATES + 2];
+    double mean, sd;
+};
+based_err pseries_make(const struct tft_model *m, const struct tft_dataset *d,
+                       int i, int fit_len, struct pseries *s);
+void pseries_release(struct pseries *s);
+
+struct ctxs { int cs, ce, ch, cc; int ws; };    /* static contexts (nodes) */
+void static_fwd(struct tape *tp, const struct tft_model *m, const double *st,
+                bool train, struct ctxs *cx);
+
+/* Encoder step: x[mp] = (y, past covs, future covs) of the step; h, c
+ * state nodes in/out; theta out; K[heads], V out. wp: selection weights. */
+struct enc_out { int h, c, theta, K[MAXH], V, wp; };
+void enc_step(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
+              const double *x, int h, int c, bool train, struct enc_out *o);
+
+/* Forecast position: xf[mf] future inputs of the next step; h, c encoder
+ * state after the last step; K[L][heads], V[L] memory oldest first.
+ * Returns the qhead node (3 values); *attn = averaged attention (L + 1),
+ * *wf = future selection weights. */
+int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
+            const double *xf, int h, int c, const int *K, const int *V, int L,
+            bool train, int *attn, int *wf);
+
+/* Past/future VSN inputs of series step s (normalised). */
+void past_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x);
+void future_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x);
+
+/* Whole-series forward: encoder over [start, o_hi), forecasts for origins
+ * [o_lo, o_hi) (forecast of step t + 1). q[t - o_lo] = qhead node. */
+struct series_fwd {
+    int *q, *attn, *wp, *wf;    /* [o_hi - o_lo] each (wp: of step t) */
+    struct ctxs cx;
+};
+void series_forward(struct tape *tp, const struct tft_model *m, const struct pseries *s,
+                    int start, int o_lo, int o_hi, bool train, struct series_fwd *f);
+
+double zscore(double x, double mu, double sd);
+
+#endif
