@@ -65,7 +65,21 @@
     X(ZERO_AMOUNT,     32, "amount must be positive") \
     X(TX_TOO_LARGE,    33, "transaction too large") \
     X(TIMEOUT,         34, "timed out") \
-    X(UNAUTHORIZED,    35, "not authorized")
+    X(UNAUTHORIZED,    35, "not authorized") \
+    X(RESERVED,        36, "Brain id is reserved") \
+    X(BRAIN_LIMIT,     37, "all Brains are issued") \
+    X(LOCKED,          38, "still locked") \
+    X(NOT_TRANSFERABLE, 39, "Brain is not transferable") \
+    X(ROLE_FULL,       40, "role is full and no neuron is replaceable") \
+    X(NOT_GIGABRAIN,   41, "Brain is not a GigaBrain") \
+    X(ALREADY_VOTED,   42, "already voted on this proposal") \
+    X(NOT_REGISTERED,  43, "not registered on this Brain") \
+    X(NOT_VALIDATOR,   44, "neuron is not a validator") \
+    X(RATE_LIMITED,    45, "changed too recently") \
+    X(VOTING_CLOSED,   46, "proposal is not open for voting") \
+    X(GOV_FULL,        47, "too many open proposals") \
+    X(NOT_DEACTIVATABLE, 48, "only a Brain bought by stake can be deactivated") \
+    X(FEE_CHANGED,     49, "registration fee is above the given max_fee")
 
 typedef enum {
 #define BASED_ERR_ENUM(name, code, msg) BASED_E_##name = code,

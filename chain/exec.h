@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "chain/genesis.h"
 #include "chain/state.h"
 #include "chain/tx.h"
 
@@ -30,6 +31,7 @@ typedef struct chain_exec {
     uint64_t time_ms;
     chain_addr fee_account;    /* the proposer's account: fees go here */
     json_t *events;            /* events of the running tx (array), or NULL */
+    const chain_genesis *genesis; /* every genesis parameter (contracts/, staking/) */
 } chain_exec;
 
 /* Runs tx; on success *fee_paid is the fee charged. */

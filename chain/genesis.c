@@ -39,12 +39,33 @@ static const field param_fields[] = {
     { "max_block_txs", F_U64, false, POFF(max_block_txs), 1, CHAIN_MAX_BLOCK_TXS, 5000 },
     { "mempool_max_txs", F_U64, false, POFF(mempool_max_txs), 1, 1000000, 50000 },
     { "mempool_max_per_sender", F_U64, false, POFF(mempool_max_per_sender), 1, 1000000, 10000 },
+    { "brain_burn_base", F_AMOUNT, false, POFF(brain_burn_base), 0, 0, 1000 * CHAIN_COIN },
+    { "brain_burn_step", F_AMOUNT, false, POFF(brain_burn_step), 0, 0, 200 * CHAIN_COIN },
+    { "brain_stake_amount", F_AMOUNT, false, POFF(brain_stake_amount), 0, 0, 100000 * CHAIN_COIN },
+    { "brain_stake_lock_blocks", F_U64, false, POFF(brain_stake_lock_blocks), 0, UINT32_MAX, 777600 },
+    { "brain_default_fee", F_AMOUNT, false, POFF(brain_default_fee), 0, 0, 100 * CHAIN_COIN },
+    { "immunity_blocks", F_U64, false, POFF(immunity_blocks), 0, UINT32_MAX, 4096 },
+    { "max_validators", F_U64, false, POFF(max_validators), 1, 256, 256 },
+    { "max_miners", F_U64, false, POFF(max_miners), 1, 1792, 1792 },
+    { "take_default_bps", F_U64, false, POFF(take_default_bps), 0, 10000, 1800 },
+    { "take_min_bps", F_U64, false, POFF(take_min_bps), 0, 10000, 0 },
+    { "take_max_bps", F_U64, false, POFF(take_max_bps), 0, 10000, 3000 },
+    { "take_rate_limit_blocks", F_U64, false, POFF(take_rate_limit_blocks), 0, UINT32_MAX, 60480 },
+    { "active_validator_bps", F_U64, false, POFF(active_validator_bps), 1, 10000, 7000 },
+    { "gigabrain_bps", F_U64, false, POFF(gigabrain_bps), 1, 10000, 50 },
+    { "gov_voting_blocks", F_U64, false, POFF(gov_voting_blocks), 1, UINT32_MAX, 60480 },
+    { "gov_year1_blocks", F_U64, false, POFF(gov_year1_blocks), 0, UINT64_MAX, 3153600 },
 };
+
+/* The canonical encoding writes chain_params as the table's u64s. */
+_Static_assert(sizeof(chain_params) == sizeof param_fields / sizeof param_fields[0] * 8,
+               "every chain_params field is a u64 with a row in param_fields");
 
 static const field dev_fields[] = {
     { "block_time_ms", F_U64, false, DOFF(block_time_ms), 1, 3600000, 1000 },
     { "accounts", F_U64, false, DOFF(accounts), 0, 10, 10 },
     { "balance", F_AMOUNT, false, DOFF(balance), 0, 0, 1000000 * CHAIN_COIN },
+    { "pepecoin", F_AMOUNT, false, DOFF(pepecoin), 0, 0, 200000000 * CHAIN_COIN },
 };
 
 typedef struct {
@@ -272,7 +293,7 @@ static based_err parse_authorities(gctx *c, json_t *arr, chain_genesis *g)
     return BASED_E_OK;
 }
 
-static based_err parse_balances(gctx *c, json_t *arr, chain_genesis *g)
+static based_err parse_balances(gctx *c, json_t *arr, chain_balance **out, size_t *nout)
 {
     static const char *const keys[] = { "address", "amount", NULL };
     char idx[24];
@@ -280,8 +301,8 @@ static based_err parse_balances(gctx *c, json_t *arr, chain_genesis *g)
     if (!json_is_array(arr))
         return gfail(c, "balances", "\"balances\" must be an array");
     size_t n = json_array_size(arr);
-    g->bal = calloc(n ? n : 1, sizeof *g->bal);
-    if (!g->bal)
+    chain_balance *bal = *out = calloc(n ? n : 1, sizeof *bal);
+    if (!bal)
         return BASED_E_NOMEM;
     push(c, "balances");
     for (size_t i = 0; i < n; i++) {
@@ -290,30 +311,87 @@ static based_err parse_balances(gctx *c, json_t *arr, chain_genesis *g)
         snprintf(idx, sizeof idx, "#%zu", i);
         push(c, idx);
         if (only_keys(c, o, keys) != BASED_E_OK ||
-            parse_address(c, o, "address", &g->bal[i].address) != BASED_E_OK)
+            parse_address(c, o, "address", &bal[i].address) != BASED_E_OK)
             return BASED_E_GENESIS;
         amt = json_object_get(o, "amount");
         if (!amt)
             return gfail(c, NULL, "missing required key \"amount\"");
         if (!json_is_string(amt) ||
-            chain_amount_parse(json_string_value(amt), &g->bal[i].amount, &why) != BASED_E_OK)
+            chain_amount_parse(json_string_value(amt), &bal[i].amount, &why) != BASED_E_OK)
             return gfail(c, "amount", "\"amount\" must be a decimal string like \"12.5\"");
         for (size_t j = 0; j < i; j++)
-            if (memcmp(g->bal[j].address.b, g->bal[i].address.b, 32) == 0)
+            if (memcmp(bal[j].address.b, bal[i].address.b, 32) == 0)
                 return gfail(c, "address", "address listed twice");
-        if (total > UINT64_MAX - g->bal[i].amount)
+        if (total > UINT64_MAX - bal[i].amount)
             return gfail(c, "amount", "genesis balances add up to more than 2^64 base units");
-        total += g->bal[i].amount;
-        g->nbal = i + 1;
+        total += bal[i].amount;
+        *nout = i + 1;
         pop(c);
     }
     pop(c);
     return BASED_E_OK;
 }
 
+static based_err parse_pepecoin(gctx *c, json_t *o, chain_genesis *g)
+{
+    static const char *const keys[] = { "balances", "bridge_key", NULL };
+    based_err rc = BASED_E_OK;
+    push(c, "pepecoin");
+    if (only_keys(c, o, keys) != BASED_E_OK)
+        rc = BASED_E_GENESIS;
+    json_t *v = json_object_get(o, "balances");
+    if (rc == BASED_E_OK && v)
+        rc = parse_balances(c, v, &g->pepe, &g->npepe);
+    if (rc == BASED_E_OK && json_object_get(o, "bridge_key")) {
+        rc = parse_address(c, o, "bridge_key", &g->pepe_bridge);
+        g->has_bridge = rc == BASED_E_OK;
+    }
+    pop(c);
+    return rc;
+}
+
+static based_err parse_reserved(gctx *c, json_t *arr, chain_genesis *g)
+{
+    if (!json_is_array(arr) || json_array_size(arr) > CHAIN_MAX_RESERVED_BRAINS)
+        return gfail(c, "reserved_brains", "\"reserved_brains\" must be an array of at most %d "
+                     "Brain ids", CHAIN_MAX_RESERVED_BRAINS);
+    g->nreserved = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *v = json_array_get(arr, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1023)
+            return gfail(c, "reserved_brains", "\"reserved_brains\" entries must be integers "
+                         "from 0 to 1023");
+        uint16_t id = (uint16_t)json_integer_value(v);
+        if (chain_genesis_reserved(g, id))
+            return gfail(c, "reserved_brains", "Brain %u listed twice", id);
+        g->reserved[g->nreserved++] = id;
+    }
+    return BASED_E_OK;
+}
+
+/* Pepecoin, admin and reserved Brains (all optional). */
+static based_err parse_brains(gctx *c, json_t *root, chain_genesis *g)
+{
+    static const uint16_t def[] = { 0, 1, 2, 3, 4, 5, 6, 47 };
+    json_t *v;
+    g->nreserved = BASED_ARRAY_LEN(def);
+    memcpy(g->reserved, def, sizeof def);
+    if ((v = json_object_get(root, "reserved_brains")) && parse_reserved(c, v, g) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    if ((v = json_object_get(root, "pepecoin")) && parse_pepecoin(c, v, g) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    if (json_object_get(root, "admin")) {
+        if (parse_address(c, root, "admin", &g->admin) != BASED_E_OK)
+            return BASED_E_GENESIS;
+        g->has_admin = true;
+    }
+    return BASED_E_OK;
+}
+
 static based_err parse_root(gctx *c, json_t *root, chain_genesis *g)
 {
-    static const char *const extra[] = { "authorities", "balances", "params", "dev", NULL };
+    static const char *const extra[] = { "authorities", "balances", "params", "dev", "pepecoin",
+                                         "admin", "reserved_brains", NULL };
     json_t *v;
     if (!json_is_object(root))
         return gfail(c, NULL, "the genesis must be a JSON object");
@@ -325,7 +403,9 @@ static based_err parse_root(gctx *c, json_t *root, chain_genesis *g)
     if (parse_authorities(c, v, g) != BASED_E_OK)
         return BASED_E_GENESIS;
     v = json_object_get(root, "balances");
-    if (v && parse_balances(c, v, g) != BASED_E_OK)
+    if (v && parse_balances(c, v, &g->bal, &g->nbal) != BASED_E_OK)
+        return BASED_E_GENESIS;
+    if (parse_brains(c, root, g) != BASED_E_OK)
         return BASED_E_GENESIS;
     json_t *empty = json_object();
     v = json_object_get(root, "params");
@@ -402,37 +482,50 @@ based_err chain_genesis_load(const char *path, chain_genesis *g, char *err, size
     return rc;
 }
 
-based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint64_t time_ms)
+/* Adds `each` to dev0..dev(n-1) in the balance list *bal (count *cnt). */
+static based_err add_dev_balances(chain_balance **bal, size_t *cnt, size_t n, uint64_t each)
 {
     uint8_t sk[32];
-    size_t n = (size_t)g->dev.accounts;
-    chain_balance *bal = calloc(g->nbal + n + 1, sizeof *bal);
-    if (!bal)
+    chain_balance *nb = calloc(*cnt + n + 1, sizeof *nb);
+    if (!nb)
         return BASED_E_NOMEM;
-    if (g->nbal)
-        memcpy(bal, g->bal, g->nbal * sizeof *bal);
-    size_t cnt = g->nbal;
+    if (*cnt)
+        memcpy(nb, *bal, *cnt * sizeof *nb);
+    size_t c = *cnt;
     for (size_t i = 0; i < n; i++) {
         chain_addr a;
         size_t j = 0;
         chain_key_dev((unsigned)i, sk);
         chain_key_pub(sk, &a);
-        while (j < cnt && memcmp(bal[j].address.b, a.b, 32) != 0)
+        while (j < c && memcmp(nb[j].address.b, a.b, 32) != 0)
             j++;
-        if (j == cnt)
-            bal[cnt++].address = a;
-        if (bal[j].amount > UINT64_MAX - g->dev.balance) {
-            free(bal);
+        if (j == c)
+            nb[c++].address = a;
+        if (nb[j].amount > UINT64_MAX - each) {
+            free(nb);
             return BASED_E_OVERFLOW;
         }
-        bal[j].amount += g->dev.balance;
+        nb[j].amount += each;
     }
-    free(g->bal);
-    g->bal = bal;
-    g->nbal = cnt;
+    free(*bal);
+    *bal = nb;
+    *cnt = c;
+    return BASED_E_OK;
+}
+
+based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint64_t time_ms)
+{
+    uint8_t sk[32];
+    size_t n = (size_t)g->dev.accounts;
+    based_err rc = add_dev_balances(&g->bal, &g->nbal, n, g->dev.balance);
+    if (rc == BASED_E_OK && g->dev.pepecoin)
+        rc = add_dev_balances(&g->pepe, &g->npepe, n, g->dev.pepecoin);
     uint64_t sum;
-    if (chain_genesis_total(g, &sum) != BASED_E_OK)
-        return BASED_E_OVERFLOW;
+    if (rc == BASED_E_OK && (chain_genesis_total(g, &sum) != BASED_E_OK ||
+                             chain_genesis_pepe_total(g, &sum) != BASED_E_OK))
+        rc = BASED_E_OVERFLOW;
+    if (rc != BASED_E_OK)
+        return rc;
     memset(g->auth, 0, sizeof g->auth);
     g->nauth = 1;
     snprintf(g->auth[0].name, sizeof g->auth[0].name, "dev-authority");
@@ -440,10 +533,60 @@ based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint6
     g->auth[0].power = 1;
     chain_key_dev(0, sk);
     chain_key_pub(sk, &g->auth[0].account);
+    if (!g->has_admin)
+        g->admin = g->auth[0].account;
+    if (!g->has_bridge)
+        g->pepe_bridge = g->auth[0].account;
+    g->has_admin = g->has_bridge = true;
     g->block_time_ms = g->dev.block_time_ms;
     g->genesis_time_ms = time_ms;
     g->is_dev = true;
     genesis_rehash(g);
+    return BASED_E_OK;
+}
+
+/* The parameter table's u64s in table order (chain_params is all u64). */
+static void encode_params(const chain_params *p, chain_wbuf *w)
+{
+    for (size_t i = 0; i < BASED_ARRAY_LEN(param_fields); i++) {
+        uint64_t v;
+        memcpy(&v, (const uint8_t *)p + param_fields[i].off, sizeof v);
+        chain_w_u64(w, v);
+    }
+}
+
+static void decode_params(chain_rbuf *r, chain_params *p)
+{
+    for (size_t i = 0; i < BASED_ARRAY_LEN(param_fields); i++) {
+        uint64_t v = chain_r_u64(r);
+        memcpy((uint8_t *)p + param_fields[i].off, &v, sizeof v);
+    }
+}
+
+static void encode_balances(const chain_balance *b, size_t n, chain_wbuf *w)
+{
+    chain_w_uleb(w, n);
+    for (size_t i = 0; i < n; i++) {
+        chain_w_raw(w, b[i].address.b, 32);
+        chain_w_u64(w, b[i].amount);
+    }
+}
+
+static based_err decode_balances(chain_rbuf *r, chain_balance **out, size_t *nout)
+{
+    uint64_t nb = chain_r_uleb(r);
+    if (!r->err && nb > (r->len - r->pos) / 40)
+        chain_r_fail(r, "balance count exceeds the input");
+    if (r->err)
+        return BASED_E_OK;
+    *out = calloc(nb ? nb : 1, sizeof **out);
+    if (!*out)
+        return BASED_E_NOMEM;
+    for (size_t i = 0; !r->err && i < nb; i++) {
+        chain_r_raw(r, (*out)[i].address.b, 32);
+        (*out)[i].amount = chain_r_u64(r);
+        *nout = i + 1;
+    }
     return BASED_E_OK;
 }
 
@@ -462,19 +605,21 @@ void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w)
         chain_w_u64(w, g->auth[i].power);
         chain_w_raw(w, g->auth[i].account.b, 32);
     }
-    chain_w_uleb(w, g->nbal);
-    for (size_t i = 0; i < g->nbal; i++) {
-        chain_w_raw(w, g->bal[i].address.b, 32);
-        chain_w_u64(w, g->bal[i].amount);
-    }
-    chain_w_u64(w, g->params.min_fee);
-    chain_w_u64(w, g->params.max_block_txs);
-    chain_w_u64(w, g->params.mempool_max_txs);
-    chain_w_u64(w, g->params.mempool_max_per_sender);
+    encode_balances(g->bal, g->nbal, w);
+    encode_params(&g->params, w);
     chain_w_u64(w, g->dev.block_time_ms);
     chain_w_u64(w, g->dev.accounts);
     chain_w_u64(w, g->dev.balance);
     chain_w_u8(w, g->is_dev ? 1 : 0);
+    chain_w_u64(w, g->dev.pepecoin);
+    encode_balances(g->pepe, g->npepe, w);
+    chain_w_u8(w, g->has_bridge ? 1 : 0);
+    chain_w_raw(w, g->pepe_bridge.b, 32);
+    chain_w_u8(w, g->has_admin ? 1 : 0);
+    chain_w_raw(w, g->admin.b, 32);
+    chain_w_uleb(w, g->nreserved);
+    for (size_t i = 0; i < g->nreserved; i++)
+        chain_w_u16(w, g->reserved[i]);
 }
 
 based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g)
@@ -507,28 +652,31 @@ based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g)
         chain_r_raw(&r, g->auth[i].account.b, 32);
         g->nauth = i + 1;
     }
-    uint64_t nb = chain_r_uleb(&r);
-    if (!r.err && nb > (r.len - r.pos) / 40)
-        chain_r_fail(&r, "balance count exceeds the input");
-    if (!r.err) {
-        g->bal = calloc(nb ? nb : 1, sizeof *g->bal);
-        if (!g->bal)
-            return BASED_E_NOMEM;
-    }
-    for (size_t i = 0; !r.err && i < nb; i++) {
-        chain_r_raw(&r, g->bal[i].address.b, 32);
-        g->bal[i].amount = chain_r_u64(&r);
-        g->nbal = i + 1;
-    }
-    g->params.min_fee = chain_r_u64(&r);
-    g->params.max_block_txs = chain_r_u64(&r);
-    g->params.mempool_max_txs = chain_r_u64(&r);
-    g->params.mempool_max_per_sender = chain_r_u64(&r);
+    based_err rc = decode_balances(&r, &g->bal, &g->nbal);
+    decode_params(&r, &g->params);
     g->dev.block_time_ms = chain_r_u64(&r);
     g->dev.accounts = chain_r_u64(&r);
     g->dev.balance = chain_r_u64(&r);
     g->is_dev = chain_r_u8(&r) != 0;
+    g->dev.pepecoin = chain_r_u64(&r);
+    if (rc == BASED_E_OK)
+        rc = decode_balances(&r, &g->pepe, &g->npepe);
+    g->has_bridge = chain_r_u8(&r) != 0;
+    chain_r_raw(&r, g->pepe_bridge.b, 32);
+    g->has_admin = chain_r_u8(&r) != 0;
+    chain_r_raw(&r, g->admin.b, 32);
+    uint64_t nr = chain_r_uleb(&r);
+    if (nr > CHAIN_MAX_RESERVED_BRAINS)
+        chain_r_fail(&r, "too many reserved Brains");
+    for (size_t i = 0; !r.err && i < nr; i++) {
+        g->reserved[i] = chain_r_u16(&r);
+        g->nreserved = i + 1;
+    }
     chain_r_finish(&r);
+    if (rc != BASED_E_OK) {
+        chain_genesis_release(g);
+        return rc;
+    }
     if (r.err) {
         chain_genesis_release(g);
         return BASED_E_DECODE;
@@ -542,7 +690,44 @@ void chain_genesis_release(chain_genesis *g)
     if (!g)
         return;
     free(g->bal);
+    free(g->pepe);
     memset(g, 0, sizeof *g);
+}
+
+based_err chain_genesis_copy(chain_genesis *dst, const chain_genesis *src)
+{
+    *dst = *src;
+    dst->bal = malloc((src->nbal ? src->nbal : 1) * sizeof *dst->bal);
+    dst->pepe = malloc((src->npepe ? src->npepe : 1) * sizeof *dst->pepe);
+    if (!dst->bal || !dst->pepe) {
+        chain_genesis_release(dst);
+        return BASED_E_NOMEM;
+    }
+    if (src->nbal)
+        memcpy(dst->bal, src->bal, src->nbal * sizeof *dst->bal);
+    if (src->npepe)
+        memcpy(dst->pepe, src->pepe, src->npepe * sizeof *dst->pepe);
+    return BASED_E_OK;
+}
+
+bool chain_genesis_reserved(const chain_genesis *g, uint64_t id)
+{
+    for (size_t i = 0; i < g->nreserved; i++)
+        if (g->reserved[i] == id)
+            return true;
+    return false;
+}
+
+based_err chain_genesis_pepe_total(const chain_genesis *g, uint64_t *total)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < g->npepe; i++) {
+        if (t > UINT64_MAX - g->pepe[i].amount)
+            return BASED_E_OVERFLOW;
+        t += g->pepe[i].amount;
+    }
+    *total = t;
+    return BASED_E_OK;
 }
 
 int chain_genesis_authority(const chain_genesis *g, const chain_edpub *key)

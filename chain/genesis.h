@@ -33,13 +33,35 @@ typedef struct {
     uint64_t max_block_txs;
     uint64_t mempool_max_txs;
     uint64_t mempool_max_per_sender;
+    /* Brains, neurons, stake and governance (contracts/, staking/). Amounts
+     * of Pepecoin and BASED in base units, shares in basis points. The ones
+     * governance may change are listed in contracts/gov.c. */
+    uint64_t brain_burn_base;       /* Pepecoin burned for the first Brain by burn */
+    uint64_t brain_burn_step;       /* ... plus this per Brain issued by burn so far */
+    uint64_t brain_stake_amount;    /* Pepecoin locked to buy a Brain by stake */
+    uint64_t brain_stake_lock_blocks;
+    uint64_t brain_default_fee;     /* BASED registration fee of a new Brain */
+    uint64_t immunity_blocks;
+    uint64_t max_validators;        /* slots per Brain */
+    uint64_t max_miners;
+    uint64_t take_default_bps;
+    uint64_t take_min_bps;
+    uint64_t take_max_bps;
+    uint64_t take_rate_limit_blocks;
+    uint64_t active_validator_bps;  /* top share of validators by stake that is active */
+    uint64_t gigabrain_bps;         /* Brain stake share of all stake for a GigaBrain */
+    uint64_t gov_voting_blocks;
+    uint64_t gov_year1_blocks;      /* proposals ending before this pass unless voted down */
 } chain_params;
 
 typedef struct {
     uint64_t block_time_ms;
     uint64_t accounts;         /* dev0..dev(N-1) are prefunded */
     uint64_t balance;          /* base units each */
+    uint64_t pepecoin;         /* Pepecoin base units each */
 } chain_dev_params;
+
+#define CHAIN_MAX_RESERVED_BRAINS 16
 
 typedef struct {
     char chain_id[CHAIN_CHAIN_ID_MAX + 1];
@@ -51,6 +73,14 @@ typedef struct {
     chain_authority auth[CHAIN_MAX_AUTHORITIES];
     size_t nbal;
     chain_balance *bal;        /* owned */
+    size_t npepe;
+    chain_balance *pepe;       /* owned: genesis Pepecoin balances */
+    bool has_bridge;
+    chain_addr pepe_bridge;    /* may mint Pepecoin (pepe_bridge kind) */
+    bool has_admin;
+    chain_addr admin;          /* owns the reserved Brains; may propose */
+    size_t nreserved;
+    uint16_t reserved[CHAIN_MAX_RESERVED_BRAINS];
     chain_params params;
     chain_dev_params dev;
     bool is_dev;
@@ -66,8 +96,9 @@ based_err chain_genesis_parse(const char *text, size_t len, const char *file,
 /* Reads and parses a file (capped at CHAIN_GENESIS_MAX_BYTES). */
 based_err chain_genesis_load(const char *path, chain_genesis *g, char *err, size_t errlen);
 /* Turns a parsed genesis into a dev genesis: the one authority `key` (its
- * fee account is dev0), dev0..dev(N-1) prefunded, the dev block time, the
- * given genesis time; recomputes the hash. */
+ * fee account is dev0), dev0..dev(N-1) prefunded with BASED and Pepecoin,
+ * dev0 as admin and Pepecoin bridge key unless the file names them, the dev
+ * block time, the given genesis time; recomputes the hash. */
 based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint64_t time_ms);
 /* Canonical encoding (the genesis hash is the hash of these bytes). */
 void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w);
@@ -75,6 +106,12 @@ based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g);
 void chain_genesis_release(chain_genesis *g);
 /* Index of an authority key, or -1. */
 int chain_genesis_authority(const chain_genesis *g, const chain_edpub *key);
+/* Deep copy of src into dst (release dst with chain_genesis_release). */
+based_err chain_genesis_copy(chain_genesis *dst, const chain_genesis *src);
+/* Is Brain id reserved by this genesis? */
+bool chain_genesis_reserved(const chain_genesis *g, uint64_t id);
+/* Sum of genesis Pepecoin balances. */
+based_err chain_genesis_pepe_total(const chain_genesis *g, uint64_t *total);
 /* Sum of genesis balances (BASED_E_OVERFLOW if it exceeds u64). */
 based_err chain_genesis_total(const chain_genesis *g, uint64_t *total);
 

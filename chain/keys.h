@@ -13,6 +13,21 @@ enum {
     /* consensus state (in the state root) */
     CHAIN_T_ACCOUNT = 'a',   /* a || account(32)        -> balance u64 || nonce u64 */
     CHAIN_T_SUPPLY  = 's',   /* s                       -> genesis u64 || minted u64 || burned u64 */
+    /* contracts/ and staking/ (record layouts in contracts/state.h) */
+    CHAIN_T_PEPE    = 'p',   /* p || account(32)        -> Pepecoin balance u64 */
+    CHAIN_T_PEPESUP = 'q',   /* q                       -> Pepecoin genesis, bridged, burned, locked */
+    CHAIN_T_BRAIN   = 'b',   /* b || brain(be16)        -> Brain record */
+    CHAIN_T_TOTALS  = 'c',   /* c                       -> Brain and stake counters */
+    CHAIN_T_NEURON  = 'n',   /* n || brain(be16) || instance(be32) || uid(be16) -> neuron */
+    CHAIN_T_UIDOF   = 'u',   /* u || brain(be16) || instance(be32) || account(32) -> uid(be16) */
+    CHAIN_T_STAKE   = 'k',   /* k || brain || instance || hotkey(32) || staker(32) -> amount */
+    CHAIN_T_HOTKEY  = 'h',   /* h || brain || instance || hotkey(32) -> total stake on it */
+    CHAIN_T_STAKER  = 'm',   /* m || staker(32) || brain || instance || hotkey(32) -> amount */
+    CHAIN_T_TAKE    = 't',   /* t || hotkey(32)         -> take bps u16 || changed at u64 */
+    CHAIN_T_PROPOSAL = 'g',  /* g || id(be64)           -> proposal */
+    CHAIN_T_VOTE    = 'v',   /* v || id(be64) || 0 || brain(be16) | 1 || account(32) -> vote */
+    CHAIN_T_GOVOPEN = 'o',   /* o                       -> open proposal ids */
+    CHAIN_T_PARAM   = 'x',   /* x || param index(be16)  -> u64 value set by governance */
 
     /* node indexes and metadata (not state) */
     CHAIN_T_META    = 'M',   /* M || name               -> value */

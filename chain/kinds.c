@@ -5,6 +5,7 @@
 #include "chain/account.h"
 #include "chain/exec.h"
 #include "chain/kinds.h"
+#include "contracts/contracts.h"
 
 /* ---------------- transfer ---------------- */
 
@@ -101,23 +102,28 @@ static const chain_kind kinds[] = {
       transfer_to_json, transfer_from_json },
 };
 
+/* Rows of this table, then the rows of contracts/ and staking/. */
+const chain_kind *chain_kind_at(size_t i)
+{
+    if (i < BASED_ARRAY_LEN(kinds))
+        return &kinds[i];
+    return contract_kind_at(i - BASED_ARRAY_LEN(kinds));
+}
+
 const chain_kind *chain_kind_find(uint16_t id)
 {
-    for (size_t i = 0; i < BASED_ARRAY_LEN(kinds); i++)
-        if (kinds[i].id == id)
-            return &kinds[i];
+    const chain_kind *k;
+    for (size_t i = 0; (k = chain_kind_at(i)) != NULL; i++)
+        if (k->id == id)
+            return k;
     return NULL;
 }
 
 const chain_kind *chain_kind_by_name(const char *name)
 {
-    for (size_t i = 0; i < BASED_ARRAY_LEN(kinds); i++)
-        if (strcmp(kinds[i].name, name) == 0)
-            return &kinds[i];
+    const chain_kind *k;
+    for (size_t i = 0; (k = chain_kind_at(i)) != NULL; i++)
+        if (strcmp(k->name, name) == 0)
+            return k;
     return NULL;
-}
-
-const chain_kind *chain_kind_at(size_t i)
-{
-    return i < BASED_ARRAY_LEN(kinds) ? &kinds[i] : NULL;
 }

@@ -38,6 +38,22 @@ typedef struct {
 
 enum {
     CHAIN_KIND_TRANSFER = 1,
+    /* contracts/ */
+    CHAIN_KIND_PEPE_TRANSFER = 2,
+    CHAIN_KIND_PEPE_BRIDGE = 3,
+    CHAIN_KIND_BRAIN_BUY = 4,
+    CHAIN_KIND_BRAIN_SET = 5,
+    CHAIN_KIND_BRAIN_TRANSFER = 6,
+    CHAIN_KIND_BRAIN_DEACTIVATE = 7,
+    /* staking/ */
+    CHAIN_KIND_MEMORIZE = 8,
+    CHAIN_KIND_SERVE = 9,
+    CHAIN_KIND_STAKE = 10,
+    CHAIN_KIND_UNSTAKE = 11,
+    CHAIN_KIND_SET_TAKE = 12,
+    /* contracts/gov.c */
+    CHAIN_KIND_GOV_PROPOSE = 13,
+    CHAIN_KIND_GOV_VOTE = 14,
 };
 
 const chain_kind *chain_kind_find(uint16_t id);

@@ -13,6 +13,7 @@
 #include "chain/keys.h"
 #include "chain/kinds.h"
 #include "chain/ledger.h"
+#include "contracts/contracts.h"
 
 struct chain_ledger {
     chain_store *st;
@@ -81,6 +82,8 @@ static based_err init_genesis(chain_ledger *l, char *err, size_t errlen)
     if (rc == BASED_E_OK)
         rc = chain_supply_put(v, &sup);
     if (rc == BASED_E_OK)
+        rc = contract_genesis_init(v, &l->g);
+    if (rc == BASED_E_OK)
         rc = chain_view_commit(v, &zero, &root, b);
     if (rc == BASED_E_OK) {
         uint8_t hv[80];
@@ -101,17 +104,6 @@ static based_err init_genesis(chain_ledger *l, char *err, size_t errlen)
     chain_view_free(v);
     chain_batch_free(b);
     return rc;
-}
-
-static based_err copy_genesis(chain_genesis *dst, const chain_genesis *src)
-{
-    *dst = *src;
-    dst->bal = malloc((src->nbal ? src->nbal : 1) * sizeof *dst->bal);
-    if (!dst->bal)
-        return BASED_E_NOMEM;
-    if (src->nbal)
-        memcpy(dst->bal, src->bal, src->nbal * sizeof *dst->bal);
-    return BASED_E_OK;
 }
 
 static based_err load_existing(chain_ledger *l, const chain_genesis *g, const uint8_t *gv,
@@ -158,7 +150,7 @@ based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
     if (rc == BASED_E_OK) {
         rc = load_existing(l, g, gv, gl, err, errlen);
     } else if (rc == BASED_E_NOT_FOUND && g) {
-        rc = copy_genesis(&l->g, g);
+        rc = chain_genesis_copy(&l->g, g);
         if (rc == BASED_E_OK)
             rc = init_genesis(l, err, errlen);
     } else if (rc == BASED_E_NOT_FOUND) {
@@ -301,7 +293,14 @@ static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint6
         exec_result_free(out);
         return BASED_E_NOMEM;
     }
-    chain_exec ex = { out->view, NULL, &l->xp, height, time_ms, *fee_account, NULL };
+    chain_exec ex = { out->view, NULL, &l->xp, height, time_ms, *fee_account, NULL, &l->g };
+    based_err brc = contract_block_begin(&ex);
+    if (brc != BASED_E_OK) {
+        snprintf(err, errlen, "block %" PRIu64 ": start-of-block work fails: %s", height,
+                 based_strerror(brc));
+        exec_result_free(out);
+        return brc;
+    }
     for (size_t i = 0; i < n; i++) {
         const char *why = "";
         uint64_t fee = 0;
@@ -577,10 +576,18 @@ static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v
     return 0;
 }
 
+based_err chain_ledger_audit_contracts(chain_ledger *l, uint64_t *stake_total, char *err,
+                                       size_t errlen)
+{
+    return contract_audit(l->st, &l->g, stake_total, err, errlen);
+}
+
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected)
 {
     static const uint8_t pfx = CHAIN_T_ACCOUNT;
     chain_supply s;
+    char err[256];
+    uint64_t stake = 0;
     *held = 0;
     *expected = 0;
     chain_view *v = chain_ledger_view(l);
@@ -590,7 +597,13 @@ based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected
         return rc;
     if (chain_store_scan(l->st, &pfx, 1, sum_account, held) != 0)
         return BASED_E_DB;
+    rc = chain_ledger_audit_contracts(l, &stake, err, sizeof err);
+    if (*held > UINT64_MAX - stake)
+        return BASED_E_OVERFLOW;
+    *held += stake;
     *expected = s.genesis + s.minted - s.burned;
+    if (rc != BASED_E_OK)
+        return rc;
     return *held == *expected ? BASED_E_OK : BASED_E_STATE_MISMATCH;
 }
 
@@ -679,6 +692,8 @@ based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
         }
     }
     uint64_t held, expected;
+    if (rc == BASED_E_OK && chain_ledger_audit_contracts(live, &held, err, errlen) != BASED_E_OK)
+        rc = BASED_E_STATE_MISMATCH;
     if (rc == BASED_E_OK && chain_ledger_audit(live, &held, &expected) != BASED_E_OK) {
         snprintf(err, errlen, "total supply invariant fails: held %" PRIu64 ", expected %" PRIu64,
                  held, expected);

@@ -75,9 +75,14 @@ based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
                              const chain_commit_sig *commit, size_t ncommit,
                              char *err, size_t errlen);
 
-/* Sums every account balance (and later stakes and locks) and checks it
- * against genesis + minted - burned. */
+/* Sums every account balance and all staked BASED and checks it against
+ * genesis + minted - burned; also fails (BASED_E_STATE_MISMATCH) when an
+ * invariant of contracts/ or staking/ fails. */
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected);
+/* The invariants of contracts/ and staking/ (contracts/contracts.h:
+ * contract_audit), with a message naming the first that fails. */
+based_err chain_ledger_audit_contracts(chain_ledger *l, uint64_t *stake_total, char *err,
+                                       size_t errlen);
 
 /* Replays every block of the database at dbpath into a fresh database at
  * tmppath (removed afterwards) and checks each state root and the final
