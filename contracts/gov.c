@@ -171,7 +171,7 @@ static const contract_pfield prop_f[] = {
     { "kind", CP_ENUM, 0, false, kind_names },
     { "param", CP_STR, 40, true, NULL },
     { "value", CP_U64, 0, true, NULL },
-    { "text", CP_STR, CONTRACT_GOV_TEXT_MAX, false, NULL },
+    { "text", CP_STR, CONTRACT_GOV_TEXT_MAX, true, NULL },
     { "brain", CP_U16, CONTRACT_MAX_BRAINS - 1, true, NULL },
 };
 static const contract_payload prop_spec = { prop_f, BASED_ARRAY_LEN(prop_f) };
