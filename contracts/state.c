@@ -260,11 +260,14 @@ based_err contract_kind_check(const contract_payload *spec, contract_check_fn ch
     return rc;
 }
 
-based_err contract_kind_apply(const contract_payload *spec, contract_apply_fn apply,
-                              chain_exec *ex, const chain_tx *tx, const char **why)
+based_err contract_kind_apply(const contract_payload *spec, contract_check_fn check,
+                              contract_apply_fn apply, chain_exec *ex, const chain_tx *tx,
+                              const char **why)
 {
     contract_pval v[CONTRACT_MAX_FIELDS];
     based_err rc = contract_payload_decode(spec, tx->payload, tx->payload_len, v, why);
+    if (rc == BASED_E_OK && check)
+        rc = check(v, why);           /* also when a producer skipped chain_tx_check */
     return rc == BASED_E_OK ? apply(ex, tx, v, why) : rc;
 }
 

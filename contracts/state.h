@@ -117,8 +117,9 @@ typedef based_err (*contract_apply_fn)(chain_exec *ex, const chain_tx *tx,
 
 based_err contract_kind_check(const contract_payload *spec, contract_check_fn check,
                               const uint8_t *p, size_t n, const char **why);
-based_err contract_kind_apply(const contract_payload *spec, contract_apply_fn apply,
-                              chain_exec *ex, const chain_tx *tx, const char **why);
+based_err contract_kind_apply(const contract_payload *spec, contract_check_fn check,
+                              contract_apply_fn apply, chain_exec *ex, const chain_tx *tx,
+                              const char **why);
 based_err contract_kind_from_json(const contract_payload *spec, contract_check_fn check,
                                   json_t *obj, uint16_t prefix, chain_wbuf *out,
                                   const char **why);
@@ -129,7 +130,7 @@ based_err contract_kind_from_json(const contract_payload *spec, contract_check_f
     static based_err NAME##_kcheck(const uint8_t *p, size_t n, const char **why)           \
     { return contract_kind_check(&SPEC, CHECK, p, n, why); }                               \
     static based_err NAME##_kapply(chain_exec *ex, const chain_tx *tx, const char **why)   \
-    { return contract_kind_apply(&SPEC, APPLY, ex, tx, why); }                             \
+    { return contract_kind_apply(&SPEC, CHECK, APPLY, ex, tx, why); }                             \
     static json_t *NAME##_kjson(const uint8_t *p, size_t n, uint16_t prefix)               \
     { return contract_payload_to_json(&SPEC, p, n, prefix); }                              \
     static based_err NAME##_kfrom(json_t *o, uint16_t prefix, chain_wbuf *out,             \

@@ -439,5 +439,6 @@ const struct test_case test_table[] = {
     { "stake_unstake_take_active_validators", test_stake_unstake_take_active_validators },
     { "gov_proposals_votes_and_parameter_change", test_gov_proposals_votes_and_parameter_change },
     { "payload_codec_strict", test_payload_codec_strict },
+    { "scenario_random", test_scenario_random },
     { NULL, NULL },
 };
