@@ -9,6 +9,7 @@
 
 #include "chain/account.h"
 #include "chain/kinds.h"
+#include "contracts/contracts.h"
 #include "node/node.h"
 
 /* ---------------- JSON forms ---------------- */
@@ -287,10 +288,110 @@ static json_t *m_account_get(void *ctx, json_t *const *args, node_rpc_error *err
     id[0] = '0';
     id[1] = 'x';
     chain_hex(a.b, 32, id + 2);
-    return json_pack("{s:o,s:s,s:o,s:o,s:I,s:I}", "address", addr_json(c, &a), "account_id", id,
-                     "balance", amount_json(acct.balance), "balance_base", base_json(acct.balance),
-                     "nonce", (json_int_t)acct.nonce,
-                     "next_nonce", (json_int_t)node_mempool_next_nonce(c->mempool, c->ledger, &a));
+    json_t *out = json_pack("{s:o,s:s,s:o,s:o,s:I,s:I}", "address", addr_json(c, &a),
+                            "account_id", id, "balance", amount_json(acct.balance),
+                            "balance_base", base_json(acct.balance), "nonce", (json_int_t)acct.nonce,
+                            "next_nonce",
+                            (json_int_t)node_mempool_next_nonce(c->mempool, c->ledger, &a));
+    v = chain_ledger_view(c->ledger);
+    rc = v ? contract_account_json(chain_ledger_store(c->ledger), v, chain_ledger_genesis(c->ledger),
+                                   &a, out) : BASED_E_NOMEM;
+    chain_view_free(v);
+    if (rc != BASED_E_OK) {
+        json_decref(out);
+        return node_rpc_fail(err, rc, "address", "cannot read the account's stakes and Brains");
+    }
+    return out;
+}
+
+/* ---------------- Brains, neurons, governance (contracts/) ---------------- */
+
+static json_t *id_arg(json_t *v, const char *field, uint64_t max, uint64_t *id,
+                      node_rpc_error *err)
+{
+    if (json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
+        return node_rpc_fail(err, BASED_E_BAD_PARAM, field, "%s must be 0 to %" PRIu64, field, max);
+    *id = (uint64_t)json_integer_value(v);
+    return json_true();
+}
+
+/* Runs a contracts/ view on a fresh view of the head state. */
+typedef json_t *(*view_fn)(chain_view *v, const chain_genesis *g, uint64_t height, uint64_t id,
+                           based_err *code);
+
+static json_t *with_view(node_ctx *c, view_fn fn, uint64_t id, const char *field,
+                         node_rpc_error *err)
+{
+    based_err code = BASED_E_OK;
+    chain_view *v = chain_ledger_view(c->ledger);
+    json_t *r = v ? fn(v, chain_ledger_genesis(c->ledger), chain_ledger_head(c->ledger).height,
+                       id, &code) : NULL;
+    chain_view_free(v);
+    if (!r && code == BASED_E_NOT_FOUND)
+        return node_rpc_fail(err, code, field, "no %s %" PRIu64,
+                             strcmp(field, "id") == 0 && fn == contract_gov_json ? "proposal"
+                                                                                : "active Brain", id);
+    if (!r)
+        return node_rpc_fail(err, code ? code : BASED_E_NOMEM, field, "cannot read the state");
+    return r;
+}
+
+static json_t *list_brains(chain_view *v, const chain_genesis *g, uint64_t h, uint64_t id,
+                           based_err *code)
+{
+    (void)id;
+    (void)code;
+    return contract_brain_list_json(v, g, h);
+}
+
+static json_t *list_gov(chain_view *v, const chain_genesis *g, uint64_t h, uint64_t id,
+                        based_err *code)
+{
+    (void)id;
+    (void)code;
+    return contract_gov_list_json(v, g, h);
+}
+
+static json_t *m_brain_list(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    (void)args;
+    return with_view(ctx, list_brains, 0, "", err);
+}
+
+static json_t *m_brain_get(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    uint64_t id;
+    json_t *ok = id_arg(args[0], "id", 1023, &id, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    return with_view(ctx, contract_brain_json, id, "id", err);
+}
+
+static json_t *m_brain_getNeurons(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    uint64_t id;
+    json_t *ok = id_arg(args[0], "id", 1023, &id, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    return with_view(ctx, contract_neurons_json, id, "id", err);
+}
+
+static json_t *m_gov_list(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    (void)args;
+    return with_view(ctx, list_gov, 0, "", err);
+}
+
+static json_t *m_gov_get(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    uint64_t id;
+    json_t *ok = id_arg(args[0], "id", UINT32_MAX, &id, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    return with_view(ctx, contract_gov_json, id, "id", err);
 }
 
 const node_rpc_method node_methods[] = {
@@ -319,10 +420,37 @@ const node_rpc_method node_methods[] = {
       { { "hash", NODE_RPC_STRING, true, "the 0x tx hash" }, { NULL, 0, false, NULL } },
       "object: hash, status (pending|committed), tx, and when committed block_height, "
       "block_hash, index, receipt {status, fee, events}", "BAD_HEX, NOT_FOUND" },
-    { "account_get", "Balance and nonce of an account", m_account_get,
+    { "account_get", "Balance, nonce, Pepecoin, stakes and owned Brains of an account",
+      m_account_get,
       { { "address", NODE_RPC_STRING, true, "SS58 address or 0x account id" },
         { NULL, 0, false, NULL } },
-      "object: address, account_id, balance, balance_base, nonce, next_nonce (counting pending txs)",
-      "BAD_ADDRESS" },
+      "object: address, account_id, balance, balance_base, nonce, next_nonce (counting pending "
+      "txs), pepecoin, pepecoin_locked (in Brains bought by stake), brains (owned ids), stakes "
+      "[{brain, instance, hotkey, amount}], take_bps", "BAD_ADDRESS" },
+    { "brain_list", "Every active Brain, with the counters of the Brain contract", m_brain_list,
+      { { NULL, 0, false, NULL } },
+      "object: brains [brain objects as brain_get], active, max, issued_by_burn, next_burn_price, "
+      "stake_price, total_stake, pepecoin_burned, pepecoin_locked", "" },
+    { "brain_get", "One Brain: owner, payout, model, fee, split, stake, GigaBrain status",
+      m_brain_get,
+      { { "id", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" }, { NULL, 0, false, NULL } },
+      "object: id, instance, method (reserved|burn|stake), owner, payout, issued_at, name, "
+      "designation, model_hash, model_uri, fee, fee_base, validator_bps, consensus, uids, "
+      "validators, miners, stake, gigabrain, active, earning, and for stake Brains "
+      "locked_pepecoin, unlock_at", "BAD_PARAM, NOT_FOUND" },
+    { "brain_getNeurons", "A Brain's neurons (the metagraph's registration part)",
+      m_brain_getNeurons,
+      { { "id", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" }, { NULL, 0, false, NULL } },
+      "object: brain, uids, validators, miners, neurons [{uid, address, role, stake, stake_base, "
+      "registered_at, active (validator permit), immune, pruning_score, fee_paid, endpoint, "
+      "x25519, served_at}]", "BAD_PARAM, NOT_FOUND" },
+    { "gov_list", "Governance proposals (newest 100 first) and the governable parameters",
+      m_gov_list, { { NULL, 0, false, NULL } },
+      "object: proposals [proposal objects as gov_get], params {name: current value}", "" },
+    { "gov_get", "One governance proposal with its votes and status", m_gov_get,
+      { { "id", NODE_RPC_INTEGER, true, "proposal id (from 1)" }, { NULL, 0, false, NULL } },
+      "object: id, kind (param|text), proposer, status (open|passed|rejected), created, end, "
+      "rule, votes {yes, no}, signal {yes, no, voters} (Pepecoin-weighted, not binding), param, "
+      "value, text, gigabrains_at_tally", "BAD_PARAM, NOT_FOUND" },
     { NULL, NULL, NULL, { { NULL, 0, false, NULL } }, NULL, NULL },
 };
