@@ -560,6 +560,29 @@ based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
     return rc;
 }
 
+/* ---------------- dry run ---------------- */
+
+based_err chain_ledger_dry_run(chain_ledger *l, const chain_tx *tx, const char **why)
+{
+    chain_account acct;
+    chain_addr nobody;
+    uint64_t fee;
+    memset(&nobody, 0, sizeof nobody);
+    chain_view *v = chain_view_new(l->st, NULL);
+    if (!v)
+        return BASED_E_NOMEM;
+    based_err rc = chain_account_get(v, &tx->sender, &acct);
+    if (rc == BASED_E_OK && acct.nonce == tx->nonce) {
+        chain_exec ex = { v, NULL, &l->xp, l->head.height + 1, l->head.time_ms + 1, nobody, NULL,
+                          &l->g };
+        rc = contract_block_begin(&ex);
+        if (rc == BASED_E_OK)
+            rc = chain_exec_tx(&ex, tx, &fee, why);
+    }
+    chain_view_free(v);
+    return rc;
+}
+
 /* ---------------- audit and verify ---------------- */
 
 static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)

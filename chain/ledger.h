@@ -75,6 +75,14 @@ based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
                              const chain_commit_sig *commit, size_t ncommit,
                              char *err, size_t errlen);
 
+/* Runs tx on the head state as the next block would, and throws the
+ * result away: the error code a block producer would get (only when the tx
+ * is the sender's next nonce on the head state; otherwise BASED_E_OK, as
+ * earlier pending txs may change the outcome). The mempool uses it so that
+ * tx_send reports a stateful rejection (NOT_TRANSFERABLE, LOCKED, ...) at
+ * once. */
+based_err chain_ledger_dry_run(chain_ledger *l, const chain_tx *tx, const char **why);
+
 /* Sums every account balance and all staked BASED and checks it against
  * genesis + minted - burned; also fails (BASED_E_STATE_MISMATCH) when an
  * invariant of contracts/ or staking/ fails. */

@@ -43,12 +43,41 @@ enum {
     O_AMOUNT = 1u << 4,
     O_FEE = 1u << 5,
     O_WAIT = 1u << 6,
+    O_TXF = 1u << 7,      /* a payload field of a transaction verb (txfields[]) */
+    O_METHOD = 1u << 8,   /* --burn / --stake of brain buy */
 };
+
+/* Flags that fill a transaction payload field: --flag VALUE -> "key". */
+static const struct { const char *flag, *key, *help; } txfields[] = {
+    { "brain", "brain", "Brain id (memorize, serve, stake, unstake, gov)" },
+    { "role", "role", "memorize: miner | validator" },
+    { "max-fee", "max_fee", "memorize: refuse if the Brain's fee is higher (BASED)" },
+    { "name", "name", "brain set: name (printable ASCII, <= 32)" },
+    { "designation", "designation", "brain set: ENS/BNS-style designation (<= 64)" },
+    { "payout", "payout", "brain set: payout address (fees and the owner's 25 %)" },
+    { "model-hash", "model_hash", "brain set: model hash, 0x + 64 hex" },
+    { "model-uri", "model_uri", "brain set: model URI (<= 200)" },
+    { "reg-fee", "fee", "brain set: registration fee in BASED (later registrations)" },
+    { "validator-bps", "validator_bps", "brain set: validators' share of the nodes' 75 %, bps" },
+    { "consensus", "consensus", "brain set: yuma | whitepaper" },
+    { "host", "host", "serve: host name or IP" },
+    { "port", "port", "serve: port" },
+    { "x25519", "x25519", "serve: X25519 public key, 0x + 64 hex" },
+    { "hotkey", "hotkey", "stake, unstake: the validator's address or wallet name" },
+    { "instance", "instance", "unstake: instance of a deactivated Brain" },
+    { "take", "take_bps", "take: validator take in basis points" },
+    { "param", "param", "gov propose: parameter name (see gov list)" },
+    { "value", "value", "gov propose: new value (an integer, base units for amounts)" },
+    { "text", "text", "gov propose: text (<= 256)" },
+    { "choice", "choice", "gov vote: yes | no" },
+};
+#define NTXF (sizeof txfields / sizeof txfields[0])
 
 typedef struct {
     const char *rpc, *cookie, *wallet_dir, *password_file;
     const char *from, *to, *amount, *fee;
-    bool json, help, version, show_secret, wait;
+    bool json, help, version, show_secret, wait, burn, bstake;
+    const char *txf[NTXF];
     unsigned given;                 /* O_* bits of the options present */
     const char *pos[MAX_POS];
     int npos;
@@ -74,11 +103,55 @@ static const option options[] = {
     { "help", NULL, O_GLOBAL, offsetof(opts, help), "this help, or a verb's usage" },
     { "version", NULL, O_GLOBAL, offsetof(opts, version), "print the version" },
     { "show-secret", NULL, O_SHOW_SECRET, offsetof(opts, show_secret), "wallet show: print the secret key" },
-    { "from", "NAME", O_FROM, offsetof(opts, from), "transfer: sending wallet (or dev0..dev9)" },
-    { "to", "ADDR|NAME", O_TO, offsetof(opts, to), "transfer: recipient" },
-    { "amount", "X", O_AMOUNT, offsetof(opts, amount), "transfer: amount in BASED (up to 9 decimals)" },
-    { "fee", "F", O_FEE, offsetof(opts, fee), "transfer: fee in BASED (default " DEFAULT_FEE ")" },
-    { "wait", NULL, O_WAIT, offsetof(opts, wait), "transfer: wait until committed, print the block" },
+    { "from", "NAME", O_FROM, offsetof(opts, from), "transactions: sending wallet (or dev0..dev9)" },
+    { "to", "ADDR|NAME", O_TO, offsetof(opts, to), "transfer, pepe, brain transfer: recipient" },
+    { "amount", "X", O_AMOUNT, offsetof(opts, amount), "amount (BASED, or Pepecoin for pepe; up to 9 decimals)" },
+    { "fee", "F", O_FEE, offsetof(opts, fee), "transactions: fee in BASED (default " DEFAULT_FEE ")" },
+    { "wait", NULL, O_WAIT, offsetof(opts, wait), "transactions: wait until committed, print the block" },
+    { "burn", NULL, O_METHOD, offsetof(opts, burn), "brain buy: burn Pepecoin (transferable Brain)" },
+    { "stake", NULL, O_METHOD, offsetof(opts, bstake), "brain buy: lock Pepecoin (90 days)" },
+    { "brain", "X", O_TXF, offsetof(opts, txf) + 0 * sizeof(const char *),
+      "Brain id (memorize, serve, stake, unstake, gov)" },
+    { "role", "X", O_TXF, offsetof(opts, txf) + 1 * sizeof(const char *),
+      "memorize: miner | validator" },
+    { "max-fee", "X", O_TXF, offsetof(opts, txf) + 2 * sizeof(const char *),
+      "memorize: refuse if the Brain's fee is higher (BASED)" },
+    { "name", "X", O_TXF, offsetof(opts, txf) + 3 * sizeof(const char *),
+      "brain set: name (printable ASCII, <= 32)" },
+    { "designation", "X", O_TXF, offsetof(opts, txf) + 4 * sizeof(const char *),
+      "brain set: ENS/BNS-style designation (<= 64)" },
+    { "payout", "X", O_TXF, offsetof(opts, txf) + 5 * sizeof(const char *),
+      "brain set: payout address (fees and the owner's 25 %)" },
+    { "model-hash", "X", O_TXF, offsetof(opts, txf) + 6 * sizeof(const char *),
+      "brain set: model hash, 0x + 64 hex" },
+    { "model-uri", "X", O_TXF, offsetof(opts, txf) + 7 * sizeof(const char *),
+      "brain set: model URI (<= 200)" },
+    { "reg-fee", "X", O_TXF, offsetof(opts, txf) + 8 * sizeof(const char *),
+      "brain set: registration fee in BASED (later registrations)" },
+    { "validator-bps", "X", O_TXF, offsetof(opts, txf) + 9 * sizeof(const char *),
+      "brain set: validators' share of the nodes' 75 %, bps" },
+    { "consensus", "X", O_TXF, offsetof(opts, txf) + 10 * sizeof(const char *),
+      "brain set: yuma | whitepaper" },
+    { "host", "X", O_TXF, offsetof(opts, txf) + 11 * sizeof(const char *),
+      "serve: host name or IP" },
+    { "port", "X", O_TXF, offsetof(opts, txf) + 12 * sizeof(const char *),
+      "serve: port" },
+    { "x25519", "X", O_TXF, offsetof(opts, txf) + 13 * sizeof(const char *),
+      "serve: X25519 public key, 0x + 64 hex" },
+    { "hotkey", "X", O_TXF, offsetof(opts, txf) + 14 * sizeof(const char *),
+      "stake, unstake: the validator's address or wallet name" },
+    { "instance", "X", O_TXF, offsetof(opts, txf) + 15 * sizeof(const char *),
+      "unstake: instance of a deactivated Brain" },
+    { "take", "X", O_TXF, offsetof(opts, txf) + 16 * sizeof(const char *),
+      "take: validator take in basis points" },
+    { "param", "X", O_TXF, offsetof(opts, txf) + 17 * sizeof(const char *),
+      "gov propose: parameter name (see gov list)" },
+    { "value", "X", O_TXF, offsetof(opts, txf) + 18 * sizeof(const char *),
+      "gov propose: new value (an integer, base units for amounts)" },
+    { "text", "X", O_TXF, offsetof(opts, txf) + 19 * sizeof(const char *),
+      "gov propose: text (<= 256)" },
+    { "choice", "X", O_TXF, offsetof(opts, txf) + 20 * sizeof(const char *),
+      "gov vote: yes | no" },
 };
 
 /* ---------------- context and verbs ---------------- */
@@ -656,9 +729,37 @@ static int send_tx(ctx *c, const chain_tx *tx)
     return 0;
 }
 
+/* Signs payload as a tx of kind k from --from and sends it (send_tx). */
+static int sign_send(ctx *c, const chain_kind *k, const char *chain_id, uint64_t fee,
+                     const chain_wbuf *payload)
+{
+    uint64_t nonce;
+    int st;
+    based_err rc;
+    uint8_t *sk = sodium_malloc(32);
+    bool is_dev;
+    chain_addr sender;
+    chain_tx tx;
+    memset(&tx, 0, sizeof tx);
+    st = sk ? load_secret(c, c->o.from, sk, &is_dev) : fail("out of secure memory");
+    if (st == 0 && chain_key_pub(sk, &sender) != BASED_E_OK)
+        st = fail("the key of %s is invalid", c->o.from);
+    if (st == 0)
+        st = next_nonce(c, &sender, &nonce);
+    if (st == 0 && (rc = chain_tx_make(&tx, chain_id, nonce, fee, k->id, payload->p, payload->len,
+                                       sk)) != BASED_E_OK)
+        st = fail("cannot sign the transaction: %s", based_strerror(rc));
+    if (sk)
+        sodium_free(sk);
+    if (st == 0)
+        st = send_tx(c, &tx);
+    chain_tx_release(&tx);
+    return st;
+}
+
 static int v_transfer(ctx *c)
 {
-    uint64_t amount, fee, nonce;
+    uint64_t amount, fee;
     char chain_id[CHAIN_CHAIN_ID_MAX + 1], err[CLI_ERR_LEN], to_ss58[CHAIN_ADDR_STRLEN];
     uint16_t prefix = CHAIN_SS58_DEFAULT_PREFIX;
     int st = parse_amounts(c, &amount, &fee);
@@ -690,26 +791,245 @@ static int v_transfer(ctx *c)
         return fail("cannot build the transfer (%s: %s)", why, based_strerror(rc));
     }
 
-    uint8_t *sk = sodium_malloc(32);
-    bool is_dev;
-    chain_addr sender;
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    st = sk ? load_secret(c, c->o.from, sk, &is_dev) : fail("out of secure memory");
-    if (st == 0 && chain_key_pub(sk, &sender) != BASED_E_OK)
-        st = fail("the key of %s is invalid", c->o.from);
-    if (st == 0)
-        st = next_nonce(c, &sender, &nonce);
-    if (st == 0 && (rc = chain_tx_make(&tx, chain_id, nonce, fee, k->id, payload.p, payload.len,
-                                       sk)) != BASED_E_OK)
-        st = fail("cannot sign the transaction: %s", based_strerror(rc));
-    if (sk)
-        sodium_free(sk);
+    st = sign_send(c, k, chain_id, fee, &payload);
     chain_w_free(&payload);
-    if (st == 0)
-        st = send_tx(c, &tx);
-    chain_tx_release(&tx);
     return st;
+}
+
+/* ---------------- Brains, neurons, stake, governance ---------------- */
+
+/* A transaction verb: kind, the payload key of its positional argument (if
+ * any), and the payload keys its flags may fill ("to" and "amount" come
+ * from --to and --amount, "method" from --burn/--stake). */
+typedef struct {
+    const char *verb, *kind, *pos_key, *keys;
+} txverb;
+
+static const txverb txverbs[] = {
+    { "pepe transfer", "pepe_transfer", NULL, " to amount " },
+    { "pepe bridge", "pepe_bridge", NULL, " to amount " },
+    { "brain buy", "brain_buy", NULL, " method " },
+    { "brain set", "brain_set", "id", " name designation payout model_hash model_uri fee "
+      "validator_bps consensus " },
+    { "brain transfer", "brain_transfer", "id", " to " },
+    { "brain deactivate", "brain_deactivate", "id", " " },
+    { "memorize", "memorize", NULL, " brain role max_fee " },
+    { "serve", "serve", NULL, " brain host port x25519 " },
+    { "stake", "stake", NULL, " brain hotkey amount " },
+    { "unstake", "unstake", NULL, " brain hotkey amount instance " },
+    { "take", "set_take", NULL, " take_bps " },
+    { "gov propose", "gov_propose", NULL, " kind param value text brain " },
+    { "gov vote", "gov_vote", "proposal", " choice brain " },
+};
+
+static bool key_allowed(const txverb *t, const char *key)
+{
+    char k[40];
+    snprintf(k, sizeof k, " %s ", key);
+    return strstr(t->keys, k) != NULL;
+}
+
+/* Sets payload[key] = value; addresses may be wallet names. */
+static int set_field(ctx *c, const txverb *t, json_t *pj, const char *key, const char *val,
+                     uint16_t prefix)
+{
+    char err[CLI_ERR_LEN], ss58[CHAIN_ADDR_STRLEN];
+    if (!key_allowed(t, key))
+        return usage_error(c->v, "%s takes no %s", c->v->name, key);
+    if (!strcmp(key, "to") || !strcmp(key, "payout") || !strcmp(key, "hotkey")) {
+        chain_addr a;
+        if (cli_name_syntax_ok(val) && cli_dev_index(val) < 0 && need_wallet_dir(c))
+            return EXIT_RUNTIME;
+        if (cli_resolve_account(c->wallet_dir, val, prefix, &a, NULL, err) != BASED_E_OK)
+            return fail("%s: %s", key, err);
+        chain_ss58_encode(prefix, &a, ss58);
+        val = ss58;
+    }
+    json_object_set_new(pj, key, json_string(val));
+    return 0;
+}
+
+static int txverb_payload(ctx *c, const txverb *t, json_t *pj, uint16_t prefix)
+{
+    int st = 0;
+    if (t->pos_key && c->nargs > 0)
+        json_object_set_new(pj, t->pos_key, json_string(c->args[0]));
+    if (c->o.to)
+        st = set_field(c, t, pj, "to", c->o.to, prefix);
+    if (st == 0 && c->o.amount)
+        st = set_field(c, t, pj, "amount", c->o.amount, prefix);
+    for (size_t i = 0; st == 0 && i < NTXF; i++)
+        if (c->o.txf[i])
+            st = set_field(c, t, pj, txfields[i].key, c->o.txf[i], prefix);
+    if (st == 0 && !strcmp(t->kind, "brain_buy")) {
+        if (c->o.burn == c->o.bstake)
+            return usage_error(c->v, "brain buy needs one of --burn or --stake");
+        json_object_set_new(pj, "method", json_string(c->o.burn ? "burn" : "stake"));
+        if (c->nargs > 0)
+            json_object_set_new(pj, "id", json_string(c->args[0]));
+    } else if (st == 0 && (c->o.burn || c->o.bstake)) {
+        return usage_error(c->v, "--burn/--stake belong to brain buy");
+    }
+    if (st == 0 && !strcmp(t->kind, "gov_propose"))
+        json_object_set_new(pj, "kind", json_string(c->o.txf[17] ? "param" : "text"));
+    return st;
+}
+
+static int v_txverb(ctx *c)
+{
+    const txverb *t = NULL;
+    char chain_id[CHAIN_CHAIN_ID_MAX + 1];
+    uint16_t prefix = CHAIN_SS58_DEFAULT_PREFIX;
+    uint64_t fee;
+    const char *why = NULL;
+    for (size_t i = 0; i < BASED_ARRAY_LEN(txverbs); i++)
+        if (!strcmp(txverbs[i].verb, c->v->name))
+            t = &txverbs[i];
+    if (!t || !c->o.from)
+        return usage_error(c->v, "%s needs --from NAME", c->v->name);
+    if (cli_dev_index(c->o.from) < 0 && !cli_name_syntax_ok(c->o.from))
+        return usage_error(c->v, "--from must be a wallet name or dev0..dev9, not \"%s\"", c->o.from);
+    const char *f = c->o.fee ? c->o.fee : DEFAULT_FEE;
+    if (chain_amount_parse(f, &fee, &why) != BASED_E_OK)
+        return usage_error(c->v, "--fee %s: %s", f, why ? why : "malformed amount");
+    int st = chain_info(c, chain_id, sizeof chain_id, &prefix);
+    json_t *pj = json_object();
+    if (st == 0)
+        st = txverb_payload(c, t, pj, prefix);
+    const chain_kind *k = chain_kind_by_name(t->kind);
+    chain_wbuf payload;
+    chain_w_init(&payload, CHAIN_TX_PAYLOAD_MAX);
+    if (st == 0) {
+        why = "payload";
+        based_err rc = k->from_json(pj, prefix, &payload, &why);
+        if (rc != BASED_E_OK)
+            st = usage_error(c->v, "%s: %s (%s)", c->v->name, based_strerror(rc), why);
+    }
+    json_decref(pj);
+    if (st == 0)
+        st = sign_send(c, k, chain_id, fee, &payload);
+    chain_w_free(&payload);
+    return st;
+}
+
+/* Every member of an object as "key  value" lines (objects/arrays as JSON). */
+static void print_object(json_t *o)
+{
+    const char *key;
+    json_t *v;
+    char b[128];
+    json_object_foreach(o, key, v) {
+        if (json_is_object(v) || json_is_array(v)) {
+            char *s = json_dumps(v, JSON_COMPACT);
+            printf("%-16s %s\n", key, s ? s : "");
+            free(s);
+        } else {
+            printf("%-16s %s\n", key, jtext(v, NULL, b, sizeof b));
+        }
+    }
+}
+
+/* Calls method with one argument (an integer id or a string) and prints. */
+static int show(ctx *c, const char *method, const char *arg, json_t **out)
+{
+    json_t *r, *param = all_digits(arg) ? json_integer(strtoll(arg, NULL, 10)) : json_string(arg);
+    int st = call(c, method, json_pack("[o]", param), &r);
+    if (st != 0)
+        return st;
+    if (out) {
+        *out = r;
+        return 0;
+    }
+    if (c->o.json)
+        print_json(r);
+    else
+        print_object(r);
+    json_decref(r);
+    return 0;
+}
+
+static int v_brain(ctx *c) { return show(c, "brain_get", c->args[0], NULL); }
+static int v_gov_show(ctx *c) { return show(c, "gov_get", c->args[0], NULL); }
+
+static int v_pepe_balance(ctx *c)
+{
+    char acct[256], b[64];
+    bool is_dev;
+    json_t *r;
+    int st = account_arg(c, c->args[0], acct, sizeof acct, &is_dev);
+    if (st == 0)
+        st = show(c, "account_get", acct, &r);
+    if (st != 0)
+        return st;
+    if (c->o.json) {
+        print_json(r);
+    } else {
+        printf("address          %s\n", jtext(r, "address", b, sizeof b));
+        printf("pepecoin         %s\n", jtext(r, "pepecoin", b, sizeof b));
+        printf("pepecoin_locked  %s\n", jtext(r, "pepecoin_locked", b, sizeof b));
+        char *s = json_dumps(json_object_get(r, "brains"), JSON_COMPACT);
+        printf("brains           %s\n", s ? s : "[]");
+        free(s);
+    }
+    json_decref(r);
+    return 0;
+}
+
+/* Prints rows of objects as a table of the given columns. */
+static void print_table(json_t *rows, const char *const *cols, const int *width, size_t n)
+{
+    char b[128];
+    for (size_t i = 0; i < n; i++)
+        printf("%-*s ", width[i], cols[i]);
+    printf("\n");
+    for (size_t r = 0; r < json_array_size(rows); r++) {
+        json_t *o = json_array_get(rows, r);
+        for (size_t i = 0; i < n; i++)
+            printf("%-*s ", width[i], jtext(o, cols[i], b, sizeof b));
+        printf("\n");
+    }
+}
+
+static int v_list(ctx *c, const char *method, const char *rows_key, json_t *param,
+                  const char *const *cols, const int *width, size_t n)
+{
+    json_t *r;
+    int st = call(c, method, param, &r);
+    if (st != 0)
+        return st;
+    if (c->o.json)
+        print_json(r);
+    else
+        print_table(json_object_get(r, rows_key), cols, width, n);
+    json_decref(r);
+    return 0;
+}
+
+static int v_brains(ctx *c)
+{
+    static const char *const cols[] = { "id", "method", "owner", "name", "fee", "stake",
+                                        "gigabrain", "validators", "miners", "earning" };
+    static const int w[] = { 4, 8, 50, 16, 8, 12, 9, 10, 6, 7 };
+    return v_list(c, "brain_list", "brains", json_array(), cols, w, BASED_ARRAY_LEN(cols));
+}
+
+static int v_neurons(ctx *c)
+{
+    static const char *const cols[] = { "uid", "role", "address", "stake", "active", "immune",
+                                        "registered_at", "endpoint" };
+    static const int w[] = { 5, 9, 50, 12, 6, 6, 13, 21 };
+    if (!all_digits(c->args[0]))
+        return usage_error(c->v, "BRAIN must be a Brain id");
+    return v_list(c, "brain_getNeurons", "neurons",
+                  json_pack("[I]", (json_int_t)strtoll(c->args[0], NULL, 10)), cols, w,
+                  BASED_ARRAY_LEN(cols));
+}
+
+static int v_gov_list(ctx *c)
+{
+    static const char *const cols[] = { "id", "kind", "status", "end", "param", "value", "text" };
+    static const int w[] = { 4, 5, 8, 8, 24, 16, 30 };
+    return v_list(c, "gov_list", "proposals", json_array(), cols, w, BASED_ARRAY_LEN(cols));
 }
 
 /* ---------------- any RPC method ---------------- */
@@ -744,6 +1064,45 @@ static const verb verbs[] = {
     { "tx", "HASH", "a transaction, its status and receipt", 0, 1, 1, v_tx },
     { "head", "", "height, hash and time of the chain head", 0, 0, 0, v_head },
     { "block", "HEIGHT|HASH", "a block's header and transactions", 0, 1, 1, v_block },
+#define TXO (O_FROM | O_FEE | O_WAIT)
+    { "pepe balance", "ADDR|NAME", "Pepecoin balance, locked Pepecoin and owned Brains", 0, 1, 1,
+      v_pepe_balance },
+    { "pepe transfer", "--from NAME --to ADDR|NAME --amount X", "send Pepecoin",
+      TXO | O_TO | O_AMOUNT, 0, 0, v_txverb },
+    { "pepe bridge", "--from BRIDGEKEY --to ADDR|NAME --amount X",
+      "mint Pepecoin (the genesis bridge key only; dev networks)", TXO | O_TO | O_AMOUNT, 0, 0,
+      v_txverb },
+    { "brain buy", "--from NAME --burn|--stake [ID]",
+      "buy a Brain with Pepecoin (the next free id, or ID)", TXO | O_METHOD, 0, 1, v_txverb },
+    { "brain set", "ID --from OWNER [--name N] [--designation D] [--payout ADDR] "
+      "[--model-hash H] [--model-uri U] [--reg-fee X] [--validator-bps B] [--consensus C]",
+      "change a Brain's settings", TXO | O_TXF, 1, 1, v_txverb },
+    { "brain transfer", "ID --from OWNER --to ADDR|NAME", "give a Brain bought by burn away",
+      TXO | O_TO, 1, 1, v_txverb },
+    { "brain deactivate", "ID --from OWNER",
+      "return a Brain bought by stake after its lock; unlocks the Pepecoin", TXO, 1, 1, v_txverb },
+    { "brain", "ID", "a Brain's owner, settings, slots and stake", 0, 1, 1, v_brain },
+    { "brains", "", "every active Brain (a table)", 0, 0, 0, v_brains },
+    { "neurons", "BRAIN", "a Brain's neurons (a table)", 0, 1, 1, v_neurons },
+    { "memorize", "--from NAME --brain ID --role miner|validator [--max-fee X]",
+      "register on a Brain, paying its registration fee", TXO | O_TXF, 0, 0, v_txverb },
+    { "serve", "--from NAME --brain ID --host H --port P --x25519 KEY",
+      "publish a miner's endpoint and encryption key", TXO | O_TXF, 0, 0, v_txverb },
+    { "stake", "--from NAME --brain ID --hotkey ADDR|NAME --amount X",
+      "stake BASED to a validator of a Brain", TXO | O_TXF | O_AMOUNT, 0, 0, v_txverb },
+    { "unstake", "--from NAME --brain ID --hotkey ADDR|NAME --amount X [--instance N]",
+      "take stake back", TXO | O_TXF | O_AMOUNT, 0, 0, v_txverb },
+    { "take", "--from NAME --take BPS", "set your validator take (basis points)", TXO | O_TXF,
+      0, 0, v_txverb },
+    { "gov propose", "--from NAME (--param P --value V | --text T) [--brain GIGABRAIN]",
+      "propose a parameter change or a text (admin key or a GigaBrain's owner)", TXO | O_TXF,
+      0, 0, v_txverb },
+    { "gov vote", "ID --from NAME --choice yes|no [--brain GIGABRAIN]",
+      "vote with a GigaBrain, or a Pepecoin signal vote without --brain", TXO | O_TXF, 1, 1,
+      v_txverb },
+    { "gov list", "", "governance proposals (a table)", 0, 0, 0, v_gov_list },
+    { "gov show", "ID", "one proposal with its votes", 0, 1, 1, v_gov_show },
+#undef TXO
 };
 
 static void help(FILE *f)

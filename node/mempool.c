@@ -339,6 +339,8 @@ based_err node_mempool_add(node_mempool *m, chain_ledger *l, const void *raw, si
     uint64_t cost = spend + (rc == BASED_E_OK ? tx.fee : 0);
     if (rc == BASED_E_OK)
         rc = check_against_state(m, l, &tx, cost, why);
+    if (rc == BASED_E_OK)
+        rc = chain_ledger_dry_run(l, &tx, why);
     if (rc == BASED_E_OK && m->count >= m->max_txs) {
         mp_sender *victim = cheapest_tail(m);
         if (victim && victim->txs[victim->n - 1]->tx.fee < tx.fee &&

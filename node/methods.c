@@ -235,9 +235,14 @@ static json_t *m_tx_send(void *ctx, json_t *const *args, node_rpc_error *err)
     }
     based_err rc = node_mempool_add(c->mempool, c->ledger, raw, len / 2, &hash, &why);
     free(raw);
-    if (rc != BASED_E_OK)
-        return node_rpc_fail(err, rc, why, "transaction rejected: %s (%s)", based_strerror(rc),
+    if (rc != BASED_E_OK) {
+        /* why is a field name, possibly followed by an explanation: "id (reserved)" */
+        char field[64];
+        size_t fl = strcspn(why, " ");
+        snprintf(field, sizeof field, "%.*s", (int)(fl < sizeof field ? fl : sizeof field - 1), why);
+        return node_rpc_fail(err, rc, field, "transaction rejected: %s (%s)", based_strerror(rc),
                              why);
+    }
     return json_pack("{s:o}", "hash", hash_json(&hash));
 }
 
@@ -415,7 +420,11 @@ const node_rpc_method node_methods[] = {
         { NULL, 0, false, NULL } },
       "object: hash",
       "BAD_HEX, TX_TOO_LARGE, DECODE, WRONG_CHAIN, UNKNOWN_KIND, BAD_SIGNATURE, ZERO_AMOUNT, "
-      "NONCE_USED, NONCE_GAP, FEE_TOO_LOW, INSUFFICIENT, OVERFLOW, DUPLICATE, MEMPOOL_FULL" },
+      "NONCE_USED, NONCE_GAP, FEE_TOO_LOW, INSUFFICIENT, OVERFLOW, DUPLICATE, MEMPOOL_FULL, and "
+      "when the tx is the sender's next nonce any rejection of its kind's rules (a dry run on "
+      "the head state): NOT_FOUND, UNAUTHORIZED, EXISTS, RESERVED, BRAIN_LIMIT, LOCKED, "
+      "NOT_TRANSFERABLE, NOT_DEACTIVATABLE, ROLE_FULL, FEE_CHANGED, NOT_REGISTERED, "
+      "NOT_VALIDATOR, RATE_LIMITED, NOT_GIGABRAIN, ALREADY_VOTED, VOTING_CLOSED, GOV_FULL" },
     { "tx_get", "A transaction, pending or committed, with its block and receipt", m_tx_get,
       { { "hash", NODE_RPC_STRING, true, "the 0x tx hash" }, { NULL, 0, false, NULL } },
       "object: hash, status (pending|committed), tx, and when committed block_height, "
