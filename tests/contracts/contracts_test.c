@@ -428,6 +428,51 @@ TEST(payload_codec_strict)
     chain_w_free(&w);
 }
 
+/* genesis-short.json (the file `basedd --dev --genesis genesis-short.json`
+ * runs): the 90-day lock is 60 blocks, a vote 30, a year 600. */
+TEST(short_genesis_lock_and_vote_complete)
+{
+    env e;
+    char err[512];
+    chain_edpub pub;
+    memset(&e, 0, sizeof e);
+    CHECK_EQ_INT(chain_genesis_load("genesis-short.json", &e.g, err, sizeof err), BASED_E_OK);
+    chain_ed_generate(e.sk, &pub);
+    chain_genesis_make_dev(&e.g, &pub, 1767225600000ull);
+    for (unsigned i = 0; i < 10; i++) {
+        uint8_t sk[32];
+        chain_key_dev(i, sk);
+        chain_key_pub(sk, &e.dev[i]);
+    }
+    snprintf(e.db, sizeof e.db, "%s/db", test_tmpdir());
+    CHECK_EQ_INT(chain_ledger_open(e.db, &e.g, &e.l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_U64(e.g.params.brain_stake_lock_blocks, 60);
+    CHECK_EQ_INT(env_tx(&e, 2, "brain_buy", "{\"method\": \"stake\"}"), BASED_E_OK);
+    contract_brain b;
+    brain_of(&e, 7, &b);
+    CHECK_EQ_U64(b.unlock_at, 61);
+    CHECK_EQ_INT(env_tx(&e, 2, "memorize", "{\"brain\": 7, \"role\": \"validator\"}"), BASED_E_OK);
+    CHECK_EQ_INT(env_tx(&e, 3, "stake", J("{\"brain\": 7, \"hotkey\": \"%s\", \"amount\": \"10\"}",
+                                          env_addr(&e, 2))), BASED_E_OK);
+    CHECK_EQ_INT(env_tx(&e, 2, "gov_propose", "{\"kind\": \"param\", \"param\": "
+                        "\"gigabrain_bps\", \"value\": 100, \"brain\": 7}"), BASED_E_OK);
+    CHECK_EQ_INT(env_tx(&e, 2, "gov_vote", "{\"proposal\": 1, \"choice\": \"yes\", \"brain\": 7}"),
+                 BASED_E_OK);
+    CHECK_EQ_INT(env_tx(&e, 2, "brain_deactivate", "{\"id\": 7}"), BASED_E_LOCKED);
+    until(&e, 60);
+    CHECK_EQ_U64(param_now(&e, offsetof(chain_params, gigabrain_bps)), 100);
+    CHECK_EQ_INT(env_tx(&e, 2, "brain_deactivate", "{\"id\": 7}"), BASED_E_OK);
+    CHECK_EQ_U64(env_pepe(&e, 2), 200000000ull * CHAIN_COIN);
+    /* the delegator takes its BASED back from the deactivated Brain's instance */
+    CHECK_EQ_INT(env_tx(&e, 3, "unstake", J("{\"brain\": 7, \"hotkey\": \"%s\", \"amount\": \"10\"}",
+                                            env_addr(&e, 2))), BASED_E_NOT_FOUND);
+    CHECK_EQ_INT(env_tx(&e, 3, "unstake", J("{\"brain\": 7, \"hotkey\": \"%s\", \"amount\": \"10\", "
+                                            "\"instance\": %u}", env_addr(&e, 2), b.instance)),
+                 BASED_E_OK);
+    CHECK(env_audit(&e));
+    env_close(&e);
+}
+
 void test_scenario_random(void);
 
 const struct test_case test_table[] = {
@@ -439,6 +484,7 @@ const struct test_case test_table[] = {
     { "stake_unstake_take_active_validators", test_stake_unstake_take_active_validators },
     { "gov_proposals_votes_and_parameter_change", test_gov_proposals_votes_and_parameter_change },
     { "payload_codec_strict", test_payload_codec_strict },
+    { "short_genesis_lock_and_vote_complete", test_short_genesis_lock_and_vote_complete },
     { "scenario_random", test_scenario_random },
     { NULL, NULL },
 };
