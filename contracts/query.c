@@ -167,7 +167,7 @@ static int add_stake(void *user, const uint8_t *k, size_t kl, const uint8_t *v, 
 based_err contract_account_json(chain_store *st, chain_view *v, const chain_genesis *g,
                                 const chain_addr *a, json_t *obj)
 {
-    uint64_t pepe, locked = 0, take, changed;
+    uint64_t pepe = 0, locked = 0, take = 0, changed = 0;
     uint8_t pfx[33];
     json_t *owned = json_array();
     based_err rc = contract_pepe_get(v, a, &pepe);
