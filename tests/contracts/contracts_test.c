@@ -474,6 +474,7 @@ TEST(short_genesis_lock_and_vote_complete)
 }
 
 void test_scenario_random(void);
+void test_rpc_brains_neurons_accounts_gov(void);
 
 const struct test_case test_table[] = {
     { "pepe_genesis_transfer_bridge", test_pepe_genesis_transfer_bridge },
@@ -485,6 +486,7 @@ const struct test_case test_table[] = {
     { "gov_proposals_votes_and_parameter_change", test_gov_proposals_votes_and_parameter_change },
     { "payload_codec_strict", test_payload_codec_strict },
     { "short_genesis_lock_and_vote_complete", test_short_genesis_lock_and_vote_complete },
+    { "rpc_brains_neurons_accounts_gov", test_rpc_brains_neurons_accounts_gov },
     { "scenario_random", test_scenario_random },
     { NULL, NULL },
 };
