@@ -4,9 +4,10 @@
  * Each kind is one row: its stable number and name, a stateless payload
  * check, the BASED it moves out of the sender beyond the fee (used by the
  * mempool's balance pre-check), its state transition, and its JSON forms.
- * Later modules (contracts/, staking/, rewards/) add kinds by adding a row
- * in kinds.c that points at their functions; the core (tx.c, exec.c,
- * mempool, RPC) never changes for a new kind.
+ * Later modules add kinds as rows of their own tables that chain_kind_at
+ * walks after this file's (contracts/kinds.c lists the contracts/ and
+ * staking/ kinds); the core (tx.c, exec.c, mempool, RPC) never changes for
+ * a new kind.
  */
 #ifndef BASED_CHAIN_KINDS_H
 #define BASED_CHAIN_KINDS_H

@@ -41,7 +41,7 @@ static json_t *hex32(const uint8_t *b)
 static json_t *brain_obj(chain_view *v, const chain_genesis *g, uint64_t height,
                          const contract_brain *b, const contract_totals *t)
 {
-    bool earning = b->method != CONTRACT_BY_STAKE || height >= b->unlock_at;
+    bool earning = contract_brain_earning(b, height);
     json_t *o = json_pack("{s:i,s:I,s:s,s:o,s:o,s:I,s:s,s:s,s:o,s:s,s:o,s:o,s:i,s:s,s:i,s:i,"
                           "s:i,s:o,s:b,s:b,s:b}",
                           "id", b->id, "instance", (json_int_t)b->instance,

@@ -218,6 +218,11 @@ based_err contract_brain_del(chain_view *v, uint64_t id)
     return chain_view_del(v, k, sizeof k);
 }
 
+bool contract_brain_earning(const contract_brain *b, uint64_t h)
+{
+    return b->method != CONTRACT_BY_STAKE || h >= b->unlock_at;
+}
+
 bool contract_is_gigabrain(chain_view *v, const chain_genesis *g, const contract_totals *t,
                            const contract_brain *b)
 {

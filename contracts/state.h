@@ -94,6 +94,10 @@ based_err contract_brain_get(chain_view *v, uint64_t id, contract_brain *b);
 based_err contract_brain_put(chain_view *v, const contract_brain *b);
 based_err contract_brain_del(chain_view *v, uint64_t id);
 
+/* Does the Brain earn emission at height h (a Brain bought by stake only
+ * from the end of its Pepecoin lock)? */
+bool contract_brain_earning(const contract_brain *b, uint64_t h);
+
 /* Is the Brain a GigaBrain: its stake >= gigabrain_bps of all stake on
  * active Brains (and non-zero)? */
 bool contract_is_gigabrain(chain_view *v, const chain_genesis *g, const contract_totals *t,
