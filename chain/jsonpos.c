@@ -85,9 +85,7 @@ static int enter_key(cur *c, const char *key)
         skip_ws(c);
         c->pos++; /* ':' */
         if (n == klen && memcmp(c->s + start, key, n) == 0) {
-            size_t after = c->pos;
             c->pos = keypos;
-            (void)after;
             return 0;
         }
         skip_value(c, 0);
