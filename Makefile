@@ -35,7 +35,7 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wvla \
         -Wformat=2 -Wundef -fno-common -Wpointer-arith -Wimplicit-fallthrough
 # -ffp-contract=off: no fused multiply-add, so float results are the same on
-# every node and every compiler. Never -ffast-math / -Ofast anywhere.
+# every node and every compiler. No fast-math style flags, anywhere.
 CFLAGS_ALL := $(WARN) -ffp-contract=off -fno-strict-aliasing -D_DEFAULT_SOURCE \
               -D_POSIX_C_SOURCE=200809L -I. -MMD -MP $(OPT) $(CFLAGS)
 LIBS := -lsecp256k1 -lsodium -lleveldb -luv -lcurl -ljansson -lhttp_parser -lpthread -lm

@@ -181,8 +181,10 @@ based_err chain_unhex(const char *s, void *out, size_t n)
         return BASED_E_BAD_HEX;
     for (size_t i = 0; i < n; i++) {
         int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
+        if (hi < 0 || lo < 0) {
+            memset(out, 0, n);   /* no half-written output on error */
             return BASED_E_BAD_HEX;
+        }
         b[i] = (uint8_t)(hi << 4 | lo);
     }
     return BASED_E_OK;

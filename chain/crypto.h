@@ -61,7 +61,8 @@ bool chain_ed_verify(const chain_edpub *pub, const chain_hash *msg, const chain_
 /* Lower-case hex of n bytes into out (2n+1 bytes incl. NUL), no prefix. */
 void chain_hex(const void *p, size_t n, char *out);
 /* Decodes exactly n bytes from hex (optional "0x" prefix, either case).
- * BASED_E_BAD_HEX on a bad digit, odd or wrong length. */
+ * BASED_E_BAD_HEX on a bad digit, odd or wrong length; out is then left
+ * unwritten or all zeros. */
 based_err chain_unhex(const char *s, void *out, size_t n);
 /* SS58 address of a key (out >= CHAIN_ADDR_STRLEN bytes). */
 void chain_ss58_encode(uint16_t prefix, const chain_addr *a, char *out);

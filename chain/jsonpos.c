@@ -10,6 +10,14 @@ typedef struct {
     size_t len, pos;
 } cur;
 
+/* Ends a scalar. Not strchr: strchr(set, '\0') finds the terminator, and
+ * jansson accepts texts with a NUL byte after a scalar. */
+static bool scalar_end(char ch)
+{
+    return ch == ',' || ch == ']' || ch == '}' || ch == ' ' || ch == '\t' || ch == '\r' ||
+           ch == '\n';
+}
+
 static void skip_ws(cur *c)
 {
     while (c->pos < c->len && (c->s[c->pos] == ' ' || c->s[c->pos] == '\t' ||
@@ -47,6 +55,7 @@ static void skip_value(cur *c, int depth)
         c->pos++;
         for (;;) {
             skip_ws(c);
+            size_t at = c->pos;
             if (c->pos >= c->len || c->s[c->pos] == close || depth > 512)
                 break;
             if (ch == '{') {
@@ -58,11 +67,13 @@ static void skip_value(cur *c, int depth)
             skip_ws(c);
             if (c->pos < c->len && c->s[c->pos] == ',')
                 c->pos++;
+            if (c->pos == at)   /* a text this cursor does not follow: stop */
+                break;
         }
         if (c->pos < c->len)
             c->pos++;
     } else {
-        while (c->pos < c->len && !strchr(",]} \t\r\n", c->s[c->pos]))
+        while (c->pos < c->len && !scalar_end(c->s[c->pos]))
             c->pos++;
     }
 }
@@ -85,9 +96,7 @@ static int enter_key(cur *c, const char *key)
         skip_ws(c);
         c->pos++; /* ':' */
         if (n == klen && memcmp(c->s + start, key, n) == 0) {
-            size_t after = c->pos;
             c->pos = keypos;
-            (void)after;
             return 0;
         }
         skip_value(c, 0);

@@ -123,7 +123,7 @@ static based_err enc_sq8(const float *f, const uint8_t *mask, int rows, int cols
         for (int j = 0; j < MODEL_QK; j++)
             if (mk[j]) {
                 float v = roundf(x[j] * id);
-                v = v > 127 ? 127 : v < -127 ? -127 : v;
+                v = v > 127 ? 127 : v < -127 ? -127 : (v == v ? v : 0);
                 b->p[o++] = (uint8_t)(int8_t)v;
             }
     }

@@ -147,6 +147,14 @@ static float rd_f32(const uint8_t *p) { float f; memcpy(&f, p, 4); return f; }
 
 /* ---- ggml reference quantizers ------------------------------------------ */
 
+/* v rounded into [lo, hi]; NaN (from a hostile file's weights) becomes 0. */
+static int clampi(float v, int lo, int hi)
+{
+    if (!(v == v))
+        return lo > 0 ? lo : hi < 0 ? hi : 0;
+    return v < (float)lo ? lo : v > (float)hi ? hi : (int)v;
+}
+
 size_t model_quantize_q8_0(const float *x, size_t n, uint8_t *out)
 {
     for (size_t b = 0; b < n / MODEL_QK; b++, x += MODEL_QK, out += 34) {
@@ -156,7 +164,7 @@ size_t model_quantize_q8_0(const float *x, size_t n, uint8_t *out)
         float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         wr_f16(out, d);
         for (int j = 0; j < MODEL_QK; j++)
-            out[2 + j] = (uint8_t)(int8_t)roundf(x[j] * id);
+            out[2 + j] = (uint8_t)(int8_t)clampi(roundf(x[j] * id), -127, 127);
     }
     return n / MODEL_QK * 34;
 }
@@ -173,9 +181,7 @@ size_t model_quantize_q4_0(const float *x, size_t n, uint8_t *out)
         float d = max / -8.0f, id = d ? 1.0f / d : 0.0f;
         wr_f16(out, d);
         for (int j = 0; j < MODEL_QK / 2; j++) {
-            int a = (int)(x[j] * id + 8.5f), c = (int)(x[j + 16] * id + 8.5f);
-            a = a > 15 ? 15 : a;
-            c = c > 15 ? 15 : c;
+            int a = clampi(x[j] * id + 8.5f, 0, 15), c = clampi(x[j + 16] * id + 8.5f, 0, 15);
             out[2 + j] = (uint8_t)(a | c << 4);
         }
     }
@@ -266,9 +272,7 @@ void model_qact_q8(const float *x, size_t n, int8_t *q, float *d)
         float id = s ? 1.0f / s : 0.0f;
         d[b] = s;
         for (int j = 0; j < MODEL_QK; j++) {
-            float v = roundf(x[b * MODEL_QK + j] * id);
-            v = v > 127 ? 127 : v < -127 ? -127 : v;
-            q[b * MODEL_QK + j] = (int8_t)v;
+            q[b * MODEL_QK + j] = (int8_t)clampi(roundf(x[b * MODEL_QK + j] * id), -127, 127);
         }
     }
 }
@@ -397,7 +401,30 @@ float model_dot_crb8_u8(const uint8_t *w, const struct model_qact *a, size_t n)
     float S = rd_f32(w), mn = rd_f32(w + 4), st = rd_f32(w + 8);
     const uint8_t *q = w + 12;
     int32_t dot = 0, wsum = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef __AVX2__
+    /* exact integer sums: any order gives the same result */
+    __m256i acc = _mm256_setzero_si256(), sum = _mm256_setzero_si256();
+    for (; i + 32 <= n; i += 32) {
+        __m256i qv = _mm256_loadu_si256((const __m256i *)(q + i));
+        __m256i uv = _mm256_loadu_si256((const __m256i *)(a->u + i));
+        __m256i q0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(qv));
+        __m256i q1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(qv, 1));
+        __m256i u0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(uv));
+        __m256i u1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(uv, 1));
+        acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(q0, u0), _mm256_madd_epi16(q1, u1)));
+        sum = _mm256_add_epi64(sum, _mm256_sad_epu8(qv, _mm256_setzero_si256()));
+    }
+    int32_t lanes[8];
+    int64_t sums[4];
+    _mm256_storeu_si256((__m256i *)lanes, acc);
+    _mm256_storeu_si256((__m256i *)sums, sum);
+    for (int k = 0; k < 8; k++)
+        dot += lanes[k];
+    for (int k = 0; k < 4; k++)
+        wsum += (int32_t)sums[k];
+#endif
+    for (; i < n; i++) {
         dot += (int32_t)q[i] * (int32_t)a->u[i];
         wsum += q[i];
     }
@@ -450,9 +477,7 @@ void model_squeeze(const float *x, size_t n, const struct model_squeeze *p,
     float inv = st > 0 ? 1.0f / st : 0.0f;
     for (size_t i = 0; i < n; i++) {
         float t = (x[i] * s - mn) * inv;
-        float l = p->floor_mode ? floorf(t) : roundf(t);
-        l = l < 0 ? 0 : l > (float)(p->levels - 1) ? (float)(p->levels - 1) : l;
-        q[i] = (uint8_t)l;
+        q[i] = (uint8_t)clampi(p->floor_mode ? floorf(t) : roundf(t), 0, p->levels - 1);
     }
     *S = s;
     *min = mn;

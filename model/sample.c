@@ -55,10 +55,12 @@ int model_sample(const float *logits, int vocab, const struct model_sampler *p, 
     for (int i = 0; i < vocab; i++) {
         c[i].id = i;
         c[i].p = exp((double)(logits[i] - mx) / p->temperature);
+        if (!(c[i].p >= 0))
+            c[i].p = 0;   /* NaN logits (hostile weights) never win */
         sum += c[i].p;
     }
     for (int i = 0; i < vocab; i++)
-        c[i].p /= sum;
+        c[i].p = sum > 0 ? c[i].p / sum : (i == 0);
     qsort(c, (size_t)vocab, sizeof *c, cmp_cand);
     int n = p->top_k > 0 && p->top_k < vocab ? p->top_k : vocab;
     double keep = 0;

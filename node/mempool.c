@@ -174,11 +174,10 @@ static mp_sender *sender_of(node_mempool *m, const chain_addr *a)
     return s ? s->val : NULL;
 }
 
-/* Unlinks the sender's last tx and frees it. */
-static void pop_tail(node_mempool *m, mp_sender *s)
+/* Takes t off the arrival list and the hash map, and frees it. */
+static void unlink_tx(node_mempool *m, mp_tx *t)
 {
-    mp_tx *t = s->txs[--s->n];
-    s->cost -= t->cost;
+    t->sender->cost -= t->cost;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -191,37 +190,32 @@ static void pop_tail(node_mempool *m, mp_sender *s)
     chain_tx_release(&t->tx);
     free(t);
     m->count--;
+}
+
+/* Frees the sender when it has nothing pending any more. */
+static void sender_gc(node_mempool *m, mp_sender *s)
+{
     if (s->n == 0) {
         map_del(m, &m->by_sender, s->addr.b);
         sender_free(s);
     }
 }
 
+/* Unlinks the sender's last tx and frees it (and the sender if empty). */
+static void pop_tail(node_mempool *m, mp_sender *s)
+{
+    unlink_tx(m, s->txs[--s->n]);
+    sender_gc(m, s);
+}
+
 /* Removes the sender's first k txs (included in a block). */
 static void pop_front(node_mempool *m, mp_sender *s, size_t k)
 {
-    for (size_t i = 0; i < k; i++) {
-        mp_tx *t = s->txs[i];
-        s->cost -= t->cost;
-        if (t->prev)
-            t->prev->next = t->next;
-        else
-            m->head = t->next;
-        if (t->next)
-            t->next->prev = t->prev;
-        else
-            m->tail = t->prev;
-        map_del(m, &m->by_hash, t->tx.hash.b);
-        chain_tx_release(&t->tx);
-        free(t);
-        m->count--;
-    }
+    for (size_t i = 0; i < k; i++)
+        unlink_tx(m, s->txs[i]);
     memmove(s->txs, s->txs + k, (s->n - k) * sizeof *s->txs);
     s->n -= k;
-    if (s->n == 0) {
-        map_del(m, &m->by_sender, s->addr.b);
-        sender_free(s);
-    }
+    sender_gc(m, s);
 }
 
 /* The cheapest sender tail (for eviction), or NULL. */

@@ -11,6 +11,8 @@ void test_genesis_errors_name_position(void);
 void test_genesis_default_and_encoding(void);
 void test_ledger_blocks_transfers_verify(void);
 void test_ledger_apply_rejects_bad_blocks(void);
+void test_fuzz_regress_unhex_no_partial_output(void);
+void test_fuzz_regress_genesis_nul_after_number(void);
 
 const struct test_case test_table[] = {
     { "codec_uleb_minimal", test_codec_uleb_minimal },
@@ -23,5 +25,7 @@ const struct test_case test_table[] = {
     { "genesis_default_and_encoding", test_genesis_default_and_encoding },
     { "ledger_blocks_transfers_verify", test_ledger_blocks_transfers_verify },
     { "ledger_apply_rejects_bad_blocks", test_ledger_apply_rejects_bad_blocks },
+    { "fuzz_regress_unhex_no_partial_output", test_fuzz_regress_unhex_no_partial_output },
+    { "fuzz_regress_genesis_nul_after_number", test_fuzz_regress_genesis_nul_after_number },
     { NULL, NULL },
 };
