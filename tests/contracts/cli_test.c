@@ -67,5 +67,9 @@ TEST(cli_brains_end_to_end)
     CHECK_EQ_INT(cli(&n, out, sizeof out, "unstake", "--from", "dev4", "--brain", "7", "--hotkey",
                      "dev3", "--amount", "251", NULL), 1);
     CHECK(strstr(out, "INSUFFICIENT") != NULL);
-    test_node_stop(&n, false);
+    CHECK_EQ_INT(test_node_stop(&n, false), 0);
+    /* basedd --verify replays the chain and checks every invariant */
+    const char *argv[] = { test_bin("basedd"), "--datadir", dd, "--verify", NULL };
+    CHECK_EQ_INT(test_run(argv, out, sizeof out), 0);
+    CHECK(strstr(out, "verify: ok") != NULL);
 }
