@@ -137,9 +137,17 @@ static void sync_nonces(env *e, accounts *A)
 static size_t make_block_txs(env *e, accounts *A, chain_tx *txs)
 {
     size_t n = 0;
+    unsigned order[NACC];
+    for (unsigned i = 0; i < NACC; i++)
+        order[i] = i;
+    for (unsigned i = NACC - 1; i > 0; i--) {   /* distinct senders first: fewer nonce gaps */
+        unsigned j = pick(i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
     for (int i = 0; i < PER_BLOCK; i++) {
         char json[512];
-        unsigned from = pick(NACC);
+        unsigned from = i < NACC ? order[i] : pick(NACC);
         const char *kn = random_tx(A, from, json, sizeof json);
         const chain_kind *k = chain_kind_by_name(kn);
         json_t *obj = json_loads(json, 0, NULL);
