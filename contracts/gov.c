@@ -354,6 +354,8 @@ static based_err tally(chain_view *v, const chain_genesis *g, proposal *p)
 based_err contract_block_begin(chain_exec *ex)
 {
     open_list o, keep;
+    if (!ex->genesis)
+        return BASED_E_INTERNAL;
     based_err rc = open_get(ex->view, &o);
     keep.n = 0;
     for (size_t i = 0; rc == BASED_E_OK && i < o.n; i++) {

@@ -270,6 +270,8 @@ based_err contract_kind_apply(const contract_payload *spec, contract_check_fn ch
                               const char **why)
 {
     contract_pval v[CONTRACT_MAX_FIELDS];
+    if (!ex->genesis)                 /* a chain_exec made without the genesis parameters */
+        return *why = "kind", BASED_E_INTERNAL;
     based_err rc = contract_payload_decode(spec, tx->payload, tx->payload_len, v, why);
     if (rc == BASED_E_OK && check)
         rc = check(v, why);           /* also when a producer skipped chain_tx_check */
