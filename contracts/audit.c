@@ -105,6 +105,30 @@ static based_err check_pepe(chain_store *st, chain_view *v, uint64_t brains_lock
     return rc;
 }
 
+/* The role counts and oldest registrations a Brain record keeps agree with
+ * its neuron records. */
+static based_err check_neurons(chain_view *v, const contract_brain *b, char *err, size_t errlen)
+{
+    uint64_t count[2] = { 0, 0 }, oldest[2] = { UINT64_MAX, UINT64_MAX };
+    for (uint16_t uid = 0; uid < b->n_uids; uid++) {
+        stake_neuron n;
+        based_err rc = stake_neuron_get(v, b, uid, &n);
+        if (rc != BASED_E_OK || n.role > 1)
+            return rc != BASED_E_OK ? rc : BASED_E_DB;
+        count[n.role]++;
+        if (n.registered_at < oldest[n.role])
+            oldest[n.role] = n.registered_at;
+    }
+    if (count[0] != b->n_miners || count[1] != b->n_validators)
+        return fail(err, errlen, "Brain %u: neuron records say %" PRIu64 " validators, the "
+                    "Brain %u", b->id, count[1], b->n_validators);
+    for (int r = 0; r < 2; r++)
+        if (count[r] && oldest[r] != b->oldest_reg[r])
+            return fail(err, errlen, "Brain %u: oldest registration %" PRIu64 ", recorded %"
+                        PRIu64, b->id, oldest[r], b->oldest_reg[r]);
+    return BASED_E_OK;
+}
+
 /* Brain records: count, slot limits; fills inst[] and the locked sum. */
 static based_err check_brains(chain_view *v, const chain_genesis *g, const contract_totals *t,
                               scan_acc *a, uint64_t *locked, char *err, size_t errlen)
@@ -125,6 +149,8 @@ static based_err check_brains(chain_view *v, const chain_genesis *g, const contr
             b.n_validators + b.n_miners != b.n_uids)
             return fail(err, errlen, "Brain %" PRIu64 " has %" PRIu64 " uids outside its slots",
                         id, (uint64_t)b.n_uids);
+        if ((rc = check_neurons(v, &b, err, errlen)) != BASED_E_OK)
+            return rc;
     }
     if (n != t->active || n > CONTRACT_MAX_BRAINS)
         return fail(err, errlen, "%" PRIu64 " Brain records, totals say %" PRIu64, n, t->active);

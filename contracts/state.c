@@ -178,6 +178,8 @@ based_err contract_brain_get(chain_view *v, uint64_t id, contract_brain *b)
     b->n_validators = chain_r_u16(&r);
     b->n_miners = chain_r_u16(&r);
     b->stake = chain_r_u64(&r);
+    b->oldest_reg[0] = chain_r_u64(&r);
+    b->oldest_reg[1] = chain_r_u64(&r);
     chain_r_finish(&r);
     return r.err ? BASED_E_DB : BASED_E_OK;
 }
@@ -206,6 +208,8 @@ based_err contract_brain_put(chain_view *v, const contract_brain *b)
     chain_w_u16(&w, b->n_validators);
     chain_w_u16(&w, b->n_miners);
     chain_w_u64(&w, b->stake);
+    chain_w_u64(&w, b->oldest_reg[0]);
+    chain_w_u64(&w, b->oldest_reg[1]);
     based_err rc = w.err ? BASED_E_NOMEM : chain_view_put(v, k, sizeof k, w.p, w.len);
     chain_w_free(&w);
     return rc;

@@ -87,6 +87,9 @@ typedef struct {
     uint16_t n_validators;
     uint16_t n_miners;
     uint64_t stake;                 /* BASED staked on the Brain */
+    uint64_t oldest_reg[2];         /* per role (miner, validator): the earliest
+                                     * registration height, so a full role whose
+                                     * neurons are all immune is refused without a scan */
 } contract_brain;
 
 /* BASED_E_NOT_FOUND if the id is not issued (or was deactivated). */

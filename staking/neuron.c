@@ -141,17 +141,33 @@ static const contract_pfield mem_f[] = {
 };
 static const contract_payload mem_spec = { mem_f, BASED_ARRAY_LEN(mem_f) };
 
-/* The uid to replace in a full role, or BASED_E_ROLE_FULL. */
-static based_err pick_victim(chain_exec *ex, const contract_brain *b, uint8_t role,
+/* The uid to replace in a full role, or BASED_E_ROLE_FULL; updates the
+ * role's oldest registration (the victim leaves, a registration at the
+ * current height arrives). */
+static based_err pick_victim(chain_exec *ex, contract_brain *b, uint8_t role,
                              stake_neuron *victim, const char **why)
 {
     bool found = false;
+    uint64_t oldest = ex->height, second = ex->height;
+    stake_neuron first;
+    memset(&first, 0, sizeof first);
+    first.registered_at = b->oldest_reg[role];
+    if (stake_is_immune(ex->txview, ex->genesis, &first, ex->height))
+        return *why = "role (every neuron of the role is immune)", BASED_E_ROLE_FULL;
     for (uint16_t uid = 0; uid < b->n_uids; uid++) {
         stake_neuron n;
         based_err rc = stake_neuron_get(ex->txview, b, uid, &n);
         if (rc != BASED_E_OK)
             return rc;
-        if (n.role != role || stake_is_immune(ex->txview, ex->genesis, &n, ex->height))
+        if (n.role != role)
+            continue;
+        if (n.registered_at < oldest) {
+            second = oldest;
+            oldest = n.registered_at;
+        } else if (n.registered_at < second) {
+            second = n.registered_at;
+        }
+        if (stake_is_immune(ex->txview, ex->genesis, &n, ex->height))
             continue;
         if (!found || n.pruning_score < victim->pruning_score ||
             (n.pruning_score == victim->pruning_score && n.registered_at < victim->registered_at)) {
@@ -161,6 +177,8 @@ static based_err pick_victim(chain_exec *ex, const contract_brain *b, uint8_t ro
     }
     if (!found)
         return *why = "role (every neuron of the role is immune)", BASED_E_ROLE_FULL;
+    /* without the victim: if it held the oldest registration, the second is next */
+    b->oldest_reg[role] = victim->registered_at == oldest ? second : oldest;
     return BASED_E_OK;
 }
 
@@ -173,6 +191,8 @@ static based_err take_slot(chain_exec *ex, contract_brain *b, uint8_t role, uint
     uint16_t *count = role == STAKE_VALIDATOR ? &b->n_validators : &b->n_miners;
     *replaced = false;
     if (*count < max && b->n_uids < STAKE_MAX_UIDS) {
+        if (*count == 0)
+            b->oldest_reg[role] = ex->height;
         *uid = b->n_uids++;
         (*count)++;
         return BASED_E_OK;

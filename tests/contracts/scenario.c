@@ -80,7 +80,8 @@ static const char *random_tx(accounts *A, unsigned from, char *json, size_t n)
         return "brain_deactivate";
     }
     if (k < 50) {
-        snprintf(json, n, "{\"brain\": %u, \"role\": \"%s\"}", brain_id(),
+        /* half of them on Brains 7 and 8, so roles fill up and neurons are replaced */
+        snprintf(json, n, "{\"brain\": %u, \"role\": \"%s\"}", pick(2) ? 7 + pick(2) : brain_id(),
                  pick(2) ? "miner" : "validator");
         return "memorize";
     }
