@@ -130,9 +130,10 @@ static based_err buy_apply(chain_exec *ex, const chain_tx *tx, const contract_pv
         return rc;
     if (t.active >= CONTRACT_MAX_BRAINS)
         return *why = "id (1024 Brains are issued and active)", BASED_E_BRAIN_LIMIT;
-    if ((rc = pick_id(ex, &v[1], &id, why)) != BASED_E_OK)
-        return rc;
+    /* pay first: a buyer without the Pepecoin costs no id scan */
     if ((rc = pay(ex, tx, burn, &t, &cost, why)) != BASED_E_OK)
+        return rc;
+    if ((rc = pick_id(ex, &v[1], &id, why)) != BASED_E_OK)
         return rc;
     rc = issue(ex->txview, &t, id, burn ? CONTRACT_BY_BURN : CONTRACT_BY_STAKE, &tx->sender,
                ex->height, CONTRACT_PARAM(ex, brain_default_fee));
