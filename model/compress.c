@@ -34,7 +34,7 @@ void model_compress_defaults(struct model_compress_opts *o)
     o->thresh = 0.1f;
     o->alpha = 0.5f;
     o->activations = true;
-    o->theta = 0.005f;
+    o->theta = 0.02f;
     o->shards = 9;
     o->keep = 0.5f;
 }

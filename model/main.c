@@ -213,7 +213,21 @@ static void print_value(const struct model_gguf_value *v)
 {
     switch (v->type) {
     case MODEL_GGUF_STRING: printf("\"%.60s%s\"", v->str, v->len > 60 ? "..." : ""); break;
-    case MODEL_GGUF_ARRAY: printf("array[%" PRIu64 "] of type %u", v->count, v->elem_type); break;
+    case MODEL_GGUF_ARRAY:
+        printf("array[%" PRIu64 "] of type %u", v->count, v->elem_type);
+        if (v->count <= 64 && v->raw && (v->elem_type == MODEL_GGUF_F32 || v->elem_type == MODEL_GGUF_U8)) {
+            printf(":");
+            for (uint64_t i = 0; i < v->count; i++) {
+                float f;
+                if (v->elem_type == MODEL_GGUF_U8) {
+                    printf(" %u", v->raw[i]);
+                } else {
+                    memcpy(&f, v->raw + 4 * i, 4);
+                    printf(" %.4g", f);
+                }
+            }
+        }
+        break;
     case MODEL_GGUF_F32: case MODEL_GGUF_F64: printf("%g", v->v.f); break;
     case MODEL_GGUF_I8: case MODEL_GGUF_I16: case MODEL_GGUF_I32: case MODEL_GGUF_I64:
         printf("%" PRId64, v->v.i); break;

@@ -144,6 +144,9 @@ based_err model_train(const struct model_train_opts *o, struct model_train_resul
 /* Write an F32 GGUF of a byte-level model from trainer-layout parameters. */
 based_err model_export(const struct model_config *c, const float *params,
                        const char *path, char *err, size_t errlen);
+/* Largest relative error of the backward pass against finite differences
+ * at n seeded parameters of a random model of shape c (tests). */
+double model_train_gradcheck(const struct model_config *c, uint64_t seed, int n);
 /* Parameter count of the trainer layout. */
 size_t model_param_count(const struct model_config *c);
 
