@@ -56,6 +56,9 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/genesis_default.o
 LIBA     := $(BUILD)/libbased.a
 BINS     := $(PROGS:%=$(BIN)/%)
 
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
 TEST_DIRS := $(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/*.c))))
 TEST_BINS := $(TEST_DIRS:%=$(BUILD)/tests/test-%)
 
@@ -105,7 +108,12 @@ $(BUILD)/tests/test-%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tests/$
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS) $(LDFLAGS)
 
-test: all $(TEST_BINS)
+# Benchmarks are built (not run) by `make test`, so they cannot rot.
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $< $(LIBA) $(LIBS) $(LDFLAGS)
+
+test: all $(TEST_BINS) $(BENCH_BINS)
 	@BIN=$(BIN) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BINS)
 
 asan:

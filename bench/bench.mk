@@ -4,13 +4,7 @@
 # BENCH=name runs only that one.
 include Makefile
 
-BENCH_SRCS := $(wildcard bench/*.c)
-BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 BENCH ?=
-
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $< $(LIBA) $(LIBS) $(LDFLAGS)
 
 run: all $(BENCH_BINS)
 	@for b in $(if $(BENCH),$(BUILD)/bench/$(BENCH),$(BENCH_BINS)); do \

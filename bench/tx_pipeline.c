@@ -115,7 +115,8 @@ static stamp run_pipeline(chain_ledger *l, const enc *txs, const chain_exec_para
 {
     const char *chain_id = chain_ledger_genesis(l)->chain_id;
     chain_view *view = chain_ledger_view(l);
-    chain_exec ex = { view, NULL, xp, 1, 1767225601000ull, *fee_account, NULL };
+    chain_exec ex = { .view = view, .params = xp, .genesis = chain_ledger_genesis(l), .height = 1,
+                      .time_ms = 1767225601000ull, .fee_account = *fee_account };
     size_t bad = 0;
     stamp t0 = now();
     for (size_t i = 0; i < NTX; i++) {
