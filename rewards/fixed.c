@@ -23,18 +23,20 @@ static reward_fx clamp128(i128 v)
 static i128 mul_floor(reward_fx a, reward_fx b)
 {
     i128 p = (i128)a * (i128)b;
+    if (p >= 0)
+        return p >> 32;
     i128 q = p / ((i128)1 << 32);
     if (p < 0 && q * ((i128)1 << 32) != p)
         q -= 1;
     return q;
 }
 
-reward_fx reward_fx_mul(reward_fx a, reward_fx b)
+reward_fx reward_fx_mul_slow(reward_fx a, reward_fx b)
 {
     return clamp128(mul_floor(a, b));
 }
 
-reward_fx reward_fx_div(reward_fx a, reward_fx b)
+reward_fx reward_fx_div_slow(reward_fx a, reward_fx b)
 {
     if (b == 0)
         return 0;

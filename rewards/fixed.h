@@ -14,15 +14,36 @@
 #include "chain/base.h"
 
 typedef int64_t reward_fx;
+__extension__ typedef unsigned __int128 reward_u128;
 
 #define REWARD_FX_ONE ((reward_fx)1 << 32)
 #define REWARD_FX_MAX INT64_MAX
 #define REWARD_FX_MIN INT64_MIN
 
-/* floor(a * b), saturating at the I32F32 range. */
-reward_fx reward_fx_mul(reward_fx a, reward_fx b);
+/* The general (signed, saturating) forms, out of line. */
+reward_fx reward_fx_mul_slow(reward_fx a, reward_fx b);
+reward_fx reward_fx_div_slow(reward_fx a, reward_fx b);
+
+/* floor(a * b), saturating at the I32F32 range. Inline: the epoch's inner
+ * loops call it half a million times, always with non-negative operands. */
+static inline reward_fx reward_fx_mul(reward_fx a, reward_fx b)
+{
+    if (a >= 0 && b >= 0) {
+        reward_u128 p = ((reward_u128)(uint64_t)a * (uint64_t)b) >> 32;
+        return p > (uint64_t)REWARD_FX_MAX ? REWARD_FX_MAX : (reward_fx)p;
+    }
+    return reward_fx_mul_slow(a, b);
+}
+
 /* trunc(a / b), saturating; b == 0 returns 0 (callers guard it). */
-reward_fx reward_fx_div(reward_fx a, reward_fx b);
+static inline reward_fx reward_fx_div(reward_fx a, reward_fx b)
+{
+    if (a >= 0 && b > 0) {
+        reward_u128 q = ((reward_u128)(uint64_t)a << 32) / (uint64_t)b;
+        return q > (uint64_t)REWARD_FX_MAX ? REWARD_FX_MAX : (reward_fx)q;
+    }
+    return reward_fx_div_slow(a, b);
+}
 /* I32F32 from an integer (exact while |v| < 2^31). */
 reward_fx reward_fx_from_int(int64_t v);
 /* floor(x * 65535) clamped to [0, 65535] (subtensor fixed_proportion_to_u16). */
