@@ -3,7 +3,7 @@
  * built from IEEE basic operations only (no libm), and a splitmix64 PRNG.
  *
  * exp: x = k ln2 + r with ln2 split into a high part exact in 32 bits and a
- * low part, |r| <= ln2/2, exp(r) by a degree-13 Taylor polynomial in Horner
+ * low part, |r| <= ln2/2, e^r by a degree-13 Taylor polynomial in Horner
  * form (error well under 1e-15 relative), 2^k assembled from exponent bits.
  * Accuracy matters less than that every compiler computes the same bits.
  * sqrt: an exponent-halving first guess, then a fixed number of Newton
