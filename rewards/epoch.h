@@ -71,10 +71,20 @@ typedef struct {
     bool *permit;                   /* new permits */
     uint16_t **bond_uid, **bond_val;/* new bonds rows (sparse), per neuron */
     size_t *bond_n;
+    /* What to pay (each floored on its own; sum over both <= in->emission):
+     * the incentive part (miners' half) and the dividends part
+     * (validators' half, or the stake fallback). `emission` above is the
+     * chain's displayed column floor(normalise(I + D) * emission), which
+     * can differ from their sum by a unit. */
+    uint64_t *emission_incentive, *emission_dividends;
 } reward_epoch_out;
 
 /* Runs the epoch. Errors: BASED_E_BAD_PARAM (n too large, unsorted rows,
- * uid out of range). On error *out is zeroed. */
+ * uid out of range, bonds_moving_average > 1000000, tft_b > 0 without
+ * p10/p90), BASED_E_NOMEM. On error *out is zeroed. The bonds rows out are
+ * the rows to store for every neuron: the new row for new permit holders,
+ * empty for neurons that lost their permit, the input row otherwise (as
+ * subtensor leaves it untouched). */
 based_err reward_epoch_run(const reward_epoch_in *in, reward_epoch_out *out);
 void reward_epoch_out_free(reward_epoch_out *out);
 
