@@ -7,6 +7,7 @@
 #define BASED_REWARDS_INTERNAL_H
 
 #include "chain/account.h"
+#include "chain/keys.h"
 #include "rewards/epoch.h"
 #include "rewards/rewards.h"
 #include "staking/staking.h"

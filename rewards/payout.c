@@ -28,11 +28,6 @@
 #include "chain/keys.h"
 #include "rewards/internal.h"
 
-/* Until the epoch math is linked in (rewards/epoch.c), the epoch places
- * nothing and the emission stays pending. */
-#pragma weak reward_epoch_run
-#pragma weak reward_epoch_out_free
-
 /* ---------------- epoch records ---------------- */
 
 static void epoch_key(uint16_t id, uint32_t inst, uint64_t epoch, uint8_t k[15])
@@ -223,7 +218,7 @@ static void ectx_free(ectx *c)
     free(c->in);
     free(c->paid);
     reward_epoch_rec_free(&c->prev);
-    if (c->ran && reward_epoch_out_free)
+    if (c->ran)
         reward_epoch_out_free(&c->out);
 }
 
@@ -295,7 +290,7 @@ static based_err run(ectx *c, uint64_t emission)
     in.p.max_validators = (uint16_t)REWARD_PARAM(c->ex, max_validators);
     in.n = c->n;
     in.neurons = c->in;
-    if (!reward_epoch_run || c->n == 0)
+    if (c->n == 0)
         return BASED_E_OK;
     /* Inputs the epoch refuses (it should not) must not stop the chain:
      * the epoch then places nothing and the emission stays pending. */
