@@ -79,7 +79,14 @@
     X(VOTING_CLOSED,   46, "proposal is not open for voting") \
     X(GOV_FULL,        47, "too many open proposals") \
     X(NOT_DEACTIVATABLE, 48, "only a Brain bought by stake can be deactivated") \
-    X(FEE_CHANGED,     49, "registration fee is above the given max_fee")
+    X(FEE_CHANGED,     49, "registration fee is above the given max_fee") \
+    X(NO_COMMIT,       50, "no weights commit to reveal") \
+    X(REVEAL_MISMATCH, 51, "reveal does not match the commit") \
+    X(REVEAL_TOO_EARLY, 52, "reveal is before the commit's reveal window") \
+    X(REVEAL_TOO_LATE, 53, "reveal is after the commit's reveal window") \
+    X(NO_PERMIT,       54, "validator has no validator permit") \
+    X(TOO_FEW_WEIGHTS, 55, "fewer weights than min_allowed_weights") \
+    X(MAX_WEIGHT,      56, "a weight is above max_weights_limit")
 
 typedef enum {
 #define BASED_ERR_ENUM(name, code, msg) BASED_E_##name = code,

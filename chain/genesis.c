@@ -55,6 +55,19 @@ static const field param_fields[] = {
     { "gigabrain_bps", F_U64, false, POFF(gigabrain_bps), 1, 10000, 50 },
     { "gov_voting_blocks", F_U64, false, POFF(gov_voting_blocks), 1, UINT32_MAX, 60480 },
     { "gov_year1_blocks", F_U64, false, POFF(gov_year1_blocks), 0, UINT64_MAX, 3153600 },
+    { "block_reward", F_AMOUNT, false, POFF(block_reward), 0, 0, 10 * CHAIN_COIN },
+    { "brain_base_bps", F_U64, false, POFF(brain_base_bps), 0, 10000, 9000 },
+    { "brain_bonus_top_bps", F_U64, false, POFF(brain_bonus_top_bps), 1, 10000, 3000 },
+    { "brain_stake_cap_bps", F_U64, false, POFF(brain_stake_cap_bps), 1, 10000, 50 },
+    { "owner_bps", F_U64, false, POFF(owner_bps), 0, 10000, 2500 },
+    { "tempo", F_U64, false, POFF(tempo), 0, 65535, 99 },
+    { "weights_rate_limit", F_U64, false, POFF(weights_rate_limit), 0, UINT32_MAX, 100 },
+    { "min_allowed_weights", F_U64, false, POFF(min_allowed_weights), 0, 2048, 1 },
+    { "max_weights_limit", F_U64, false, POFF(max_weights_limit), 1, 65535, 65535 },
+    { "kappa", F_U64, false, POFF(kappa), 0, 65535, 32767 },
+    { "rho", F_U64, false, POFF(rho), 1, 1000, 10 },
+    { "bonds_moving_average", F_U64, false, POFF(bonds_moving_average), 0, 1000000, 900000 },
+    { "activity_cutoff", F_U64, false, POFF(activity_cutoff), 1, UINT32_MAX, 5000 },
 };
 
 /* The canonical encoding writes chain_params as the table's u64s. */

@@ -52,6 +52,20 @@ typedef struct {
     uint64_t gigabrain_bps;         /* Brain stake share of all stake for a GigaBrain */
     uint64_t gov_voting_blocks;
     uint64_t gov_year1_blocks;      /* proposals ending before this pass unless voted down */
+    /* Emission, weights and the epoch (rewards/). */
+    uint64_t block_reward;          /* base units in year 1, halved every blocks_per_year */
+    uint64_t brain_base_bps;        /* share split by counted stake x performance (9000) */
+    uint64_t brain_bonus_top_bps;   /* the rest: evenly to this top share of Brains (3000) */
+    uint64_t brain_stake_cap_bps;   /* counted stake cap, of all stake on active Brains (50) */
+    uint64_t owner_bps;             /* owner's share of a Brain's pending emission (2500) */
+    uint64_t tempo;                 /* blocks between a Brain's epochs (99; 0 = never) */
+    uint64_t weights_rate_limit;    /* blocks between two weights commits of a neuron */
+    uint64_t min_allowed_weights;
+    uint64_t max_weights_limit;     /* u16: largest normalised weight (65535 = no limit) */
+    uint64_t kappa;                 /* u16 */
+    uint64_t rho;
+    uint64_t bonds_moving_average;  /* parts per million */
+    uint64_t activity_cutoff;       /* blocks */
 } chain_params;
 
 typedef struct {

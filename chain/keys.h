@@ -28,6 +28,13 @@ enum {
     CHAIN_T_VOTE    = 'v',   /* v || id(be64) || 0 || brain(be16) | 1 || account(32) -> vote */
     CHAIN_T_GOVOPEN = 'o',   /* o                       -> open proposal ids */
     CHAIN_T_PARAM   = 'x',   /* x || param index(be16)  -> u64 value set by governance */
+    /* rewards/ (record layouts in rewards/rewards.h) */
+    CHAIN_T_EMISSION = 'e',  /* e                       -> pending total, unminted, minted
+                              * e || brain(be16)        -> a Brain's emission record */
+    CHAIN_T_WEIGHTS = 'w',   /* w || brain || instance || uid(be16) -> weights row */
+    CHAIN_T_WCOMMIT = 'j',   /* j || brain || instance || uid(be16) -> weights commit */
+    CHAIN_T_EPOCH   = 'y',   /* y || brain || instance || epoch(be64) -> epoch outputs */
+    CHAIN_T_REWARD  = 'r',   /* r || account(32) || brain(be16) || epoch height(be64) -> paid */
 
     /* node indexes and metadata (not state) */
     CHAIN_T_META    = 'M',   /* M || name               -> value */

@@ -6,6 +6,7 @@
 #include "chain/exec.h"
 #include "chain/kinds.h"
 #include "contracts/contracts.h"
+#include "rewards/rewards.h"
 
 /* ---------------- transfer ---------------- */
 
@@ -102,12 +103,20 @@ static const chain_kind kinds[] = {
       transfer_to_json, transfer_from_json },
 };
 
-/* Rows of this table, then the rows of contracts/ and staking/. */
+/* Rows of this table, then the rows of contracts/ and staking/, then those
+ * of rewards/. */
 const chain_kind *chain_kind_at(size_t i)
 {
     if (i < BASED_ARRAY_LEN(kinds))
         return &kinds[i];
-    return contract_kind_at(i - BASED_ARRAY_LEN(kinds));
+    i -= BASED_ARRAY_LEN(kinds);
+    const chain_kind *k = contract_kind_at(i);
+    size_t nc = 0;
+    if (k)
+        return k;
+    while (contract_kind_at(nc))
+        nc++;
+    return reward_kind_at(i - nc);
 }
 
 const chain_kind *chain_kind_find(uint16_t id)

@@ -55,6 +55,9 @@ enum {
     /* contracts/gov.c */
     CHAIN_KIND_GOV_PROPOSE = 13,
     CHAIN_KIND_GOV_VOTE = 14,
+    /* rewards/ */
+    CHAIN_KIND_WEIGHTS_COMMIT = 15,
+    CHAIN_KIND_WEIGHTS_REVEAL = 16,
 };
 
 const chain_kind *chain_kind_find(uint16_t id);

@@ -14,6 +14,7 @@
 #include "chain/kinds.h"
 #include "chain/ledger.h"
 #include "contracts/contracts.h"
+#include "rewards/rewards.h"
 
 struct chain_ledger {
     chain_store *st;
@@ -295,6 +296,8 @@ static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint6
     }
     chain_exec ex = { out->view, NULL, &l->xp, height, time_ms, *fee_account, NULL, &l->g };
     based_err brc = contract_block_begin(&ex);
+    if (brc == BASED_E_OK)
+        brc = reward_block_begin(&ex);
     if (brc != BASED_E_OK) {
         snprintf(err, errlen, "block %" PRIu64 ": start-of-block work fails: %s", height,
                  based_strerror(brc));
@@ -577,6 +580,8 @@ based_err chain_ledger_dry_run(chain_ledger *l, const chain_tx *tx, const char *
                           &l->g };
         rc = contract_block_begin(&ex);
         if (rc == BASED_E_OK)
+            rc = reward_block_begin(&ex);
+        if (rc == BASED_E_OK)
             rc = chain_exec_tx(&ex, tx, &fee, why);
     }
     chain_view_free(v);
@@ -602,7 +607,11 @@ static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v
 based_err chain_ledger_audit_contracts(chain_ledger *l, uint64_t *stake_total, char *err,
                                        size_t errlen)
 {
-    return contract_audit(l->st, &l->g, stake_total, err, errlen);
+    uint64_t pending = 0;
+    based_err rc = contract_audit(l->st, &l->g, stake_total, err, errlen);
+    if (rc == BASED_E_OK)
+        rc = reward_audit(l->st, &pending, err, errlen);
+    return rc;
 }
 
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected)
@@ -621,9 +630,12 @@ based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected
     if (chain_store_scan(l->st, &pfx, 1, sum_account, held) != 0)
         return BASED_E_DB;
     rc = chain_ledger_audit_contracts(l, &stake, err, sizeof err);
-    if (*held > UINT64_MAX - stake)
+    uint64_t pending = 0;
+    if (rc == BASED_E_OK)
+        rc = reward_audit(l->st, &pending, err, sizeof err);
+    if (*held > UINT64_MAX - stake || *held + stake > UINT64_MAX - pending)
         return BASED_E_OVERFLOW;
-    *held += stake;
+    *held += stake + pending;
     *expected = s.genesis + s.minted - s.burned;
     if (rc != BASED_E_OK)
         return rc;

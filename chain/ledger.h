@@ -83,7 +83,8 @@ based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
  * once. */
 based_err chain_ledger_dry_run(chain_ledger *l, const chain_tx *tx, const char **why);
 
-/* Sums every account balance and all staked BASED and checks it against
+/* Sums every account balance, all staked BASED and the Brains' pending
+ * emission (rewards/) and checks it against
  * genesis + minted - burned; also fails (BASED_E_STATE_MISMATCH) when an
  * invariant of contracts/ or staking/ fails. */
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected);

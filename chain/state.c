@@ -369,6 +369,108 @@ based_err chain_view_merge(chain_view *child)
     return BASED_E_OK;
 }
 
+/* ---------------- scan through a view ---------------- */
+
+typedef struct {
+    uint8_t **k;
+    size_t *kl;
+    size_t n, cap;
+    bool fail;
+} keylist;
+
+static void keylist_add(keylist *l, const uint8_t *k, size_t kl)
+{
+    if (l->fail)
+        return;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        uint8_t **nk = realloc(l->k, nc * sizeof *nk);
+        size_t *nl = nk ? realloc(l->kl, nc * sizeof *nl) : NULL;
+        if (nk)
+            l->k = nk;
+        if (!nk || !nl) {
+            l->fail = true;
+            return;
+        }
+        l->kl = nl;
+        l->cap = nc;
+    }
+    l->k[l->n] = malloc(kl ? kl : 1);
+    if (!l->k[l->n]) {
+        l->fail = true;
+        return;
+    }
+    memcpy(l->k[l->n], k, kl);
+    l->kl[l->n++] = kl;
+}
+
+static int keylist_store_cb(void *user, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    (void)v;
+    (void)vl;
+    keylist_add(user, k, kl);
+    return 0;
+}
+
+static int cmp_key(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static const keylist *g_sort_list;
+
+static int cmp_index(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    return cmp_key(g_sort_list->k[i], g_sort_list->kl[i], g_sort_list->k[j], g_sort_list->kl[j]);
+}
+
+int chain_view_scan(chain_view *v, const void *prefix, size_t plen,
+                    int (*fn)(void *user, const uint8_t *k, size_t kl,
+                              const uint8_t *val, size_t vl),
+                    void *user)
+{
+    keylist l = { NULL, NULL, 0, 0, false };
+    size_t *idx = NULL;
+    int ret = 0;
+    if (chain_store_scan(v->st, prefix, plen, keylist_store_cb, &l) != 0)
+        l.fail = true;
+    for (chain_view *p = v; p && !l.fail; p = p->parent)
+        for (size_t i = 0; i < p->cap; i++) {
+            const view_entry *e = &p->tab[i];
+            if ((e->flags & E_USED) && (e->flags & E_DIRTY) && e->klen >= plen &&
+                memcmp(e->key, prefix, plen) == 0)
+                keylist_add(&l, e->key, e->klen);
+        }
+    idx = l.fail ? NULL : malloc((l.n ? l.n : 1) * sizeof *idx);
+    if (!idx)
+        ret = -1;
+    for (size_t i = 0; idx && i < l.n; i++)
+        idx[i] = i;
+    if (idx) {
+        g_sort_list = &l;   /* one thread uses a store and its views at a time */
+        qsort(idx, l.n, sizeof *idx, cmp_index);
+        g_sort_list = NULL;
+    }
+    for (size_t i = 0; idx && ret == 0 && i < l.n; i++) {
+        const uint8_t *val;
+        size_t vl, a = idx[i];
+        if (i > 0 && cmp_key(l.k[a], l.kl[a], l.k[idx[i - 1]], l.kl[idx[i - 1]]) == 0)
+            continue;
+        based_err rc = chain_view_get(v, l.k[a], l.kl[a], &val, &vl);
+        if (rc == BASED_E_NOT_FOUND)
+            continue;
+        ret = rc != BASED_E_OK ? -1 : fn(user, l.k[a], l.kl[a], val, vl);
+    }
+    for (size_t i = 0; i < l.n; i++)
+        free(l.k[i]);
+    free(l.k);
+    free(l.kl);
+    free(idx);
+    return ret;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
     const view_entry *x = *(const view_entry *const *)a, *y = *(const view_entry *const *)b;

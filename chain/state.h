@@ -65,6 +65,14 @@ based_err chain_view_get(chain_view *v, const void *key, size_t klen,
 based_err chain_view_put(chain_view *v, const void *key, size_t klen,
                          const void *val, size_t vlen);
 based_err chain_view_del(chain_view *v, const void *key, size_t klen);
+/* Calls fn for every key starting with prefix as the view sees it (the
+ * store overlaid with the pending writes of this view and its parents), in
+ * key order; stops early when fn returns non-zero (and returns that value).
+ * fn must not write to v. Returns -1 on an allocation or store failure. */
+int chain_view_scan(chain_view *v, const void *prefix, size_t plen,
+                    int (*fn)(void *user, const uint8_t *k, size_t kl,
+                              const uint8_t *val, size_t vl),
+                    void *user);
 /* Moves every pending write of child into its parent view; child is then
  * empty (still to be freed by the caller). */
 based_err chain_view_merge(chain_view *child);

@@ -95,6 +95,19 @@ static based_err move_stake(chain_view *v, uint16_t brain, uint32_t inst, const 
     return rc;
 }
 
+based_err stake_add(chain_view *v, contract_brain *b, contract_totals *t, const chain_addr *hotkey,
+                    const chain_addr *staker, uint64_t amount)
+{
+    if (b->stake > UINT64_MAX - amount || t->stake_total > UINT64_MAX - amount)
+        return BASED_E_OVERFLOW;
+    based_err rc = move_stake(v, b->id, b->instance, hotkey, staker, amount, true);
+    if (rc == BASED_E_OK) {
+        b->stake += amount;
+        t->stake_total += amount;
+    }
+    return rc;
+}
+
 /* ---------------- stake ---------------- */
 
 static const contract_pfield stake_f[] = {

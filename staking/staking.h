@@ -47,6 +47,11 @@ based_err stake_uid_of(chain_view *v, const contract_brain *b, const chain_addr 
 /* Total stake on a hotkey of a Brain instance. */
 based_err stake_hotkey_total(chain_view *v, uint16_t brain, uint32_t instance,
                              const chain_addr *hotkey, uint64_t *total);
+/* Adds amount to staker's stake on hotkey (its three records) of Brain
+ * b, and to b->stake and t->stake_total (the caller writes b and t back).
+ * Used by rewards/ to pay dividends into stake. */
+based_err stake_add(chain_view *v, contract_brain *b, contract_totals *t, const chain_addr *hotkey,
+                    const chain_addr *staker, uint64_t amount);
 /* A hotkey's take in basis points (the default if it never set one). */
 based_err stake_take_get(chain_view *v, const chain_genesis *g, const chain_addr *hotkey,
                          uint64_t *bps, uint64_t *changed_at);
