@@ -275,15 +275,15 @@ TEST(model_cli_generate_seed)
     snprintf(a, sizeof a, "%s/a.txt", test_tmpdir());
     snprintf(b, sizeof b, "%s/b.txt", test_tmpdir());
     snprintf(c, sizeof c, "%s/c.txt", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "%s generate --prompt 'The ' -n 60 --seed 1 > %s && "
-             "%s generate --prompt 'The ' -n 60 --seed 1 > %s && %s generate --prompt 'The ' -n 60 --seed 2 > %s",
+    snprintf(cmd, sizeof cmd, "%s generate --prompt 'The ' -n 200 --seed 1 > %s && "
+             "%s generate --prompt 'The ' -n 200 --seed 1 > %s && %s generate --prompt 'The ' -n 60 --seed 2 > %s",
              bin, a, bin, b, bin, c);
     CHECK_EQ_INT(run_cmd(cmd), 0);
     char *x = slurp(a, NULL), *y = slurp(b, NULL), *z = slurp(c, NULL);
     CHECK(x && y && z);
     CHECK_EQ_STR(x, y);
     CHECK(strcmp(x, z) != 0);
-    CHECK(strncmp(x, "The ", 4) == 0 && strlen(x) >= 60);
+    CHECK(strncmp(x, "The ", 4) == 0 && strlen(x) == 4 + 200 + 1);
     free(x);
     free(y);
     free(z);
