@@ -145,7 +145,7 @@ static const char eval_help[] =
     METHOD_HELP;
 
 static based_err eval_one(const model_t *ref, const char *method, struct model_compress_opts *o,
-                          const struct model_corpus *c, long positions,
+                          const struct model_corpus *c, const float *ref_logits, long n,
                           struct model_eval_row *row, char *err, size_t errlen)
 {
     memset(row, 0, sizeof *row);
@@ -164,7 +164,7 @@ static based_err eval_one(const model_t *ref, const char *method, struct model_c
     uint64_t count = model_weight_count(ref), bytes = model_weight_bytes(q);
     row->bytes_per_weight = (double)bytes / (double)count;
     row->ratio = 4.0 * (double)count / (double)bytes;
-    e = model_eval_pair(ref, q, c->heldout, c->n_heldout, positions, row);
+    e = model_eval_against(ref_logits, n, q, c->heldout, c->n_heldout, row);
     if (e)
         snprintf(err, errlen, "cannot score %s (held-out text too short?)", method);
     else
@@ -246,13 +246,21 @@ int model_cmd_eval(int argc, char **argv)
     }
     struct model_eval_row rows[16];
     int rc = 0;
+    long npos;
+    float *ref = model_eval_reference(m, corpus.heldout, corpus.n_heldout, (long)pos, &npos);
+    if (!ref) {
+        fprintf(stderr, "based-model eval: cannot score %.0f positions (held-out text too short "
+                "or not a byte-level model)\n", pos);
+        rc = 1;
+    }
     for (int i = 0; i < n && !rc; i++)
-        if (eval_one(m, names[i], &o, &corpus, (long)pos, &rows[i], err, sizeof err)) {
+        if (eval_one(m, names[i], &o, &corpus, ref, npos, &rows[i], err, sizeof err)) {
             fprintf(stderr, "based-model eval: %s: %s\n", names[i], err);
             rc = 1;
         }
     if (!rc)
         print_rows(rows, n, json);
+    free(ref);
     model_corpus_free(&corpus);
     model_free(m);
     return rc;

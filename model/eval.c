@@ -59,40 +59,82 @@ static void score_window(const float *r, const float *q, const uint8_t *next, in
     }
 }
 
-based_err model_eval_pair(const model_t *ref, const model_t *q, const uint8_t *text,
-                          size_t len, long positions, struct model_eval_row *row)
+/* Windows of T positions from the start of text; how many fit `positions`. */
+static long windows_for(int T, size_t len, long positions)
 {
-    const struct model_config *c = &ref->c;
-    int T = c->seq_len, V = c->vocab;
-    if (q->c.vocab != V || q->c.seq_len < T || !ref->tok.byte_level)
-        return BASED_E_BAD_PARAM;
-    model_state *sr = model_state_new(ref), *sq = model_state_new(q);
-    float *lr = malloc((size_t)T * V * sizeof(float)), *lq = malloc((size_t)T * V * sizeof(float));
+    long w = (positions + T - 1) / T;
+    long fit = len > (size_t)T ? (long)((len - 1) / (size_t)T) : 0;
+    return w <= fit ? w : -1;
+}
+
+float *model_eval_reference(const model_t *ref, const uint8_t *text, size_t len,
+                            long positions, long *n_out)
+{
+    int T = ref->c.seq_len, V = ref->c.vocab;
+    long w = windows_for(T, len, positions);
+    *n_out = 0;
+    if (w <= 0 || !ref->tok.byte_level)
+        return NULL;
+    float *lg = malloc((size_t)w * T * V * sizeof(float));
     int *toks = malloc((size_t)T * sizeof(int));
-    based_err e = sr && sq && lr && lq && toks ? BASED_E_OK : BASED_E_NOMEM;
-    struct acc a = { 0 };
-    for (size_t off = 0; !e && a.n < positions && off + (size_t)T + 1 <= len; off += (size_t)T) {
+    model_state *s = model_state_new(ref);
+    bool ok = lg && toks && s;
+    for (long k = 0; ok && k < w; k++) {
         for (int t = 0; t < T; t++)
-            toks[t] = text[off + (size_t)t];
-        e = model_forward(sr, toks, T, 0, lr, false);
-        if (!e)
-            e = model_forward(sq, toks, T, 0, lq, false);
-        if (!e)
-            score_window(lr, lq, text + off + 1, T, V, &a);
+            toks[t] = text[(size_t)k * T + (size_t)t];
+        ok = model_forward(s, toks, T, 0, lg + (size_t)k * T * V, false) == BASED_E_OK;
     }
-    if (!e && a.n < positions)
-        e = BASED_E_BAD_PARAM;  /* not enough text */
+    free(toks);
+    model_state_free(s);
+    if (!ok) {
+        free(lg);
+        return NULL;
+    }
+    *n_out = w * T;
+    return lg;
+}
+
+based_err model_eval_against(const float *ref_logits, long n, const model_t *q,
+                             const uint8_t *text, size_t len, struct model_eval_row *row)
+{
+    int T = q->c.seq_len, V = q->c.vocab;
+    if (n <= 0 || n % T || (size_t)n + 1 > len)
+        return BASED_E_BAD_PARAM;
+    model_state *sq = model_state_new(q);
+    float *lq = malloc((size_t)T * V * sizeof(float));
+    int *toks = malloc((size_t)T * sizeof(int));
+    based_err e = sq && lq && toks ? BASED_E_OK : BASED_E_NOMEM;
+    struct acc a = { 0 };
+    for (long off = 0; !e && off < n; off += T) {
+        for (int t = 0; t < T; t++)
+            toks[t] = text[(size_t)off + (size_t)t];
+        e = model_forward(sq, toks, T, 0, lq, false);
+        if (!e)
+            score_window(ref_logits + (size_t)off * V, lq, text + off + 1, T, V, &a);
+    }
     if (!e) {
         row->kld = a.kl / (double)a.n;
         row->top1 = (double)a.top1 / (double)a.n;
         row->ppl_ratio = exp((a.nll_q - a.nll_r) / (double)a.n);
         row->positions = a.n;
     }
-    model_state_free(sr);
     model_state_free(sq);
-    free(lr);
     free(lq);
     free(toks);
+    return e;
+}
+
+based_err model_eval_pair(const model_t *ref, const model_t *q, const uint8_t *text,
+                          size_t len, long positions, struct model_eval_row *row)
+{
+    if (q->c.vocab != ref->c.vocab || q->c.seq_len != ref->c.seq_len)
+        return BASED_E_BAD_PARAM;
+    long n;
+    float *r = model_eval_reference(ref, text, len, positions, &n);
+    if (!r)
+        return BASED_E_BAD_PARAM;
+    based_err e = model_eval_against(r, n, q, text, len, row);
+    free(r);
     return e;
 }
 

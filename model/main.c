@@ -130,7 +130,61 @@ static const char gen_help[] =
     "usage: based-model generate [--model M] [--prompt TEXT] [-n N] [--seed N]\n"
     "                            [--temp X] [--top-k N] [--top-p X]\n"
     "Sample text from a model (default " MODEL_DEFAULT_PATH ", temperature 0.8, top-k 40,\n"
-    "top-p 0.95, seed 1, 200 tokens). The same seed gives the same text.\n";
+    "top-p 0.95, seed 1, 200 tokens). The same seed gives the same text. Past the\n"
+    "context the window slides (the last half is prefilled again).\n";
+
+/*
+ * Generate n tokens after the prompt. Past the end of the context the
+ * window slides: the last half of the context is prefilled again and
+ * sampling continues (seed + chunk number), so -n may exceed the context.
+ */
+static int generate_text(model_t *m, const char *prompt, const struct model_sampler *sp,
+                         uint64_t seed, int n)
+{
+    const struct model_config *cf = model_config(m);
+    size_t cap = (size_t)cf->seq_len + (size_t)n + 1;
+    int *hist = malloc(cap * sizeof(int)), np = 0, rc = 1;
+    model_state *s = model_state_new(m);
+    if (!hist || !s)
+        goto done;
+    if (model_bos(m) >= 0)
+        hist[np++] = model_bos(m);
+    int k = model_encode(m, prompt, strlen(prompt), hist + np, cf->seq_len - np);
+    if (k < 0) {
+        fprintf(stderr, "based-model generate: prompt longer than the context (%d tokens)\n", cf->seq_len);
+        goto done;
+    }
+    np += k;
+    if (np == 0)
+        hist[np++] = '\n';  /* byte-level models start from a newline */
+    fputs(prompt, stdout);
+    int len = np, chunk = 0, done_n = 0;
+    while (done_n < n) {
+        int start = len < cf->seq_len ? 0 : len - cf->seq_len / 2;
+        int win = len - start, want = n - done_n;
+        if (want > cf->seq_len - win + 1)
+            want = cf->seq_len - win + 1;
+        int got = model_generate(s, hist + start, win, sp, seed + (uint64_t)chunk++, want,
+                                 hist + len, 0, NULL);
+        if (got <= 0) {
+            fprintf(stderr, "based-model generate: forward pass failed\n");
+            goto done;
+        }
+        for (int i = 0; i < got; i++) {
+            char piece[256] = "";
+            model_decode(m, hist[len + i], piece, sizeof piece);
+            fputs(piece, stdout);
+        }
+        len += got;
+        done_n += got;
+    }
+    fputc('\n', stdout);
+    rc = 0;
+done:
+    free(hist);
+    model_state_free(s);
+    return rc;
+}
 
 static int cmd_generate(int argc, char **argv)
 {
@@ -167,42 +221,7 @@ static int cmd_generate(int argc, char **argv)
         fprintf(stderr, "based-model generate: %s\n", err);
         return 1;
     }
-    const struct model_config *cf = model_config(m);
-    int *toks = malloc((size_t)cf->seq_len * sizeof(int)), np = 0;
-    int *out = malloc((size_t)cf->seq_len * sizeof(int));
-    model_state *s = model_state_new(m);
-    int rc = 1;
-    if (!toks || !out || !s)
-        goto done;
-    if (model_bos(m) >= 0)
-        toks[np++] = model_bos(m);
-    int k = model_encode(m, prompt, strlen(prompt), toks + np, cf->seq_len - np);
-    if (k < 0) {
-        fprintf(stderr, "based-model generate: prompt longer than the context (%d)\n", cf->seq_len);
-        goto done;
-    }
-    np += k;
-    if (np == 0)
-        toks[np++] = '\n';  /* byte-level models start from a newline */
-    if (n > cf->seq_len - np)
-        n = cf->seq_len - np;
-    int got = model_generate(s, toks, np, &sp, (uint64_t)seed, (int)n, out, 0, NULL);
-    if (got < 0) {
-        fprintf(stderr, "based-model generate: forward pass failed\n");
-        goto done;
-    }
-    fputs(prompt, stdout);
-    for (int i = 0; i < got; i++) {
-        char piece[256] = "";
-        model_decode(m, out[i], piece, sizeof piece);
-        fputs(piece, stdout);
-    }
-    fputc('\n', stdout);
-    rc = 0;
-done:
-    free(toks);
-    free(out);
-    model_state_free(s);
+    int rc = generate_text(m, prompt, &sp, (uint64_t)seed, (int)n);
     model_free(m);
     return rc;
 }

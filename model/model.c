@@ -77,6 +77,9 @@ static based_err read_config(model_t *m, char *err, size_t errlen)
     if (c->dim % c->n_heads || (c->dim / c->n_heads) % 2 || c->n_heads % c->n_kv_heads ||
         !(c->eps > 0) || !(c->rope_theta > 1))
         return FAIL(BASED_E_DECODE, "%s", "inconsistent head counts, eps or rope base");
+    /* the rotary tables hold seq_len x head_size/2 entries: cap them (128 MB) */
+    if ((size_t)c->seq_len * (size_t)(c->dim / c->n_heads / 2) > ((size_t)1 << 24))
+        return FAIL(BASED_E_TOO_LARGE, "%s", "context length x head size too large");
     const struct model_gguf_tensor *te = model_gguf_find_tensor(g, "token_embd.weight");
     if (!te || te->n_dims != 2 || te->dims[0] != (uint64_t)c->dim || te->dims[1] > MODEL_MAX_VOCAB)
         return FAIL(BASED_E_DECODE, "%s", "token_embd.weight missing or misshapen");

@@ -179,6 +179,15 @@ struct model_eval_row {
  */
 based_err model_eval_pair(const model_t *ref, const model_t *q, const uint8_t *text,
                           size_t len, long positions, struct model_eval_row *row);
+/*
+ * The same in two steps, to score many models against one reference: the
+ * reference logits of ceil(positions / context) windows (caller frees; NULL
+ * when the text is too short), then one model against them.
+ */
+float *model_eval_reference(const model_t *ref, const uint8_t *text, size_t len,
+                            long positions, long *n_out);
+based_err model_eval_against(const float *ref_logits, long n, const model_t *q,
+                             const uint8_t *text, size_t len, struct model_eval_row *row);
 /* Tokens per second of single-token decoding for n tokens, one thread. */
 double model_decode_speed(const model_t *m, int n);
 

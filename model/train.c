@@ -608,7 +608,7 @@ based_err model_train(const struct model_train_opts *o, struct model_train_resul
                 t.np, t.corpus.n_train, t.corpus.n_heldout);
     uint64_t rng = o->seed ^ 0x9e3779b97f4a7c15ull;
     size_t span = t.corpus.n_train - (size_t)t.s.T - 1;
-    double t0 = now_s(), held = NAN, loss = 0;
+    double t0 = now_s(), held = NAN, loss = 0, shown = -1;
     for (int step = 1; step <= o->steps; step++) {
         for (int i = 0; i < SHARDS; i++)
             for (int j = 0; j < t.sh[i].nseq; j++)
@@ -628,8 +628,11 @@ based_err model_train(const struct model_train_opts *o, struct model_train_resul
                         step, loss, held, now_s() - t0);
         }
         double el = now_s() - t0;
-        progress(o->progress, step, o->steps, loss, held, (double)r->tokens / el,
-                 el / step * (o->steps - step));
+        if (last || el - shown >= 0.25) {   /* redraw at most 4 times a second */
+            shown = el;
+            progress(o->progress, step, o->steps, loss, held, (double)r->tokens / el,
+                     el / step * (o->steps - step));
+        }
     }
     if (o->progress)
         fprintf(o->progress, "\n");

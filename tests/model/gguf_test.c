@@ -98,6 +98,38 @@ TEST(model_squeeze_levels)
     }
 }
 
+/* The integer algebra of two squeezed grids equals the float dot of the
+ * dequantized vectors (up to float rounding), for lengths with a tail. */
+TEST(model_crb8_dot_algebra)
+{
+    for (size_t n = 31; n <= 300; n += 67) {
+        float x[300], w[300], wd[300], xd[300];
+        uint8_t row[12 + 300], u[300];
+        fill(x, n, n);
+        fill(w, n, n + 1);
+        struct model_squeeze p = { 256, 0.1f, 0.5f, false };
+        float S, mn, st;
+        model_squeeze(w, n, &p, row + 12, &S, &mn, &st);
+        memcpy(row, &S, 4);
+        memcpy(row + 4, &mn, 4);
+        memcpy(row + 8, &st, 4);
+        struct model_qact a = { .u = u };
+        model_squeeze(x, n, &p, u, &a.scale, &a.min, &a.step);
+        a.usum = 0;
+        for (size_t i = 0; i < n; i++)
+            a.usum += u[i];
+        model_dequant_row(MODEL_T_CRB8, row, n, wd);
+        double ref = 0, refx = 0;
+        for (size_t i = 0; i < n; i++) {
+            xd[i] = (a.min + (float)u[i] * a.step) / a.scale;
+            ref += (double)wd[i] * xd[i];
+            refx += (double)wd[i] * x[i];
+        }
+        CHECK_NEAR(model_dot_crb8_u8(row, &a, n), ref, 1e-4);
+        CHECK_NEAR(model_dot_crb8_f32(row, x, n), refx, 1e-4);
+    }
+}
+
 /* A file with every value type, a nested array, and one tensor of each type. */
 static model_gguf *sample_file(void)
 {

@@ -149,6 +149,56 @@ TEST(model_gqa_loads)
     model_free(m);
 }
 
+/* F16 tensors (as llama.cpp's converters write them) and a tied classifier. */
+TEST(model_f16_and_tied_load)
+{
+    model_t *m = tiny();
+    CHECK(m);
+    const struct model_gguf *src = model_file(m);
+    struct model_gguf *g = model_gguf_new(), *tied = model_gguf_new();
+    for (size_t i = 0; i < model_gguf_kv_count(src); i++) {
+        model_gguf_set(g, model_gguf_kv_key(src, i), model_gguf_kv_value(src, i));
+        model_gguf_set(tied, model_gguf_kv_key(src, i), model_gguf_kv_value(src, i));
+    }
+    for (size_t i = 0; i < model_gguf_tensor_count(src); i++) {
+        const struct model_gguf_tensor *t = model_gguf_tensor_at(src, i);
+        uint64_t n = t->nbytes / 4;
+        uint16_t *h = malloc(n * 2);
+        for (uint64_t k = 0; k < n; k++) {
+            float f;
+            memcpy(&f, t->data + 4 * k, 4);
+            h[k] = model_f32_to_f16(f);
+        }
+        CHECK_EQ_INT(model_gguf_add_tensor(g, t->name, MODEL_T_F16, t->n_dims, t->dims, h, n * 2), BASED_E_OK);
+        free(h);
+        if (strcmp(t->name, "output.weight") != 0)
+            CHECK_EQ_INT(model_gguf_add_tensor(tied, t->name, t->type, t->n_dims, t->dims, t->data,
+                                               t->nbytes), BASED_E_OK);
+    }
+    model_t *h16, *ht;
+    char err[256];
+    CHECK_EQ_INT(model_from_gguf(g, &h16, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(model_from_gguf(tied, &ht, err, sizeof err), BASED_E_OK);
+    int V = model_config(m)->vocab;
+    float *a = malloc((size_t)V * sizeof(float)), *b = malloc((size_t)V * sizeof(float));
+    model_state *sa = model_state_new(m), *sb = model_state_new(h16), *sc = model_state_new(ht);
+    CHECK_EQ_INT(model_forward(sa, toks, NT, 0, a, true), BASED_E_OK);
+    CHECK_EQ_INT(model_forward(sb, toks, NT, 0, b, true), BASED_E_OK);
+    for (int i = 0; i < V; i++)
+        CHECK_NEAR(a[i], b[i], 0.05);
+    CHECK_EQ_INT(model_forward(sc, toks, NT, 0, b, true), BASED_E_OK);
+    for (int i = 0; i < V; i++)
+        CHECK(isfinite(b[i]));
+    model_state_free(sa);
+    model_state_free(sb);
+    model_state_free(sc);
+    free(a);
+    free(b);
+    model_free(h16);
+    model_free(ht);
+    model_free(m);
+}
+
 TEST(model_generate_seeded)
 {
     model_t *m = tiny();
