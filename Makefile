@@ -78,6 +78,12 @@ $(DEPS_STAMP):
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
+	fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+	  echo "based: installing nodejs and npm (the GGUF interoperability test)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null || exit 1; \
 	fi; mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
