@@ -7,7 +7,8 @@
     X(emission_split_performance_and_bonus_top30) X(emission_per_year_on_short_genesis) \
     X(emission_stake_brain_earns_after_lock) X(emission_nothing_minted_without_performance) \
     X(emission_deactivated_brain_pending_is_burned) X(weights_max_upscale_u16) \
-    X(weights_commit_reveal_paths) X(weights_rules) X(flow_multi_epoch_rewards)
+    X(weights_commit_reveal_paths) X(weights_rules) X(flow_multi_epoch_rewards) \
+    X(reuse_replaced_uid_inherits_no_weights)
 TESTS(T)
 #undef T
 #define ROW(name) { #name, test_##name },
