@@ -11,6 +11,7 @@
 #include "chain/kinds.h"
 #include "contracts/contracts.h"
 #include "node/node.h"
+#include "rewards/rewards.h"
 
 /* ---------------- JSON forms ---------------- */
 
@@ -373,6 +374,18 @@ static json_t *m_brain_get(void *ctx, json_t *const *args, node_rpc_error *err)
     return with_view(ctx, contract_brain_json, id, "id", err);
 }
 
+/* contract_neurons_json plus the last epoch's metagraph columns. */
+static json_t *neurons_with_rewards(chain_view *v, const chain_genesis *g, uint64_t h,
+                                    uint64_t id, based_err *code)
+{
+    json_t *r = contract_neurons_json(v, g, h, id, code);
+    if (r && (*code = reward_neurons_fields(v, id, json_object_get(r, "neurons"))) != BASED_E_OK) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
 static json_t *m_brain_getNeurons(void *ctx, json_t *const *args, node_rpc_error *err)
 {
     uint64_t id;
@@ -380,7 +393,7 @@ static json_t *m_brain_getNeurons(void *ctx, json_t *const *args, node_rpc_error
     if (!ok)
         return NULL;
     json_decref(ok);
-    return with_view(ctx, contract_neurons_json, id, "id", err);
+    return with_view(ctx, neurons_with_rewards, id, "id", err);
 }
 
 static json_t *m_gov_list(void *ctx, json_t *const *args, node_rpc_error *err)
@@ -397,6 +410,112 @@ static json_t *m_gov_get(void *ctx, json_t *const *args, node_rpc_error *err)
         return NULL;
     json_decref(ok);
     return with_view(ctx, contract_gov_json, id, "id", err);
+}
+
+/* ---------------- rewards (rewards/) ---------------- */
+
+/* An optional non-negative integer argument; *has = false when absent. */
+static json_t *opt_u64_arg(json_t *v, const char *field, bool *has, uint64_t *out,
+                           node_rpc_error *err)
+{
+    *has = v && !json_is_null(v);
+    if (!*has)
+        return json_true();
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return node_rpc_fail(err, BASED_E_BAD_PARAM, field, "%s must be a non-negative integer",
+                             field);
+    *out = (uint64_t)json_integer_value(v);
+    return json_true();
+}
+
+static json_t *m_rewards_get(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    chain_addr a;
+    const char *why;
+    bool hf, ht;
+    uint64_t from = 0, to = UINT64_MAX;
+    json_t *ok;
+    if (chain_addr_parse(json_string_value(args[0]), chain_ledger_genesis(c->ledger)->ss58_prefix,
+                         &a, &why) != BASED_E_OK)
+        return node_rpc_fail(err, BASED_E_BAD_ADDRESS, "address", "%s", why);
+    if (!(ok = opt_u64_arg(args[1], "from_epoch", &hf, &from, err)))
+        return NULL;
+    json_decref(ok);
+    if (!(ok = opt_u64_arg(args[2], "to_epoch", &ht, &to, err)))
+        return NULL;
+    json_decref(ok);
+    if (from > to)
+        return node_rpc_fail(err, BASED_E_BAD_PARAM, "to_epoch",
+                             "to_epoch must not be below from_epoch");
+    json_t *r = reward_account_json(chain_ledger_store(c->ledger), chain_ledger_genesis(c->ledger),
+                                    &a, from, to);
+    return r ? r : node_rpc_fail(err, BASED_E_DB, "address", "cannot read the reward records");
+}
+
+static json_t *m_rewards_getSchedule(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    bool has;
+    uint64_t height = chain_ledger_head(c->ledger).height;
+    json_t *ok = opt_u64_arg(args[0], "height", &has, &height, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    chain_view *v = chain_ledger_view(c->ledger);
+    json_t *r = v ? reward_schedule_json(v, chain_ledger_genesis(c->ledger), height) : NULL;
+    chain_view_free(v);
+    return r ? r : node_rpc_fail(err, BASED_E_DB, "height", "cannot read the supply");
+}
+
+static json_t *m_rewards_getEpoch(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    uint64_t id, epoch = 0;
+    bool has;
+    based_err code = BASED_E_OK;
+    json_t *ok = id_arg(args[0], "brain", 1023, &id, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    if (!(ok = opt_u64_arg(args[1], "epoch", &has, &epoch, err)))
+        return NULL;
+    json_decref(ok);
+    chain_view *v = chain_ledger_view(c->ledger);
+    json_t *r = v ? reward_epoch_json(v, chain_ledger_genesis(c->ledger), id, has, epoch, &code)
+                  : NULL;
+    chain_view_free(v);
+    if (!r && code == BASED_E_NOT_FOUND) {
+        v = chain_ledger_view(c->ledger);
+        contract_brain b;
+        bool brain = v && contract_brain_get(v, id, &b) == BASED_E_OK;
+        chain_view_free(v);
+        if (!brain)
+            return node_rpc_fail(err, code, "brain", "no active Brain %" PRIu64, id);
+        if (has)
+            return node_rpc_fail(err, code, "epoch", "epoch %" PRIu64 " of Brain %" PRIu64
+                                 " is not kept (the last 16 are)", epoch, id);
+        return node_rpc_fail(err, code, "epoch", "Brain %" PRIu64 " has run no epoch yet", id);
+    }
+    return r ? r : node_rpc_fail(err, code ? code : BASED_E_NOMEM, "brain",
+                                 "cannot read the state");
+}
+
+static json_t *weights_view(chain_view *v, const chain_genesis *g, uint64_t h, uint64_t id,
+                            based_err *code)
+{
+    (void)h;
+    return reward_weights_json(v, g, id, code);
+}
+
+static json_t *m_brain_getWeights(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    uint64_t id;
+    json_t *ok = id_arg(args[0], "brain", 1023, &id, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    return with_view(ctx, weights_view, id, "brain", err);
 }
 
 const node_rpc_method node_methods[] = {
@@ -447,12 +566,49 @@ const node_rpc_method node_methods[] = {
       "designation, model_hash, model_uri, fee, fee_base, validator_bps, consensus, uids, "
       "validators, miners, stake, gigabrain, active, earning, and for stake Brains "
       "locked_pepecoin, unlock_at", "BAD_PARAM, NOT_FOUND" },
-    { "brain_getNeurons", "A Brain's neurons (the metagraph's registration part)",
+    { "brain_getNeurons", "A Brain's neurons: registration and the last epoch's metagraph columns",
       m_brain_getNeurons,
       { { "id", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" }, { NULL, 0, false, NULL } },
       "object: brain, uids, validators, miners, neurons [{uid, address, role, stake, stake_base, "
       "registered_at, active (validator permit), immune, pruning_score, fee_paid, endpoint, "
-      "x25519, served_at}]", "BAD_PARAM, NOT_FOUND" },
+      "x25519, served_at, and from the last epoch rank, trust, consensus, incentive, dividends, "
+      "validator_trust (u16 and _frac, 6 decimals), emission (with _base), last_update}]", "BAD_PARAM, NOT_FOUND" },
+    { "brain_getWeights", "A Brain's current weights rows (W) and binary trust (T)",
+      m_brain_getWeights,
+      { { "brain", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" }, { NULL, 0, false, NULL } },
+      "object: brain, instance, uids, weights {validator uid: [[miner uid, u16 weight]]}, "
+      "T {validator uid: [miner uids with non-zero weight]}, set_at {validator uid: height}",
+      "BAD_PARAM, NOT_FOUND" },
+    { "rewards_get", "What an account earned per Brain and role: totals and per epoch",
+      m_rewards_get,
+      { { "address", NODE_RPC_STRING, true, "SS58 address or 0x account id" },
+        { "from_epoch", NODE_RPC_INTEGER, false, "lowest epoch height listed (default 0)" },
+        { "to_epoch", NODE_RPC_INTEGER, false, "highest epoch height listed (default: all)" },
+        { NULL, 0, false, NULL } },
+      "object: address, from_epoch, to_epoch, total and in_range {miner, validator, delegator, "
+      "owner, total (each with _base)}, brains [{brain, total, in_range, epochs [{height, "
+      "miner, validator, delegator, owner, total}]}] (at most 1000 epochs per Brain), truncated",
+      "BAD_ADDRESS, BAD_PARAM" },
+    { "rewards_getSchedule", "Block reward, halving and beta(t) at a height; supply minted",
+      m_rewards_getSchedule,
+      { { "height", NODE_RPC_INTEGER, false, "block height (default: the head)" },
+        { NULL, 0, false, NULL } },
+      "object: height, blocks_per_year, year (from 1), halvings, blocks_to_next_halving, "
+      "next_halving_height, beta (decimal, 9 places), beta_fixed (32.32 integer), block_reward, "
+      "initial_block_reward, genesis_supply, minted, burned, total_supply, pending_emission, "
+      "unminted (amounts with _base), tempo", "BAD_PARAM" },
+    { "rewards_getEpoch", "One stored epoch of a Brain: S, W, T, R, C, I, D, Credits, payouts",
+      m_rewards_getEpoch,
+      { { "brain", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" },
+        { "epoch", NODE_RPC_INTEGER, false, "epoch number from 0 (default: the last; the last "
+          "16 are kept)" },
+        { NULL, 0, false, NULL } },
+      "object: brain, instance, epoch, epochs, oldest_kept, height, consensus, tft_b (0), "
+      "emission, owner, miners_paid, validators_paid, S [base units], W {uid: [[uid, w]]}, "
+      "T {binary {uid: [uids]}, trust [u16]}, R, C, I, D [u16], credits {uid: [[uid, bond]]}, "
+      "payouts [base units], neurons [{uid, role, stake, rank, trust, consensus, incentive, "
+      "dividends, validator_trust (u16 and _frac), emission, paid, permit, last_update, "
+      "registered_at, weights, bonds}]", "BAD_PARAM, NOT_FOUND" },
     { "gov_list", "Governance proposals (newest 100 first) and the governable parameters",
       m_gov_list, { { NULL, 0, false, NULL } },
       "object: proposals [proposal objects as gov_get], params {name: current value}", "" },

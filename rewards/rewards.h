@@ -120,14 +120,22 @@ based_err reward_weights_get(chain_view *v, const contract_brain *b, uint16_t ui
 
 /* ---------------- JSON views for the RPC ---------------- */
 
+/* The schedule at `height` (block reward, halving, beta) and the supply
+ * counters of the head state v. */
 json_t *reward_schedule_json(chain_view *v, const chain_genesis *g, uint64_t height);
+/* An account's rewards from the committed store: all-time totals per
+ * Brain and role, and the epochs with from <= height <= to. */
 json_t *reward_account_json(chain_store *st, const chain_genesis *g, const chain_addr *a,
                             uint64_t from, uint64_t to);
+/* Epoch `epoch` (from 0; the last when !has_epoch) of Brain id; NULL with
+ * *code = BASED_E_NOT_FOUND when no such Brain or epoch is kept. */
 json_t *reward_epoch_json(chain_view *v, const chain_genesis *g, uint64_t id, bool has_epoch,
                           uint64_t epoch, based_err *code);
 json_t *reward_weights_json(chain_view *v, const chain_genesis *g, uint64_t id, based_err *code);
-/* Adds the last epoch's columns of a uid (rank, trust, consensus,
- * incentive, dividends, emission, validator_trust, last_update) to obj. */
-void reward_neuron_fields(chain_view *v, const contract_brain *b, uint16_t uid, json_t *obj);
+/* Adds the last epoch's columns (rank, trust, consensus, incentive,
+ * dividends, validator_trust as u16 and *_frac, emission, and last_update
+ * from the current weights row) to each object of `neurons` (the array of
+ * contract_neurons_json, read by its uid and registered_at). */
+based_err reward_neurons_fields(chain_view *v, uint64_t id, json_t *neurons);
 
 #endif

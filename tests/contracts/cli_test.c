@@ -48,7 +48,7 @@ TEST(cli_brains_end_to_end)
     CHECK_EQ_INT(cli(&n, out, sizeof out, "memorize", "--from", "dev5", "--brain", "7", "--role",
                      "boss", NULL), 2);
     CHECK_EQ_INT(cli(&n, out, sizeof out, "neurons", "7", NULL), 0);
-    CHECK(strstr(out, "validator") != NULL && strstr(out, "250") != NULL);
+    CHECK(strstr(out, "VTRUST") != NULL && strstr(out, "250") != NULL);
     CHECK_EQ_INT(cli(&n, out, sizeof out, "brains", NULL), 0);
     CHECK(strstr(out, "Pepe") != NULL && strstr(out, "reserved") != NULL);
     CHECK_EQ_INT(cli(&n, out, sizeof out, "brain", "7", NULL), 0);
