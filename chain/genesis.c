@@ -68,6 +68,10 @@ static const field param_fields[] = {
     { "rho", F_U64, false, POFF(rho), 1, 1000, 10 },
     { "bonds_moving_average", F_U64, false, POFF(bonds_moving_average), 0, 1000000, 900000 },
     { "activity_cutoff", F_U64, false, POFF(activity_cutoff), 1, UINT32_MAX, 5000 },
+    { "tft_enabled", F_U64, false, POFF(tft_enabled), 0, 1, 0 },
+    { "tft_train_every", F_U64, false, POFF(tft_train_every), 1, 65535, 8 },
+    { "tft_apply_delay", F_U64, false, POFF(tft_apply_delay), 1, UINT32_MAX, 10 },
+    { "tft_window", F_U64, false, POFF(tft_window), 8, 64, 32 },
 };
 
 /* The canonical encoding writes chain_params as the table's u64s. */

@@ -66,6 +66,11 @@ typedef struct {
     uint64_t rho;
     uint64_t bonds_moving_average;  /* parts per million */
     uint64_t activity_cutoff;       /* blocks */
+    /* The TFT Enforcer in the chain (rewards/tftchain.c, docs/tft.md). */
+    uint64_t tft_enabled;           /* 0 = off (no TFT state, b = 0), 1 = on */
+    uint64_t tft_train_every;       /* a Brain's training job every N of its epochs */
+    uint64_t tft_apply_delay;       /* D: a job over the state at h applies at h + D */
+    uint64_t tft_window;            /* K: epochs of history kept per uid */
 } chain_params;
 
 typedef struct {

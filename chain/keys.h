@@ -35,6 +35,8 @@ enum {
     CHAIN_T_WCOMMIT = 'j',   /* j || brain || instance || uid(be16) -> weights commit */
     CHAIN_T_EPOCH   = 'y',   /* y || brain || instance || epoch(be64) -> epoch outputs */
     CHAIN_T_REWARD  = 'r',   /* r || account(32) || brain(be16) || epoch height(be64) -> paid */
+    CHAIN_T_TFT     = 'f',   /* f || brain || instance || 'S'|'J'|'M' -> TFT series, job, model
+                              * (rewards/tftchain.h) */
 
     /* node indexes and metadata (not state) */
     CHAIN_T_META    = 'M',   /* M || name               -> value */

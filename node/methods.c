@@ -12,6 +12,7 @@
 #include "contracts/contracts.h"
 #include "node/node.h"
 #include "rewards/rewards.h"
+#include "rewards/tftchain.h"
 
 /* ---------------- JSON forms ---------------- */
 
@@ -518,6 +519,16 @@ static json_t *m_brain_getWeights(void *ctx, json_t *const *args, node_rpc_error
     return with_view(ctx, weights_view, id, "brain", err);
 }
 
+static json_t *m_tft_getForecast(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    uint64_t id;
+    json_t *ok = id_arg(args[0], "id", 1023, &id, err);
+    if (!ok)
+        return NULL;
+    json_decref(ok);
+    return with_view(ctx, reward_tft_json, id, "id", err);
+}
+
 const node_rpc_method node_methods[] = {
     { "node_getInfo", "Version, chain id, height, head, peers, sync state, authority or not",
       m_node_getInfo, { { NULL, 0, false, NULL } },
@@ -617,5 +628,14 @@ const node_rpc_method node_methods[] = {
       "object: id, kind (param|text), proposer, status (open|passed|rejected), created, end, "
       "rule, votes {yes, no}, signal {yes, no, voters} (Pepecoin-weighted, not binding), param, "
       "value, text, gigabrains_at_tally", "BAD_PARAM, NOT_FOUND" },
+    { "tft_getForecast", "A Brain's TFT Enforcer: per-uid windows and bands, accuracy, beta, b",
+      m_tft_getForecast,
+      { { "id", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" }, { NULL, 0, false, NULL } },
+      "object: brain, instance, enabled, height, epochs, scored_epochs, loss_tft, loss_naive "
+      "(pooled pinball, tenths of a u16 unit, last K scored epochs), beta (next block), accuracy, "
+      "b, b_fx32, model {trained_at, applied_at, params, bytes} or null, pending_job {made_at, "
+      "apply_at} or null, uids [{uid, registered_at, history (u16 incentive, oldest first), "
+      "tft {p10, p50, p90} or null, naive {p10, p50, p90} or null}] (forecasts for the next "
+      "epoch)", "BAD_PARAM, NOT_FOUND" },
     { NULL, NULL, NULL, { { NULL, 0, false, NULL } }, NULL, NULL },
 };

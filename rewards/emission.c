@@ -15,6 +15,7 @@
 #include "chain/account.h"
 #include "chain/keys.h"
 #include "rewards/internal.h"
+#include "rewards/tftchain.h"
 
 /* ---------------- schedule and split ---------------- */
 
@@ -234,7 +235,8 @@ based_err reward_block_begin(chain_exec *ex)
         rc = accrue(ex, bs, &t, &s);
     uint64_t tempo = rc == BASED_E_OK ? REWARD_PARAM(ex, tempo) : 0;
     for (size_t i = 0; rc == BASED_E_OK && bs && i < bs->n; i++) {
-        if (reward_is_epoch_block(tempo, bs->b[i].id, ex->height))
+        rc = reward_tft_block(ex, &bs->b[i]);       /* a TFT model due now */
+        if (rc == BASED_E_OK && reward_is_epoch_block(tempo, bs->b[i].id, ex->height))
             rc = reward_run_epoch(ex, &bs->b[i], &bs->r[i], &t, &s);
         if (rc == BASED_E_OK && (bs->in[i].share || reward_is_epoch_block(tempo, bs->b[i].id,
                                                                           ex->height)))

@@ -32,12 +32,18 @@ typedef struct {
     size_t nb, nw;
     uint16_t *b_uid, *b_val; /* bonds row */
     uint16_t *w_uid, *w_val; /* weights row used */
+    bool tft_has;            /* TFT bands (made the epoch before) were used */
+    uint16_t p10, p50, p90;  /* the bands (0, 0, 65535 when !tft_has) */
 } reward_eneuron;
 
 typedef struct {
     uint64_t height, emission, owner, miners_paid, validators_paid;
     size_t n;
     reward_eneuron *nr;
+    /* The TFT term (a trailing section, present when tft_enabled): b, beta
+     * and accuracy in 32.32 fixed point; the bands are per neuron above. */
+    bool has_tft;
+    uint64_t tft_b, tft_beta, tft_acc;
 } reward_epoch_rec;
 
 /* Reads epoch `epoch` (from 0) of a Brain; BASED_E_NOT_FOUND if absent. */

@@ -27,6 +27,7 @@
  */
 #include "chain/keys.h"
 #include "rewards/internal.h"
+#include "rewards/tftchain.h"
 
 /* ---------------- epoch records ---------------- */
 
@@ -67,6 +68,37 @@ static void r_row(chain_rbuf *r, uint16_t **u, uint16_t **v, size_t *n)
     }
 }
 
+/* The TFT section: 1 || b u64 || beta u64 || accuracy u64 || per neuron
+ * has u8 || p10 u16 || p50 u16 || p90 u16. Absent when the TFT is off, so
+ * such records are byte for byte those of a chain without it. */
+static void tft_put(chain_wbuf *w, const reward_epoch_rec *e)
+{
+    chain_w_u8(w, 1);
+    chain_w_u64(w, e->tft_b);
+    chain_w_u64(w, e->tft_beta);
+    chain_w_u64(w, e->tft_acc);
+    for (size_t i = 0; i < e->n; i++) {
+        chain_w_u8(w, e->nr[i].tft_has);
+        chain_w_u16(w, e->nr[i].p10);
+        chain_w_u16(w, e->nr[i].p50);
+        chain_w_u16(w, e->nr[i].p90);
+    }
+}
+
+static void tft_get(chain_rbuf *r, reward_epoch_rec *e)
+{
+    e->has_tft = chain_r_u8(r) == 1;
+    e->tft_b = chain_r_u64(r);
+    e->tft_beta = chain_r_u64(r);
+    e->tft_acc = chain_r_u64(r);
+    for (size_t i = 0; i < e->n && !r->err; i++) {
+        e->nr[i].tft_has = chain_r_u8(r) != 0;
+        e->nr[i].p10 = chain_r_u16(r);
+        e->nr[i].p50 = chain_r_u16(r);
+        e->nr[i].p90 = chain_r_u16(r);
+    }
+}
+
 static based_err epoch_put(chain_view *v, uint16_t id, uint32_t inst, uint64_t epoch,
                            const reward_epoch_rec *e)
 {
@@ -94,6 +126,8 @@ static based_err epoch_put(chain_view *v, uint16_t id, uint32_t inst, uint64_t e
         w_row(&w, x->b_uid, x->b_val, x->nb);
         w_row(&w, x->w_uid, x->w_val, x->nw);
     }
+    if (e->has_tft)
+        tft_put(&w, e);
     epoch_key(id, inst, epoch, k);
     based_err rc = w.err ? BASED_E_TOO_LARGE : chain_view_put(v, k, sizeof k, w.p, w.len);
     chain_w_free(&w);
@@ -158,6 +192,8 @@ based_err reward_epoch_rec_get(chain_view *v, uint16_t id, uint32_t instance, ui
     e->n = (size_t)n;
     for (size_t i = 0; i < e->n && !r.err; i++)
         epoch_decode_neuron(&r, &e->nr[i]);
+    if (!r.err && r.pos < r.len)
+        tft_get(&r, e);
     chain_r_finish(&r);
     if (r.err) {
         reward_epoch_rec_free(e);
@@ -204,6 +240,7 @@ typedef struct {
     reward_epoch_out out;
     bool ran;
     uint64_t *paid;
+    reward_tft_epoch tft;      /* b and the bands (rewards/tftchain.c) */
 } ectx;
 
 static void ectx_free(ectx *c)
@@ -218,6 +255,7 @@ static void ectx_free(ectx *c)
     free(c->in);
     free(c->paid);
     reward_epoch_rec_free(&c->prev);
+    reward_tft_epoch_free(&c->tft);
     if (c->ran)
         reward_epoch_out_free(&c->out);
 }
@@ -290,6 +328,9 @@ static based_err run(ectx *c, uint64_t emission)
     in.p.max_validators = (uint16_t)REWARD_PARAM(c->ex, max_validators);
     in.n = c->n;
     in.neurons = c->in;
+    in.tft_b = c->tft.b;
+    in.p10 = c->tft.b ? c->tft.p10 : NULL;
+    in.p90 = c->tft.b ? c->tft.p90 : NULL;
     if (c->n == 0)
         return BASED_E_OK;
     /* Inputs the epoch refuses (it should not) must not stop the chain:
@@ -438,7 +479,8 @@ static uint16_t performance(ectx *c)
 static based_err store_epoch(ectx *c, const reward_brain *r, uint64_t emission, uint64_t owner,
                              const uint64_t half_paid[2])
 {
-    reward_epoch_rec e = { c->ex->height, emission, owner, half_paid[0], half_paid[1], c->n, NULL };
+    reward_epoch_rec e = { c->ex->height, emission, owner, half_paid[0], half_paid[1], c->n, NULL,
+                           false, 0, 0, 0 };
     e.nr = calloc(c->n ? c->n : 1, sizeof *e.nr);
     if (!e.nr)
         return BASED_E_NOMEM;
@@ -457,6 +499,14 @@ static based_err store_epoch(ectx *c, const reward_brain *r, uint64_t emission, 
         x->incentive = o->incentive[i], x->dividends = o->dividends[i];
         x->vtrust = o->validator_trust[i], x->emission = o->emission[i], x->permit = o->permit[i];
         x->b_uid = o->bond_uid[i], x->b_val = o->bond_val[i], x->nb = o->bond_n[i];
+    }
+    if (c->tft.on) {
+        e.has_tft = true;
+        e.tft_b = c->tft.b, e.tft_beta = c->tft.beta, e.tft_acc = c->tft.acc;
+        for (size_t i = 0; i < c->n; i++) {
+            e.nr[i].tft_has = c->tft.has[i] != 0;
+            e.nr[i].p10 = c->tft.p10[i], e.nr[i].p50 = c->tft.p50[i], e.nr[i].p90 = c->tft.p90[i];
+        }
     }
     based_err rc = epoch_put(c->ex->view, c->b->id, c->b->instance, r->epochs, &e);
     free(e.nr);   /* rows are borrowed */
@@ -516,8 +566,12 @@ based_err reward_run_epoch(chain_exec *ex, contract_brain *b, reward_brain *r, r
         rc = contract_totals_get(ex->view, &c.ct);
     if (rc == BASED_E_OK)
         rc = load_inputs(&c, r);
+    if (rc == BASED_E_OK && c.n > 0)
+        rc = reward_tft_before(ex, b, c.nn, c.n, &c.tft);
     if (rc == BASED_E_OK)
         rc = run(&c, rest);
+    if (rc == BASED_E_OK && c.ran)
+        rc = reward_tft_after(ex, b, c.nn, c.n, c.out.incentive);
     if (rc == BASED_E_OK)
         rc = pay_all(&c, rest, half_paid);
     if (rc == BASED_E_OK && c.ran)

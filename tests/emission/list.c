@@ -8,7 +8,9 @@
     X(emission_stake_brain_earns_after_lock) X(emission_nothing_minted_without_performance) \
     X(emission_deactivated_brain_pending_is_burned) X(weights_max_upscale_u16) \
     X(weights_commit_reveal_paths) X(weights_rules) X(flow_multi_epoch_rewards) \
-    X(reuse_replaced_uid_inherits_no_weights)
+    X(reuse_replaced_uid_inherits_no_weights) \
+    X(tft_enabled_at_beta_zero_is_classic_yuma) X(tft_short_year_trains_applies_beta_rises_and_replays) \
+    X(tft_manipulation_cabal_boost_damped)
 TESTS(T)
 #undef T
 #define ROW(name) { #name, test_##name },

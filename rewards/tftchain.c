@@ -1,0 +1,780 @@
+/*
+ * tftchain.c: the TFT Enforcer in block execution (see tftchain.h for the
+ * state layout, docs/tft.md "In the chain" for the schedule).
+ *
+ * Per Brain epoch e (tft_enabled = 1):
+ *   before: accuracy = tft_accuracy(sum of the TFT's pinball losses, sum of
+ *           seasonal naive's) over the last K scored epochs; beta =
+ *           tft_beta(height, blocks_per_year); b = beta x accuracy; the
+ *           bands are the TFT forecasts made at epoch e - 1 (for a uid
+ *           whose occupant is unchanged), else [0, 65535] (no clamp).
+ *   after:  each forecast made at e - 1 is scored against e's incentive
+ *           (pooled over uids having both forecasts); the incentive joins
+ *           the uid's window (reset for a new occupant, last K kept); the
+ *           forecasts for e + 1 are made from the window (TFT with the
+ *           applied model, recomputed over the window; seasonal naive);
+ *           every tft_train_every epochs a job over the windows is written,
+ *           applied at height + tft_apply_delay.
+ * Iteration in uid order; no floats outside tft/ except the rounding.
+ */
+#include <pthread.h>
+
+#include "chain/keys.h"
+#include "rewards/internal.h"
+#include "rewards/tftchain.h"
+
+/* ---------------- records ---------------- */
+
+typedef struct {
+    uint64_t reg;                        /* occupant's registered_at */
+    uint8_t count;                       /* values in y */
+    uint16_t y[REWARD_TFT_MAX_WINDOW];   /* oldest first */
+    uint8_t has;                         /* 1: naive forecast, 2: TFT forecast */
+    uint16_t f[3], nv[3];                /* forecasts for the next epoch */
+} tuid;
+
+typedef struct {
+    uint64_t epochs;                     /* epochs seen */
+    uint8_t nloss;
+    uint64_t lt[REWARD_TFT_MAX_WINDOW], ln[REWARD_TFT_MAX_WINDOW];
+    size_t n;
+    tuid *u;
+} tseries;
+
+static void tkey(const contract_brain *b, char kind, uint8_t k[8])
+{
+    k[0] = CHAIN_T_TFT;
+    reward_put_brain(k + 1, b->id, b->instance);
+    k[7] = (uint8_t)kind;
+}
+
+static size_t window_of(chain_exec *ex)
+{
+    uint64_t k = REWARD_PARAM(ex, tft_window);
+    return k > REWARD_TFT_MAX_WINDOW ? REWARD_TFT_MAX_WINDOW : (size_t)k;
+}
+
+static void series_free(tseries *s)
+{
+    free(s->u);
+    memset(s, 0, sizeof *s);
+}
+
+static bool series_grow(tseries *s, size_t n)
+{
+    if (n <= s->n)
+        return true;
+    tuid *u = realloc(s->u, n * sizeof *u);
+    if (!u)
+        return false;
+    memset(u + s->n, 0, (n - s->n) * sizeof *u);
+    s->u = u, s->n = n;
+    return true;
+}
+
+static void decode_uid(chain_rbuf *r, tuid *u)
+{
+    u->reg = chain_r_u64(r);
+    u->count = chain_r_u8(r);
+    if (u->count > REWARD_TFT_MAX_WINDOW)
+        chain_r_fail(r, "tft window");
+    for (size_t i = 0; !r->err && i < u->count; i++)
+        u->y[i] = chain_r_u16(r);
+    u->has = chain_r_u8(r);
+    for (int q = 0; q < 3 && (u->has & 1); q++)
+        u->nv[q] = chain_r_u16(r);
+    for (int q = 0; q < 3 && (u->has & 2); q++)
+        u->f[q] = chain_r_u16(r);
+}
+
+static based_err series_get(chain_view *v, const contract_brain *b, tseries *s)
+{
+    uint8_t k[8];
+    const uint8_t *val;
+    size_t vl;
+    chain_rbuf r;
+    memset(s, 0, sizeof *s);
+    tkey(b, 'S', k);
+    based_err rc = chain_view_get(v, k, sizeof k, &val, &vl);
+    if (rc == BASED_E_NOT_FOUND)
+        return BASED_E_OK;
+    if (rc != BASED_E_OK)
+        return rc;
+    chain_r_init(&r, val, vl);
+    s->epochs = chain_r_u64(&r);
+    s->nloss = chain_r_u8(&r);
+    if (s->nloss > REWARD_TFT_MAX_WINDOW)
+        chain_r_fail(&r, "tft losses");
+    for (size_t i = 0; !r.err && i < s->nloss; i++)
+        s->lt[i] = chain_r_u64(&r), s->ln[i] = chain_r_u64(&r);
+    uint64_t n = chain_r_uleb(&r);
+    if (r.err || n > STAKE_MAX_UIDS || !series_grow(s, (size_t)n))
+        return series_free(s), r.err || n > STAKE_MAX_UIDS ? BASED_E_DB : BASED_E_NOMEM;
+    for (size_t i = 0; i < s->n && !r.err; i++)
+        decode_uid(&r, &s->u[i]);
+    chain_r_finish(&r);
+    if (r.err)
+        return series_free(s), BASED_E_DB;
+    return BASED_E_OK;
+}
+
+static based_err series_put(chain_view *v, const contract_brain *b, const tseries *s)
+{
+    uint8_t k[8];
+    chain_wbuf w;
+    chain_w_init(&w, CHAIN_VALUE_MAX);
+    chain_w_u64(&w, s->epochs);
+    chain_w_u8(&w, s->nloss);
+    for (size_t i = 0; i < s->nloss; i++)
+        chain_w_u64(&w, s->lt[i]), chain_w_u64(&w, s->ln[i]);
+    chain_w_uleb(&w, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        const tuid *u = &s->u[i];
+        chain_w_u64(&w, u->reg);
+        chain_w_u8(&w, u->count);
+        for (size_t j = 0; j < u->count; j++)
+            chain_w_u16(&w, u->y[j]);
+        chain_w_u8(&w, u->has);
+        for (int q = 0; q < 3 && (u->has & 1); q++)
+            chain_w_u16(&w, u->nv[q]);
+        for (int q = 0; q < 3 && (u->has & 2); q++)
+            chain_w_u16(&w, u->f[q]);
+    }
+    tkey(b, 'S', k);
+    based_err rc = w.err ? BASED_E_TOO_LARGE : chain_view_put(v, k, sizeof k, w.p, w.len);
+    chain_w_free(&w);
+    return rc;
+}
+
+/* ---------------- the pieces ---------------- */
+
+uint16_t reward_tft_round(double v)
+{
+    if (!(v > 0.0))
+        return 0;
+    if (v >= 65535.0)
+        return 65535;
+    return (uint16_t)(v + 0.5);
+}
+
+void reward_tft_config(struct tft_config *c, int window, uint64_t seed)
+{
+    tft_config_default(c);
+    c->d = 8;
+    c->heads = 2;
+    c->k = 4;
+    c->max_len = window;
+    c->epochs = 30;
+    c->patience = 5;
+    c->batch = 4;
+    c->valid = 2;
+    c->warmup = 2;
+    c->lr = 0.01;
+    c->seed = seed;
+}
+
+static void sort3(uint16_t q[3])
+{
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2 - i; j++)
+            if (q[j] > q[j + 1]) {
+                uint16_t t = q[j];
+                q[j] = q[j + 1], q[j + 1] = t;
+            }
+}
+
+static struct tft_dataset *dataset_of(const uint16_t *const *series, const size_t *len, size_t n,
+                                      int steps)
+{
+    struct tft_dataset *d = tft_dataset_new((int)n, steps, 0, 0, 0);
+    for (size_t i = 0; d && i < n; i++) {
+        d->len[i] = (int)len[i];
+        snprintf(d->series_names[i], TFT_NAME_LEN, "uid%zu", i);
+        for (size_t s = 0; s < len[i]; s++)
+            d->target[i * (size_t)steps + s] = (double)series[i][s];
+    }
+    return d;
+}
+
+based_err reward_tft_forecast(const struct tft_model *m, const uint16_t *y, size_t len,
+                              uint16_t q[3])
+{
+    double out[3 * REWARD_TFT_MAX_WINDOW];
+    if (len < 2 || len > REWARD_TFT_MAX_WINDOW)
+        return BASED_E_BAD_PARAM;
+    struct tft_dataset *d = dataset_of(&y, &len, 1, (int)len);
+    if (!d)
+        return BASED_E_NOMEM;
+    based_err rc = tft_forecast_series(m, d, 0, (int)len, out);
+    tft_dataset_free(d);
+    for (int i = 0; rc == BASED_E_OK && i < 3; i++)
+        q[i] = reward_tft_round(out[(len - 1) * 3 + (size_t)i]);
+    if (rc == BASED_E_OK)
+        sort3(q);
+    return rc;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static uint16_t clamp_u16(int64_t v)
+{
+    return v < 0 ? 0 : v > 65535 ? 65535 : (uint16_t)v;
+}
+
+void reward_tft_naive(const uint16_t *y, size_t len, uint16_t q[3])
+{
+    int32_t r[REWARD_TFT_MAX_WINDOW];
+    size_t m = 0, s = REWARD_TFT_SEASON;
+    for (size_t i = s; i < len && m < REWARD_TFT_MAX_WINDOW; i++)
+        r[m++] = (int32_t)y[i] - (int32_t)y[i - s];
+    int64_t base = len >= s ? y[len - s] : (len ? y[len - 1] : 0);
+    q[0] = q[1] = q[2] = clamp_u16(base);
+    if (m == 0)
+        return;
+    qsort(r, m, sizeof *r, cmp_i32);   /* total order on integers: stable result */
+    q[0] = clamp_u16(base + r[(m - 1) / 10]);
+    q[2] = clamp_u16(base + r[((m - 1) * 9 + 9) / 10]);
+}
+
+uint64_t reward_tft_pinball(uint16_t y, const uint16_t q[3])
+{
+    static const uint64_t tau[3] = { 1, 5, 9 };
+    uint64_t l = 0;
+    for (int i = 0; i < 3; i++)
+        l += y >= q[i] ? tau[i] * (uint64_t)(y - q[i]) : (10 - tau[i]) * (uint64_t)(q[i] - y);
+    return l;
+}
+
+based_err reward_tft_train(const uint16_t *const *series, const size_t *len, size_t n,
+                           int window, uint64_t seed, struct tft_model **out)
+{
+    struct tft_config c;
+    struct tft_train_report rep;
+    *out = NULL;
+    reward_tft_config(&c, window, seed);
+    struct tft_dataset *d = dataset_of(series, len, n, window);
+    struct tft_model *m = d ? tft_model_new(&c, 0, 0, 0) : NULL;
+    based_err rc = m ? tft_train(m, d, NULL, &rep, NULL) : BASED_E_NOMEM;
+    tft_dataset_free(d);
+    if (rc == BASED_E_OK)
+        *out = m;
+    else
+        tft_model_free(m);
+    return rc == BASED_E_NOMEM ? rc : BASED_E_OK;
+}
+
+/* ---------------- jobs: encoding and training ---------------- */
+
+typedef struct {
+    uint64_t made_at, apply_at, seed;
+    uint16_t window;
+    size_t n;
+    size_t len[STAKE_MAX_UIDS];
+    const uint16_t *y[STAKE_MAX_UIDS];
+    uint16_t *buf;
+} tjob;
+
+/* Parses a job value; the series point into buf (owned). */
+static based_err job_parse(const uint8_t *p, size_t pl, tjob *j)
+{
+    chain_rbuf r;
+    memset(j, 0, sizeof *j);
+    chain_r_init(&r, p, pl);
+    j->made_at = chain_r_u64(&r);
+    j->apply_at = chain_r_u64(&r);
+    j->seed = chain_r_u64(&r);
+    j->window = chain_r_u16(&r);
+    uint64_t n = chain_r_uleb(&r);
+    if (r.err || n > STAKE_MAX_UIDS || j->window > REWARD_TFT_MAX_WINDOW || j->window < 4)
+        return BASED_E_DB;
+    j->buf = malloc((n ? n : 1) * REWARD_TFT_MAX_WINDOW * sizeof *j->buf);
+    if (!j->buf)
+        return BASED_E_NOMEM;
+    j->n = (size_t)n;
+    for (size_t i = 0; i < j->n && !r.err; i++) {
+        uint16_t *y = j->buf + i * REWARD_TFT_MAX_WINDOW;
+        j->len[i] = chain_r_u8(&r);
+        if (j->len[i] > j->window)
+            chain_r_fail(&r, "job series");
+        for (size_t s = 0; s < j->len[i] && !r.err; s++)
+            y[s] = chain_r_u16(&r);
+        j->y[i] = y;
+    }
+    chain_r_finish(&r);
+    if (r.err) {
+        free(j->buf);
+        return BASED_E_DB;
+    }
+    return BASED_E_OK;
+}
+
+/* Trains the job's model; *bytes (malloc'd) is empty when none results. */
+static based_err job_train(const uint8_t *p, size_t pl, uint8_t **bytes, size_t *bl)
+{
+    tjob *j = malloc(sizeof *j);
+    struct tft_model *m = NULL;
+    *bytes = NULL, *bl = 0;
+    based_err rc = j ? job_parse(p, pl, j) : BASED_E_NOMEM;
+    if (rc != BASED_E_OK) {
+        free(j);
+        return rc;
+    }
+    rc = reward_tft_train(j->y, j->len, j->n, j->window, j->seed, &m);
+    if (rc == BASED_E_OK && m && tft_model_save(m, NULL, bl) == BASED_E_OK) {
+        *bytes = malloc(*bl);
+        rc = !*bytes ? BASED_E_NOMEM : tft_model_save(m, *bytes, bl);
+    }
+    if (!*bytes)
+        *bl = 0;
+    tft_model_free(m);
+    free(j->buf);
+    free(j);
+    return rc;
+}
+
+/* ---------------- the worker ---------------- */
+
+#define TFT_WORKER_SLOTS 8
+
+typedef struct {
+    bool used, joined;
+    chain_hash id;
+    pthread_t th;
+    uint8_t *job, *model;
+    size_t jn, mn;
+    based_err rc;
+} wslot;
+
+static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
+static wslot wslots[TFT_WORKER_SLOTS];
+static size_t wnext;
+static bool wenabled = true;
+
+void reward_tft_use_worker(bool on)
+{
+    pthread_mutex_lock(&wmu);
+    wenabled = on;
+    pthread_mutex_unlock(&wmu);
+}
+
+static void *worker_main(void *arg)
+{
+    wslot *s = arg;
+    s->rc = job_train(s->job, s->jn, &s->model, &s->mn);
+    return NULL;
+}
+
+static void slot_clear(wslot *s)
+{
+    if (s->used && !s->joined)
+        pthread_join(s->th, NULL);
+    free(s->job);
+    free(s->model);
+    memset(s, 0, sizeof *s);
+}
+
+static wslot *slot_find(const chain_hash *id)
+{
+    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
+        if (wslots[i].used && memcmp(wslots[i].id.b, id->b, 32) == 0)
+            return &wslots[i];
+    return NULL;
+}
+
+/* Starts training a job on a thread (once per job content). */
+static void worker_submit(const uint8_t *p, size_t pl)
+{
+    chain_hash id = chain_hash_bytes(p, pl);
+    pthread_mutex_lock(&wmu);
+    if (wenabled && !slot_find(&id)) {
+        wslot *s = &wslots[wnext++ % TFT_WORKER_SLOTS];
+        slot_clear(s);
+        s->job = malloc(pl ? pl : 1);
+        if (s->job) {
+            memcpy(s->job, p, pl);
+            s->jn = pl, s->id = id, s->used = true;
+            if (pthread_create(&s->th, NULL, worker_main, s) != 0)
+                slot_clear(s);
+        }
+    }
+    pthread_mutex_unlock(&wmu);
+}
+
+/* The model of a job: the worker's result (waiting for it) or trained now. */
+static based_err worker_take(const uint8_t *p, size_t pl, uint8_t **bytes, size_t *bl)
+{
+    chain_hash id = chain_hash_bytes(p, pl);
+    based_err rc = BASED_E_NOT_FOUND;
+    pthread_mutex_lock(&wmu);
+    wslot *s = slot_find(&id);
+    if (s) {
+        if (!s->joined)
+            pthread_join(s->th, NULL);
+        s->joined = true;
+        rc = s->rc;
+        *bl = s->mn;
+        *bytes = malloc(s->mn ? s->mn : 1);
+        if (!*bytes)
+            rc = BASED_E_NOMEM;
+        else if (s->mn)
+            memcpy(*bytes, s->model, s->mn);
+    }
+    pthread_mutex_unlock(&wmu);
+    return rc == BASED_E_NOT_FOUND ? job_train(p, pl, bytes, bl) : rc;
+}
+
+/* made_at and apply_at of a job value (its first two u64s). */
+static void job_heights(const uint8_t *p, size_t pl, uint64_t *made, uint64_t *apply)
+{
+    chain_rbuf r;
+    chain_r_init(&r, p, pl);
+    *made = chain_r_u64(&r);
+    *apply = chain_r_u64(&r);
+    if (r.err)
+        *made = *apply = UINT64_MAX;
+}
+
+/* ---------------- model record ---------------- */
+
+typedef struct {
+    bool present;
+    uint64_t trained_at, applied_at;
+    struct tft_model *m;       /* NULL when the job gave none */
+    size_t bytes, nparams;
+} tmodel;
+
+static based_err model_get(chain_view *v, const contract_brain *b, tmodel *t)
+{
+    uint8_t k[8];
+    const uint8_t *val;
+    size_t vl;
+    memset(t, 0, sizeof *t);
+    tkey(b, 'M', k);
+    based_err rc = chain_view_get(v, k, sizeof k, &val, &vl);
+    if (rc == BASED_E_NOT_FOUND)
+        return BASED_E_OK;
+    if (rc != BASED_E_OK || vl < 16)
+        return rc != BASED_E_OK ? rc : BASED_E_DB;
+    t->present = true;
+    t->trained_at = chain_get_be64(val);
+    t->applied_at = chain_get_be64(val + 8);
+    t->bytes = vl - 16;
+    if (vl > 16 && tft_model_load(val + 16, vl - 16, &t->m) != BASED_E_OK)
+        t->m = NULL;
+    t->nparams = t->m ? tft_model_nparams(t->m) : 0;
+    return BASED_E_OK;
+}
+
+based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
+{
+    uint8_t k[8];
+    const uint8_t *val;
+    size_t vl, bl = 0;
+    uint8_t *bytes = NULL;
+    if (!REWARD_PARAM(ex, tft_enabled))
+        return BASED_E_OK;
+    tkey(b, 'J', k);
+    based_err rc = chain_view_get(ex->view, k, sizeof k, &val, &vl);
+    if (rc != BASED_E_OK)
+        return rc == BASED_E_NOT_FOUND ? BASED_E_OK : rc;
+    uint64_t made_at, apply_at;
+    job_heights(val, vl, &made_at, &apply_at);
+    if (apply_at > ex->height)
+        return apply_at == UINT64_MAX ? BASED_E_DB : BASED_E_OK;
+    uint8_t *job = malloc(vl);
+    if (!job)
+        return BASED_E_NOMEM;
+    memcpy(job, val, vl);                 /* borrowed values die at the next put */
+    rc = worker_take(job, vl, &bytes, &bl);
+    free(job);
+    uint8_t *rec = rc == BASED_E_OK ? malloc(16 + bl) : NULL;
+    if (rc == BASED_E_OK && !rec)
+        rc = BASED_E_NOMEM;
+    if (rc == BASED_E_OK) {
+        chain_put_be64(rec, made_at);
+        chain_put_be64(rec + 8, ex->height);
+        if (bl)
+            memcpy(rec + 16, bytes, bl);
+        tkey(b, 'M', k);
+        rc = chain_view_put(ex->view, k, sizeof k, rec, 16 + bl);
+    }
+    if (rc == BASED_E_OK) {
+        tkey(b, 'J', k);
+        rc = chain_view_del(ex->view, k, sizeof k);
+    }
+    free(rec);
+    free(bytes);
+    return rc;
+}
+
+/* ---------------- before the epoch ---------------- */
+
+void reward_tft_epoch_free(reward_tft_epoch *t)
+{
+    free(t->has);
+    free(t->p10);
+    free(t->p50);
+    free(t->p90);
+    memset(t, 0, sizeof *t);
+}
+
+static void pooled_losses(const tseries *s, uint64_t *lt, uint64_t *ln)
+{
+    *lt = *ln = 0;
+    for (size_t i = 0; i < s->nloss; i++)
+        *lt += s->lt[i], *ln += s->ln[i];
+}
+
+based_err reward_tft_before(chain_exec *ex, const contract_brain *b, const stake_neuron *nn,
+                            size_t n, reward_tft_epoch *t)
+{
+    tseries s;
+    memset(t, 0, sizeof *t);
+    if (!REWARD_PARAM(ex, tft_enabled))
+        return BASED_E_OK;
+    based_err rc = series_get(ex->view, b, &s);
+    if (rc != BASED_E_OK)
+        return rc;
+    t->on = true;
+    t->n = n;
+    t->has = calloc(n ? n : 1, 1);
+    t->p10 = calloc(n ? n : 1, 2), t->p50 = calloc(n ? n : 1, 2), t->p90 = calloc(n ? n : 1, 2);
+    if (!t->has || !t->p10 || !t->p50 || !t->p90) {
+        series_free(&s);
+        return BASED_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tuid *u = i < s.n ? &s.u[i] : NULL;
+        t->p90[i] = 65535;
+        if (!u || u->reg != nn[i].registered_at || !(u->has & 2))
+            continue;
+        t->has[i] = 1;
+        t->p10[i] = u->f[0], t->p50[i] = u->f[1], t->p90[i] = u->f[2];
+    }
+    pooled_losses(&s, &t->loss_tft, &t->loss_naive);
+    t->acc = tft_accuracy(t->loss_tft, t->loss_naive);
+    t->beta = tft_beta(ex->height, ex->genesis->blocks_per_year);
+    t->b = tft_beta_times(t->beta, t->acc);
+    series_free(&s);
+    return BASED_E_OK;
+}
+
+/* ---------------- after the epoch ---------------- */
+
+/* Scores last epoch's forecasts against y (uids with both forecasts). */
+static void score(tseries *s, const stake_neuron *nn, size_t n, const uint16_t *y, size_t k)
+{
+    uint64_t lt = 0, ln = 0;
+    size_t points = 0;
+    for (size_t i = 0; i < n && i < s->n; i++) {
+        const tuid *u = &s->u[i];
+        if (u->reg != nn[i].registered_at || (u->has & 3) != 3)
+            continue;
+        lt += reward_tft_pinball(y[i], u->f);
+        ln += reward_tft_pinball(y[i], u->nv);
+        points++;
+    }
+    if (points == 0)
+        return;
+    if (s->nloss >= k) {
+        size_t drop = s->nloss - k + 1;
+        memmove(s->lt, s->lt + drop, (s->nloss - drop) * sizeof *s->lt);
+        memmove(s->ln, s->ln + drop, (s->nloss - drop) * sizeof *s->ln);
+        s->nloss = (uint8_t)(s->nloss - drop);
+    }
+    s->lt[s->nloss] = lt, s->ln[s->nloss++] = ln;
+}
+
+/* Appends y to every uid's window; a new occupant starts empty. */
+static void append(tseries *s, const stake_neuron *nn, size_t n, const uint16_t *y, size_t k)
+{
+    for (size_t i = 0; i < n; i++) {
+        tuid *u = &s->u[i];
+        if (u->reg != nn[i].registered_at)
+            u->count = 0, u->has = 0;
+        u->reg = nn[i].registered_at;
+        while (u->count >= k) {
+            memmove(u->y, u->y + 1, (u->count - 1) * sizeof *u->y);
+            u->count--;
+        }
+        u->y[u->count++] = y[i];
+    }
+}
+
+static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *s, size_t n)
+{
+    tmodel tm;
+    based_err rc = model_get(ex->view, b, &tm);
+    for (size_t i = 0; rc == BASED_E_OK && i < n; i++) {
+        tuid *u = &s->u[i];
+        u->has = 0;
+        if (u->count < 2)
+            continue;
+        reward_tft_naive(u->y, u->count, u->nv);
+        u->has = 1;
+        if (tm.m && reward_tft_forecast(tm.m, u->y, u->count, u->f) == BASED_E_OK)
+            u->has |= 2;
+    }
+    tft_model_free(tm.m);
+    return rc;
+}
+
+/* Writes a training job over the windows when one is due and none pending. */
+static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tseries *s, size_t k)
+{
+    uint8_t key[8];
+    const uint8_t *val;
+    size_t vl, used = 0;
+    uint64_t every = REWARD_PARAM(ex, tft_train_every);
+    tkey(b, 'J', key);
+    if (s->epochs % every != 0 || chain_view_get(ex->view, key, sizeof key, &val, &vl) == BASED_E_OK)
+        return BASED_E_OK;
+    for (size_t i = 0; i < s->n; i++)
+        used += s->u[i].count >= REWARD_TFT_MIN_TRAIN;
+    if (used < 2)
+        return BASED_E_OK;
+    chain_wbuf d, w;
+    chain_w_init(&d, CHAIN_VALUE_MAX);
+    chain_w_uleb(&d, used);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->u[i].count < REWARD_TFT_MIN_TRAIN)
+            continue;
+        chain_w_u8(&d, s->u[i].count);
+        for (size_t j = 0; j < s->u[i].count; j++)
+            chain_w_u16(&d, s->u[i].y[j]);
+    }
+    /* seed = first 8 bytes (be) of BLAKE2b-256 of brain || height || data */
+    chain_w_init(&w, CHAIN_VALUE_MAX);
+    chain_w_u16(&w, b->id);
+    chain_w_u32(&w, b->instance);
+    chain_w_u64(&w, ex->height);
+    chain_w_raw(&w, d.p, d.len);
+    chain_hash h = chain_hash_bytes(w.p, w.len);
+    chain_w_free(&w);
+    chain_w_init(&w, CHAIN_VALUE_MAX);
+    chain_w_u64(&w, ex->height);
+    chain_w_u64(&w, ex->height + REWARD_PARAM(ex, tft_apply_delay));
+    chain_w_u64(&w, chain_get_be64(h.b));
+    chain_w_u16(&w, (uint16_t)k);
+    chain_w_raw(&w, d.p, d.len);
+    based_err rc = w.err || d.err ? BASED_E_TOO_LARGE
+                                  : chain_view_put(ex->view, key, sizeof key, w.p, w.len);
+    if (rc == BASED_E_OK)
+        worker_submit(w.p, w.len);
+    chain_w_free(&w);
+    chain_w_free(&d);
+    return rc;
+}
+
+based_err reward_tft_after(chain_exec *ex, const contract_brain *b, const stake_neuron *nn,
+                           size_t n, const uint16_t *incentive)
+{
+    tseries s;
+    size_t k = window_of(ex);
+    if (!REWARD_PARAM(ex, tft_enabled))
+        return BASED_E_OK;
+    based_err rc = series_get(ex->view, b, &s);
+    if (rc == BASED_E_OK && !series_grow(&s, n))
+        rc = BASED_E_NOMEM;
+    if (rc == BASED_E_OK) {
+        score(&s, nn, n, incentive, k);
+        append(&s, nn, n, incentive, k);
+        rc = forecast_all(ex, b, &s, n);
+    }
+    if (rc == BASED_E_OK)
+        rc = maybe_job(ex, b, &s, k);
+    s.epochs++;
+    if (rc == BASED_E_OK)
+        rc = series_put(ex->view, b, &s);
+    series_free(&s);
+    return rc;
+}
+
+/* ---------------- tft_getForecast ---------------- */
+
+static json_t *fx_json(uint64_t v)
+{
+    return json_real((double)v / 4294967296.0);
+}
+
+static json_t *q_json(const uint16_t q[3])
+{
+    return json_pack("{s:i, s:i, s:i}", "p10", (json_int_t)q[0], "p50", (json_int_t)q[1],
+                     "p90", (json_int_t)q[2]);
+}
+
+static json_t *uid_json(const tuid *u, size_t uid)
+{
+    json_t *h = json_array();
+    for (size_t j = 0; j < u->count; j++)
+        json_array_append_new(h, json_integer(u->y[j]));
+    return json_pack("{s:i, s:I, s:o, s:o, s:o}", "uid", (json_int_t)uid, "registered_at",
+                     (json_int_t)u->reg, "history", h,
+                     "tft", (u->has & 2) ? q_json(u->f) : json_null(),
+                     "naive", (u->has & 1) ? q_json(u->nv) : json_null());
+}
+
+static json_t *model_json(chain_view *v, const contract_brain *b)
+{
+    tmodel tm;
+    uint8_t k[8];
+    const uint8_t *val;
+    size_t vl;
+    json_t *o = json_object();
+    if (model_get(v, b, &tm) == BASED_E_OK && tm.present)
+        json_object_set_new(o, "model", json_pack("{s:I, s:I, s:I, s:I}", "trained_at",
+                                                  (json_int_t)tm.trained_at, "applied_at",
+                                                  (json_int_t)tm.applied_at, "params",
+                                                  (json_int_t)tm.nparams, "bytes",
+                                                  (json_int_t)tm.bytes));
+    else
+        json_object_set_new(o, "model", json_null());
+    tft_model_free(tm.m);
+    tkey(b, 'J', k);
+    uint64_t made, apply;
+    if (chain_view_get(v, k, sizeof k, &val, &vl) == BASED_E_OK &&
+        (job_heights(val, vl, &made, &apply), apply != UINT64_MAX))
+        json_object_set_new(o, "pending_job", json_pack("{s:I, s:I}", "made_at", (json_int_t)made,
+                                                        "apply_at", (json_int_t)apply));
+    else
+        json_object_set_new(o, "pending_job", json_null());
+    return o;
+}
+
+json_t *reward_tft_json(chain_view *v, const chain_genesis *g, uint64_t height, uint64_t id,
+                        based_err *code)
+{
+    contract_brain b;
+    tseries s;
+    uint64_t lt, ln;
+    *code = contract_brain_get(v, id, &b);
+    if (*code != BASED_E_OK)
+        return NULL;
+    if ((*code = series_get(v, &b, &s)) != BASED_E_OK)
+        return NULL;
+    pooled_losses(&s, &lt, &ln);
+    uint64_t beta = tft_beta(height + 1, g->blocks_per_year), acc = tft_accuracy(lt, ln);
+    json_t *o = model_json(v, &b), *uids = json_array();
+    for (size_t i = 0; i < s.n; i++)
+        if (s.u[i].count)
+            json_array_append_new(uids, uid_json(&s.u[i], i));
+    json_object_set_new(o, "brain", json_integer((json_int_t)id));
+    json_object_set_new(o, "instance", json_integer((json_int_t)b.instance));
+    json_object_set_new(o, "enabled", json_boolean(g->params.tft_enabled != 0));
+    json_object_set_new(o, "height", json_integer((json_int_t)height));
+    json_object_set_new(o, "epochs", json_integer((json_int_t)s.epochs));
+    json_object_set_new(o, "scored_epochs", json_integer(s.nloss));
+    json_object_set_new(o, "loss_tft", json_integer((json_int_t)lt));
+    json_object_set_new(o, "loss_naive", json_integer((json_int_t)ln));
+    json_object_set_new(o, "beta", fx_json(beta));
+    json_object_set_new(o, "accuracy", fx_json(acc));
+    json_object_set_new(o, "b", fx_json(tft_beta_times(beta, acc)));
+    json_object_set_new(o, "b_fx32", json_integer((json_int_t)tft_beta_times(beta, acc)));
+    json_object_set_new(o, "uids", uids);
+    series_free(&s);
+    return o;
+}

@@ -1,0 +1,84 @@
+/*
+ * tftchain.h: the TFT Enforcer inside block execution (issue 6, "In the
+ * chain"; docs/tft.md). Per Brain, in chain state under CHAIN_T_TFT:
+ *
+ *   f || brain || 'S' -> the series record: for every uid its occupant
+ *                        (registered_at), the last K epochs of its incentive
+ *                        (u16, oldest first), and the forecasts for the next
+ *                        epoch made before its value is known (TFT and
+ *                        seasonal-naive P10/P50/P90, u16); the pooled
+ *                        pinball losses of the last K scored epochs.
+ *   f || brain || 'J' -> a pending training job: the data as of height h
+ *                        (every uid's window), its seed, and apply_at = h + D.
+ *   f || brain || 'M' -> the applied model: trained_at, applied_at and the
+ *                        model's bytes (tft_model_save, IEEE bit patterns).
+ *
+ * (brain = be16 id || be32 instance.) With tft_enabled = 0 nothing is read
+ * or written and b = 0. Training runs on a worker thread from the moment a
+ * job is written; the block at apply_at takes its result (waiting only
+ * then) or trains synchronously when no worker has it (replay, restart):
+ * the same bytes either way. Integer state only; the floats of tft/ enter
+ * state through reward_tft_round and the model's bit patterns.
+ */
+#ifndef BASED_REWARDS_TFTCHAIN_H
+#define BASED_REWARDS_TFTCHAIN_H
+
+#include <jansson.h>
+
+#include "chain/exec.h"
+#include "chain/genesis.h"
+#include "contracts/state.h"
+#include "staking/staking.h"
+#include "tft/tft.h"
+
+#define REWARD_TFT_MAX_WINDOW 64
+#define REWARD_TFT_MIN_TRAIN 8       /* a uid's window enters training from this length */
+#define REWARD_TFT_SEASON 1          /* seasonal naive's season, in epochs */
+
+/* What one epoch of a Brain uses: b and the bands (per uid). */
+typedef struct {
+    bool on;                         /* tft_enabled */
+    uint64_t beta, acc, b;           /* 32.32 */
+    uint64_t loss_tft, loss_naive;   /* pooled over the last K scored epochs */
+    size_t n;
+    uint8_t *has;                    /* [n] 1 = a TFT forecast made last epoch */
+    uint16_t *p10, *p50, *p90;       /* [n] (0, 0, 65535 where !has) */
+} reward_tft_epoch;
+
+/* Before the epoch: b = tft_beta(height) x accuracy, and the bands. */
+based_err reward_tft_before(chain_exec *ex, const contract_brain *b, const stake_neuron *nn,
+                            size_t n, reward_tft_epoch *t);
+/* After it: scores last epoch's forecasts against `incentive`, appends it
+ * to the windows, forecasts the next epoch, writes a training job when due. */
+based_err reward_tft_after(chain_exec *ex, const contract_brain *b, const stake_neuron *nn,
+                           size_t n, const uint16_t *incentive);
+void reward_tft_epoch_free(reward_tft_epoch *t);
+/* Start of every block, per Brain: applies its training job if due. */
+based_err reward_tft_block(chain_exec *ex, const contract_brain *b);
+
+/* tft_getForecast: a Brain's windows, bands, accuracy, beta and b. */
+json_t *reward_tft_json(chain_view *v, const chain_genesis *g, uint64_t height, uint64_t id,
+                        based_err *code);
+
+/* ---- the pieces, exported for tests ---- */
+/* double -> u16: NaN and v <= 0 give 0, v >= 65535 gives 65535, else
+ * floor(v + 0.5) (round half up). */
+uint16_t reward_tft_round(double v);
+/* The training configuration of the chain (small: d = 8, 2 heads). */
+void reward_tft_config(struct tft_config *c, int window, uint64_t seed);
+/* P10/P50/P90 of the step after y[0..len-1] (len >= 2), rounded and sorted. */
+based_err reward_tft_forecast(const struct tft_model *m, const uint16_t *y, size_t len,
+                              uint16_t q[3]);
+/* Seasonal naive: P50 = y[len - SEASON]; P10/P90 = P50 + the nearest-rank
+ * 10 %/90 % residuals y[s] - y[s - SEASON] of the window, clamped to u16. */
+void reward_tft_naive(const uint16_t *y, size_t len, uint16_t q[3]);
+/* Summed pinball loss of q (P10, P50, P90) at y, in tenths of a u16 unit. */
+uint64_t reward_tft_pinball(uint16_t y, const uint16_t q[3]);
+/* Trains a model from the series (seed as given); *out NULL when training
+ * is refused. Caller frees with tft_model_free. */
+based_err reward_tft_train(const uint16_t *const *series, const size_t *len, size_t n,
+                           int window, uint64_t seed, struct tft_model **out);
+/* Off: training is synchronous at apply time (tests). Default on. */
+void reward_tft_use_worker(bool on);
+
+#endif
