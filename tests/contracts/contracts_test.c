@@ -476,6 +476,7 @@ TEST(short_genesis_lock_and_vote_complete)
 void test_scenario_random(void);
 void test_rpc_brains_neurons_accounts_gov(void);
 void test_cli_brains_end_to_end(void);
+void test_cli_rewards_end_to_end(void);
 
 const struct test_case test_table[] = {
     { "pepe_genesis_transfer_bridge", test_pepe_genesis_transfer_bridge },
@@ -489,6 +490,7 @@ const struct test_case test_table[] = {
     { "short_genesis_lock_and_vote_complete", test_short_genesis_lock_and_vote_complete },
     { "rpc_brains_neurons_accounts_gov", test_rpc_brains_neurons_accounts_gov },
     { "cli_brains_end_to_end", test_cli_brains_end_to_end },
+    { "cli_rewards_end_to_end", test_cli_rewards_end_to_end },
     { "scenario_random", test_scenario_random },
     { NULL, NULL },
 };
