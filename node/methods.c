@@ -614,12 +614,12 @@ const node_rpc_method node_methods[] = {
         { "epoch", NODE_RPC_INTEGER, false, "epoch number from 0 (default: the last; the last "
           "16 are kept)" },
         { NULL, 0, false, NULL } },
-      "object: brain, instance, epoch, epochs, oldest_kept, height, consensus, tft_b (0), "
+      "object: brain, instance, epoch, epochs, oldest_kept, height, consensus, tft_b (decimal, 0 when the TFT is off), tft {b, beta, accuracy as decimals and 32.32} or null, "
       "emission, owner, miners_paid, validators_paid, S [base units], W {uid: [[uid, w]]}, "
       "T {binary {uid: [uids]}, trust [u16]}, R, C, I, D [u16], credits {uid: [[uid, bond]]}, "
       "payouts [base units], neurons [{uid, role, stake, rank, trust, consensus, incentive, "
       "dividends, validator_trust (u16 and _frac), emission, paid, permit, last_update, "
-      "registered_at, weights, bonds}]", "BAD_PARAM, NOT_FOUND" },
+      "registered_at, weights, bonds, tft_band {p10, p50, p90} or null}]", "BAD_PARAM, NOT_FOUND" },
     { "gov_list", "Governance proposals (newest 100 first) and the governable parameters",
       m_gov_list, { { NULL, 0, false, NULL } },
       "object: proposals [proposal objects as gov_get], params {name: current value}", "" },

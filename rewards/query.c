@@ -226,7 +226,22 @@ static json_t *eneuron_json(const reward_eneuron *x, uint16_t uid)
     set_amount(o, "paid", x->paid);
     json_object_set_new(o, "weights", pairs(x->w_uid, x->w_val, x->nw));
     json_object_set_new(o, "bonds", pairs(x->b_uid, x->b_val, x->nb));
+    json_object_set_new(o, "tft_band", x->tft_has ? json_pack("{s:i,s:i,s:i}", "p10", x->p10,
+                                                               "p50", x->p50, "p90", x->p90)
+                                                  : json_null());
     return o;
+}
+
+/* The TFT term of an epoch: b, beta and accuracy (32.32, and as decimals),
+ * or null when the TFT was off. */
+static json_t *epoch_tft(const reward_epoch_rec *e)
+{
+    if (!e->has_tft)
+        return json_null();
+    return json_pack("{s:o,s:I,s:o,s:I,s:o,s:I}", "b", beta_decimal(e->tft_b), "b_fixed",
+                     (json_int_t)e->tft_b, "beta", beta_decimal(e->tft_beta), "beta_fixed",
+                     (json_int_t)e->tft_beta, "accuracy", beta_decimal(e->tft_acc),
+                     "accuracy_fixed", (json_int_t)e->tft_acc);
 }
 
 /* The vectors over uids: S, R, C, I, D, trust, and the matrices W, T
@@ -273,10 +288,11 @@ static void epoch_vectors(const reward_epoch_rec *e, json_t *o)
 static json_t *epoch_obj(const contract_brain *b, uint64_t epoch, const reward_epoch_rec *e)
 {
     static const char *const modes[] = { "yuma", "whitepaper" };
-    json_t *o = json_pack("{s:i,s:I,s:I,s:I,s:s,s:i,s:s}", "brain", b->id, "instance",
+    json_t *o = json_pack("{s:i,s:I,s:I,s:I,s:s,s:o,s:o,s:s}", "brain", b->id, "instance",
                           (json_int_t)b->instance, "epoch", (json_int_t)epoch, "height",
                           (json_int_t)e->height, "consensus", modes[b->consensus ? 1 : 0],
-                          "tft_b", 0, "units", "u16 values are fractions of 65535");
+                          "tft_b", beta_decimal(e->has_tft ? e->tft_b : 0), "tft", epoch_tft(e),
+                          "units", "u16 values are fractions of 65535");
     set_amount(o, "emission", e->emission);
     set_amount(o, "owner", e->owner);
     set_amount(o, "miners_paid", e->miners_paid);

@@ -162,6 +162,20 @@ TEST(tft_short_year_trains_applies_beta_rises_and_replays)
         last = r.tft_beta;
         reward_epoch_rec_free(&r);
     }
+    /* rewards_getEpoch shows the TFT term and the bands of the last epoch */
+    based_err code;
+    json_t *ej = reward_epoch_json(v, &e.g, 0, false, 0, &code);
+    CHECK(ej != NULL);
+    json_t *tj = json_object_get(ej, "tft");
+    CHECK(json_is_object(tj));
+    CHECK_EQ_STR(json_string_value(json_object_get(tj, "beta")), "1.000000000");
+    CHECK_EQ_U64((uint64_t)json_integer_value(json_object_get(tj, "beta_fixed")), TFT_BETA_ONE);
+    size_t banded = 0;
+    json_t *nj = json_object_get(ej, "neurons");
+    for (size_t i = 0; i < json_array_size(nj); i++)
+        banded += json_is_object(json_object_get(json_array_get(nj, i), "tft_band"));
+    CHECK(banded >= 1);
+    json_decref(ej);
     chain_view_free(v);
     CHECK_EQ_U64(first, 0);
     CHECK_EQ_U64(last, TFT_BETA_ONE);
