@@ -16,6 +16,14 @@ double zscore(double x, double mu, double sd)
     return (x - mu) / sd;
 }
 
+double base_z(const struct tft_model *m, const double *y, int start, int t)
+{
+    if (m->cfg.ablate & TFT_NO_BASE)
+        return 0.0;
+    int p = t + 1 - m->season;
+    return p >= start ? y[p] : y[t];
+}
+
 static int gate_fwd(struct tape *tp, const struct tft_model *m, const struct gate *g,
                     int x, int skip)
 {
@@ -153,9 +161,17 @@ void quantiles_out(const struct tft_model *m, const double *z, double *q)
     q[2] = z[1] + m->qscale * (z[2] - z[1]);
 }
 
-void past_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x)
+double target_input(const struct tft_model *m, const double *y, int start, int t)
 {
-    x[0] = s->y[t];
+    if (m->cfg.ablate & TFT_NO_BASE)
+        return y[t];
+    return t > start ? y[t] - base_z(m, y, start, t - 1) : 0.0;
+}
+
+void past_inputs(const struct tft_model *m, const struct pseries *s, int start, int t,
+                 double *x)
+{
+    x[0] = target_input(m, s->y, start, t);
     for (int j = 0; j < m->n_past; j++)
         x[1 + j] = s->pc[(size_t)t * (size_t)m->n_past + (size_t)j];
     for (int j = 0; j < m->n_future; j++)
@@ -186,7 +202,7 @@ void series_forward(struct tape *tp, const struct tft_model *m, const struct pse
     int K[64 * MAXH], V[64], Ko[64 * MAXH], Vo[64], n = 0;
     for (int t = start; t < o_hi; t++) {
         struct enc_out e;
-        past_inputs(m, s, t, x);
+        past_inputs(m, s, start, t, x);
         enc_step(tp, m, &f->cx, x, h, c, train, &e);
         h = e.h;
         c = e.c;

@@ -16,6 +16,8 @@ struct tft_state {
     double cs[MAXD], ce[MAXD], h[MAXD], c[MAXD];
     int n, head;                         /* positions held (<= k), oldest */
     double *K, *V;                       /* ring [k][heads][da], [k][da] */
+    double *yz;                          /* ring [season]: z-scored targets */
+    long fed;                            /* steps advanced */
     struct tape tp;
 };
 
@@ -28,12 +30,14 @@ struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
     if (!s)
         return NULL;
     s->m = m;
-    s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da, sizeof(double));
+    s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
+                  (size_t)m->season, sizeof(double));
     if (!s->K) {
         free(s);
         return NULL;
     }
     s->V = s->K + (size_t)m->cfg.k * (size_t)m->cfg.heads * (size_t)m->da;
+    s->yz = s->V + (size_t)m->cfg.k * (size_t)m->da;
     s->mean = mean;
     s->sd = sd;
     for (int j = 0; j < m->n_static; j++)
@@ -92,6 +96,13 @@ static void leaves(struct tft_state *s, struct ctxs *cx, int *h, int *c)
     *c = tape_leaf(&s->tp, s->c, d);
 }
 
+/* base_z() over the fed steps (fed > 0): seasonal naive, else the last. */
+static double state_base(const struct tft_state *s)
+{
+    long S = s->m->season;
+    return s->fed >= S ? s->yz[(s->fed - S) % S] : s->yz[(s->fed - 1) % S];
+}
+
 based_err tft_state_advance(struct tft_state *s, double target, const double *past,
                             const double *future)
 {
@@ -102,7 +113,9 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
     double x[MAXV];
     struct ctxs cx;
     struct enc_out e;
-    x[0] = zscore(target, s->mean, s->sd);
+    double yz = zscore(target, s->mean, s->sd);
+    x[0] = (m->cfg.ablate & TFT_NO_BASE) ? yz              /* = target_input() */
+         : s->fed > 0 ? yz - state_base(s) : 0.0;
     for (int j = 0; j < m->n_past; j++)
         x[1 + j] = zscore(past[j], m->past_mu[j], m->past_sd[j]);
     for (int j = 0; j < m->n_future; j++)
@@ -121,6 +134,8 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
         memcpy(kslot(s, s->n, hh), tape_val(&s->tp, e.K[hh]), (size_t)m->da * sizeof(double));
     memcpy(vslot(s, s->n), tape_val(&s->tp, e.V), (size_t)m->da * sizeof(double));
     s->n++;
+    s->yz[s->fed % m->season] = yz;
+    s->fed++;
     return BASED_E_OK;
 }
 
@@ -145,9 +160,11 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
     int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
     if (s->tp.fail)
         return BASED_E_NOMEM;
-    double z[3];
+    double z[3], b = 0.0;
     quantiles_out(m, tape_val(&s->tp, out), z);
+    if (!(m->cfg.ablate & TFT_NO_BASE))
+        b = state_base(s);
     for (int j = 0; j < 3; j++)
-        q[j] = s->mean + s->sd * z[j];
+        q[j] = s->mean + s->sd * (b + z[j]);
     return BASED_E_OK;
 }

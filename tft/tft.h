@@ -121,6 +121,8 @@ enum {
     TFT_NO_ATTN = 2,    /* attention block removed (delta = theta) */
     TFT_NO_LSTM = 4,    /* LSTM and its gated skip removed (phi = xi) */
     TFT_NO_GATE = 8,    /* every GLU replaced by its linear branch */
+    TFT_NO_BASE = 16,   /* no seasonal-naive base: the head forecasts the
+                           z-scored target itself, not the correction */
 };
 
 struct tft_config {
@@ -138,6 +140,8 @@ struct tft_config {
     double dropout;     /* GRN dropout rate in training */
     uint64_t seed;      /* init, shuffling and dropout */
     unsigned ablate;    /* TFT_NO_* flags */
+    int season;         /* season S of the seasonal-naive base, 1..64;
+                           0 = detected by tft_train on the fitted steps */
 };
 /* The reference configuration (d = 16, 4 heads, k = 14, ...). */
 void tft_config_default(struct tft_config *c);
@@ -228,7 +232,7 @@ int tft_window_start(const struct tft_model *m, int fit_len);
  * parameters as little-endian IEEE-754 bit patterns. tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 1u
+#define TFT_MODEL_VERSION 2u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 

@@ -148,7 +148,8 @@ static double run(struct trainer *T, int i, int a, int b, bool train, long *cnt)
         return 0;
     double loss = 0, g[3];
     for (int t = a; t < b; t++) {
-        loss += pinball(tape_val(&T->tp, T->f.q[t - a]), T->ps[i].y[t + 1], g);
+        const double *y = T->ps[i].y;
+        loss += pinball(tape_val(&T->tp, T->f.q[t - a]), y[t + 1] - base_z(T->m, y, start, t), g);
         if (train)
             tape_seed(&T->tp, T->f.q[t - a], g);
     }
@@ -237,7 +238,7 @@ static double calibrate(struct trainer *T)
             return 1.0;
         for (int t = mid; t < hi; t++) {
             const double *z = tape_val(&T->tp, T->f.q[t - mid]);
-            double y = T->ps[i].y[t + 1];
+            double y = T->ps[i].y[t + 1] - base_z(T->m, T->ps[i].y, start, t);
             for (int g = 0; g < 176; g++) {
                 double s = 0.5 + 0.02 * g;
                 hits[g] += y >= z[1] - s * (z[1] - z[0]) && y <= z[1] + s * (z[2] - z[1]);
@@ -308,6 +309,7 @@ based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
         }
     }
     struct trainer T;
+    m->season = m->cfg.season > 0 ? m->cfg.season : tft_detect_season(d, fit, 28);
     based_err e = fit_norms(m, d, fit);
     if (e == BASED_E_OK)
         e = trainer_init(&T, m, d, fit);
