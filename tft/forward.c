@@ -161,11 +161,33 @@ void quantiles_out(const struct tft_model *m, const double *z, double *q)
     q[2] = z[1] + m->qscale * (z[2] - z[1]);
 }
 
+double clip_err(double e, double r)
+{
+    double a = e < 0 ? -e : e;
+    return a < 3.0 * r ? a : 3.0 * r;
+}
+
+double scale_z(const struct tft_model *m, const double *y, int start, int t)
+{
+    if (m->cfg.ablate & TFT_NO_BASE)
+        return 1.0;
+    double sum = 1.0;
+    for (int u = start + 1; u <= t; u++) {
+        double e = y[u] - base_z(m, y, start, u - 1);
+        sum += clip_err(e, sum / (double)(u - start));
+    }
+    return sum / (double)(1 + t - start);
+}
+
 double target_input(const struct tft_model *m, const double *y, int start, int t)
 {
     if (m->cfg.ablate & TFT_NO_BASE)
         return y[t];
-    return t > start ? y[t] - base_z(m, y, start, t - 1) : 0.0;
+    int a = t + 1 - m->season > start ? t + 1 - m->season : start;
+    double sum = 0;
+    for (int u = a; u <= t; u++)
+        sum += y[u];
+    return y[t] - sum / (double)(t + 1 - a);
 }
 
 void past_inputs(const struct tft_model *m, const struct pseries *s, int start, int t,

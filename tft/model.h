@@ -114,5 +114,12 @@ double zscore(double x, double mu, double sd);
  * targets y): seasonal naive y[t + 1 - S] when that step is in the window,
  * else the last value y[t]; 0 under TFT_NO_BASE. */
 double base_z(const struct tft_model *m, const double *y, int start, int t);
+/* The unit of the head's output for that forecast: the mean absolute error
+ * of the base over the window so far, one prior error of 1 and each
+ * |y[u] - base_z(u - 1)| (start < u <= t, in order) clipped to 3 x the mean
+ * before it: r = sum / (1 + t - start); 1 under TFT_NO_BASE. Forecast = base_z + scale_z x head quantiles. */
+double scale_z(const struct tft_model *m, const double *y, int start, int t);
+/* |e| clipped to 3 r (so that spikes and level shifts do not inflate it). */
+double clip_err(double e, double r);
 
 #endif

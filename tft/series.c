@@ -125,9 +125,9 @@ based_err tft_forecast_series(const struct tft_model *m, const struct tft_datase
     for (int t = lo; t < hi; t++) {
         double q[3];
         quantiles_out(m, tape_val(&tp, f.q[t - lo]), q);
-        double b = base_z(m, s.y, lo, t);
+        double b = base_z(m, s.y, lo, t), r = scale_z(m, s.y, lo, t);
         for (int j = 0; j < 3; j++)
-            out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * (b + q[j]);
+            out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * (b + r * q[j]);
     }
     tape_release(&tp);
     free(f.q);

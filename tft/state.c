@@ -18,6 +18,7 @@ struct tft_state {
     double *K, *V;                       /* ring [k][heads][da], [k][da] */
     double *yz;                          /* ring [season]: z-scored targets */
     long fed;                            /* steps advanced */
+    double esum;                         /* sum of |base errors| (scale_z) */
     struct tape tp;
 };
 
@@ -114,8 +115,20 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
     struct ctxs cx;
     struct enc_out e;
     double yz = zscore(target, s->mean, s->sd);
-    x[0] = (m->cfg.ablate & TFT_NO_BASE) ? yz              /* = target_input() */
-         : s->fed > 0 ? yz - state_base(s) : 0.0;
+    if (s->fed > 0)                      /* = scale_z() */
+        s->esum += clip_err(yz - state_base(s), s->esum / (double)s->fed);
+    else
+        s->esum = 1.0;
+    s->yz[s->fed % m->season] = yz;
+    s->fed++;
+    x[0] = yz;
+    if (!(m->cfg.ablate & TFT_NO_BASE)) {    /* = target_input() */
+        long S = m->season, n = s->fed < S ? s->fed : S;
+        double sum = 0;
+        for (long u = s->fed - n; u < s->fed; u++)
+            sum += s->yz[u % S];
+        x[0] = yz - sum / (double)n;
+    }
     for (int j = 0; j < m->n_past; j++)
         x[1 + j] = zscore(past[j], m->past_mu[j], m->past_sd[j]);
     for (int j = 0; j < m->n_future; j++)
@@ -134,8 +147,6 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
         memcpy(kslot(s, s->n, hh), tape_val(&s->tp, e.K[hh]), (size_t)m->da * sizeof(double));
     memcpy(vslot(s, s->n), tape_val(&s->tp, e.V), (size_t)m->da * sizeof(double));
     s->n++;
-    s->yz[s->fed % m->season] = yz;
-    s->fed++;
     return BASED_E_OK;
 }
 
@@ -160,11 +171,14 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
     int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
     if (s->tp.fail)
         return BASED_E_NOMEM;
-    double z[3], b = 0.0;
+    double z[3], b = 0.0, r = 1.0;
     quantiles_out(m, tape_val(&s->tp, out), z);
     if (!(m->cfg.ablate & TFT_NO_BASE))
-        b = state_base(s);
+    {
+        b = state_base(s);                  /* = base_z(), scale_z() */
+        r = s->esum / (double)s->fed;
+    }
     for (int j = 0; j < 3; j++)
-        q[j] = s->mean + s->sd * (b + z[j]);
+        q[j] = s->mean + s->sd * (b + r * z[j]);
     return BASED_E_OK;
 }

@@ -149,7 +149,8 @@ static double run(struct trainer *T, int i, int a, int b, bool train, long *cnt)
     double loss = 0, g[3];
     for (int t = a; t < b; t++) {
         const double *y = T->ps[i].y;
-        loss += pinball(tape_val(&T->tp, T->f.q[t - a]), y[t + 1] - base_z(T->m, y, start, t), g);
+        double yt = (y[t + 1] - base_z(T->m, y, start, t)) / scale_z(T->m, y, start, t);
+        loss += pinball(tape_val(&T->tp, T->f.q[t - a]), yt, g);
         if (train)
             tape_seed(&T->tp, T->f.q[t - a], g);
     }
@@ -238,7 +239,8 @@ static double calibrate(struct trainer *T)
             return 1.0;
         for (int t = mid; t < hi; t++) {
             const double *z = tape_val(&T->tp, T->f.q[t - mid]);
-            double y = T->ps[i].y[t + 1] - base_z(T->m, T->ps[i].y, start, t);
+            const double *yy = T->ps[i].y;
+            double y = (yy[t + 1] - base_z(T->m, yy, start, t)) / scale_z(T->m, yy, start, t);
             for (int g = 0; g < 176; g++) {
                 double s = 0.5 + 0.02 * g;
                 hits[g] += y >= z[1] - s * (z[1] - z[0]) && y <= z[1] + s * (z[2] - z[1]);
@@ -247,7 +249,7 @@ static double calibrate(struct trainer *T)
         n += cnt;
     }
     for (int g = 0; g < 176; g++)
-        if (n > 0 && 5 * (long)hits[g] >= 4 * n)
+        if (n > 0 && 50 * (long)hits[g] >= 41 * n)
             return 0.5 + 0.02 * g;
     return n > 0 ? 4.0 : 1.0;
 }
