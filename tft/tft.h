@@ -15,7 +15,10 @@
  * multi-head attention (per-head Q/K, one shared V, heads averaged, causal:
  * the forecast position attends to the last k encoder positions and
  * itself); position-wise GRN; final gated skip; linear quantile head trained
- * with the summed pinball loss. Adam with global-norm gradient clipping,
+ * with the summed pinball loss. Unless TFT_NO_BASE, the head forecasts a
+ * correction to seasonal naive in units of naive's recent (clipped) mean
+ * absolute error, and the target enters the encoder minus the mean of its
+ * last S values (docs/tft.md, "Seasonal-naive base"). Adam with global-norm gradient clipping,
  * early stopping on a held-out tail, z-scoring fitted on training data only.
  *
  * The encoder is stateful: it runs from the start of a series' forecasting
@@ -169,7 +172,9 @@ struct tft_train_report {
  * whole series); z-scoring statistics are fitted on those steps only and
  * stored in the model; the last cfg.valid of them are held out for early
  * stopping (best epoch's weights kept), and used to calibrate the
- * P10/P90 offsets to 80 % coverage. Deterministic in cfg.seed. Progress
+ * P10/P90 offsets to 82 % coverage on it (2 points of margin for its use
+ * in early stopping). cfg.season == 0: the base's season is detected on
+ * the fitted steps (tft_detect_season, lags up to 28). Deterministic in cfg.seed. Progress
  * lines go to log when non-NULL. */
 based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
                     const int *fit_len, struct tft_train_report *rep,
