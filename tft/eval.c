@@ -210,7 +210,9 @@ based_err tft_evaluate(const struct tft_config *cfg, const struct tft_dataset *d
     ev->season = season > 0 ? season : tft_detect_season(d, fit, 28);
     ev->series = calloc((size_t)N, sizeof *ev->series);
     ev->forecasts = calloc((size_t)N * (size_t)H * 3, sizeof(double));
-    struct tft_model *m = tft_model_new(cfg, d->n_static, d->n_past, d->n_future);
+    struct tft_config c = *cfg;
+    c.season = ev->season <= 64 ? ev->season : 0;   /* the base uses the same S as naive */
+    struct tft_model *m = tft_model_new(&c, d->n_static, d->n_past, d->n_future);
     double *out = malloc(((size_t)d->n_steps + 1) * 3 * sizeof(double));
     based_err e = (!ev->series || !ev->forecasts || !out) ? BASED_E_NOMEM
                 : !m ? BASED_E_BAD_PARAM : BASED_E_OK;

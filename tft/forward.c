@@ -16,6 +16,14 @@ double zscore(double x, double mu, double sd)
     return (x - mu) / sd;
 }
 
+double base_z(const struct tft_model *m, const double *y, int start, int t)
+{
+    if (m->cfg.ablate & TFT_NO_BASE)
+        return 0.0;
+    int p = t + 1 - m->season;
+    return p >= start ? y[p] : y[t];
+}
+
 static int gate_fwd(struct tape *tp, const struct tft_model *m, const struct gate *g,
                     int x, int skip)
 {
@@ -153,9 +161,39 @@ void quantiles_out(const struct tft_model *m, const double *z, double *q)
     q[2] = z[1] + m->qscale * (z[2] - z[1]);
 }
 
-void past_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x)
+double clip_err(double e, double r)
 {
-    x[0] = s->y[t];
+    double a = e < 0 ? -e : e;
+    return a < 3.0 * r ? a : 3.0 * r;
+}
+
+double scale_z(const struct tft_model *m, const double *y, int start, int t)
+{
+    if (m->cfg.ablate & TFT_NO_BASE)
+        return 1.0;
+    double sum = 1.0;
+    for (int u = start + 1; u <= t; u++) {
+        double e = y[u] - base_z(m, y, start, u - 1);
+        sum += clip_err(e, sum / (double)(u - start));
+    }
+    return sum / (double)(1 + t - start);
+}
+
+double target_input(const struct tft_model *m, const double *y, int start, int t)
+{
+    if (m->cfg.ablate & TFT_NO_BASE)
+        return y[t];
+    int a = t + 1 - m->season > start ? t + 1 - m->season : start;
+    double sum = 0;
+    for (int u = a; u <= t; u++)
+        sum += y[u];
+    return y[t] - sum / (double)(t + 1 - a);
+}
+
+void past_inputs(const struct tft_model *m, const struct pseries *s, int start, int t,
+                 double *x)
+{
+    x[0] = target_input(m, s->y, start, t);
     for (int j = 0; j < m->n_past; j++)
         x[1 + j] = s->pc[(size_t)t * (size_t)m->n_past + (size_t)j];
     for (int j = 0; j < m->n_future; j++)
@@ -186,7 +224,7 @@ void series_forward(struct tape *tp, const struct tft_model *m, const struct pse
     int K[64 * MAXH], V[64], Ko[64 * MAXH], Vo[64], n = 0;
     for (int t = start; t < o_hi; t++) {
         struct enc_out e;
-        past_inputs(m, s, t, x);
+        past_inputs(m, s, start, t, x);
         enc_step(tp, m, &f->cx, x, h, c, train, &e);
         h = e.h;
         c = e.c;

@@ -8,7 +8,7 @@
  *   based-tft explain --model MODEL --data F.csv
  *
  * Model options: --d N --heads N --k N --epochs N --patience N --batch N
- * --lr X --seed N --dropout X --ablate vsn,attn,lstm,gate --log.
+ * --lr X --seed N --dropout X --ablate vsn,attn,lstm,gate,base --log.
  * Exit status: 0 success, 1 failure (bad data, I/O), 2 usage error.
  */
 #include <errno.h>
@@ -36,7 +36,7 @@ static int usage(FILE *f, int rc)
         "  forecast --model MODEL --data F.csv       next-step P10/P50/P90 per series\n"
         "  explain  --model MODEL --data F.csv       variable-selection and attention weights\n"
         "model options: --d N --heads N --k N --epochs N --patience N --batch N --lr X\n"
-        "               --seed N --dropout X --ablate vsn,attn,lstm,gate --log\n"
+        "               --seed N --dropout X --ablate vsn,attn,lstm,gate,base --log\n"
         "  --help, --version\n");
     return rc;
 }
@@ -68,7 +68,8 @@ static bool parse_ablate(const char *s, unsigned *a)
 {
     static const struct { const char *n; unsigned f; } T[] = {
         { "vsn", TFT_NO_VSN }, { "attn", TFT_NO_ATTN },
-        { "lstm", TFT_NO_LSTM }, { "gate", TFT_NO_GATE }, { "none", 0 } };
+        { "lstm", TFT_NO_LSTM }, { "gate", TFT_NO_GATE }, { "base", TFT_NO_BASE },
+        { "none", 0 } };
     *a = 0;
     while (*s) {
         size_t n = strcspn(s, ",");

@@ -166,7 +166,7 @@ static bool config_ok(const struct tft_config *c)
            c->epochs <= 10000 && c->patience >= 1 && c->batch >= 1 &&
            c->valid >= 1 && c->warmup >= 0 && c->lr > 0 && c->lr < 1 &&
            c->clip > 0 && c->dropout >= 0 && c->dropout < 0.9 &&
-           (c->ablate & ~15u) == 0;
+           (c->ablate & ~31u) == 0 && c->season >= 0 && c->season <= 64;
 }
 
 struct tft_model *tft_model_new(const struct tft_config *cfg, int n_static,
@@ -192,6 +192,7 @@ struct tft_model *tft_model_new(const struct tft_config *cfg, int n_static,
     m->mf = n_future > 0 ? n_future : 1;
     m->da = cfg->d / cfg->heads;
     m->qscale = 1.0;
+    m->season = cfg->season > 0 ? cfg->season : 1;
     for (int j = 0; j < TFT_MAX_COVARIATES; j++)
         m->past_sd[j] = m->fut_sd[j] = 1.0;
     for (int j = 0; j < TFT_MAX_COVARIATES + 2; j++)
@@ -252,7 +253,7 @@ static void put_all(struct wbuf *w, const struct tft_model *m)
     put_u64(w, TFT_MODEL_VERSION);
     int64_t ints[] = { c->d, c->heads, c->k, c->max_len, c->epochs, c->patience,
                        c->batch, c->valid, c->warmup, (int64_t)c->ablate,
-                       m->n_static, m->n_past, m->n_future, m->np };
+                       m->n_static, m->n_past, m->n_future, m->np, m->season };
     for (size_t i = 0; i < BASED_ARRAY_LEN(ints); i++)
         put_u64(w, (uint64_t)ints[i]);
     put_f64(w, c->lr);
@@ -322,7 +323,8 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     if (n < 12 || memcmp(buf, TFT_MODEL_MAGIC, 4) != 0)
         return BASED_E_DECODE;
     struct rbuf r = { buf, n, 4, false };
-    if (get_u64(&r) != TFT_MODEL_VERSION)
+    uint64_t ver = get_u64(&r);     /* version 1: no base, no season field */
+    if (ver != TFT_MODEL_VERSION && ver != 1u)
         return BASED_E_DECODE;
     struct tft_config c;
     memset(&c, 0, sizeof c);
@@ -331,6 +333,9 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     c.batch = get_int(&r); c.valid = get_int(&r); c.warmup = get_int(&r);
     c.ablate = (unsigned)get_int(&r);
     int ns = get_int(&r), npast = get_int(&r), nf = get_int(&r), np = get_int(&r);
+    c.season = ver == 1u ? 1 : get_int(&r);
+    if (ver == 1u)
+        c.ablate |= TFT_NO_BASE;
     c.lr = get_f64(&r); c.clip = get_f64(&r); c.dropout = get_f64(&r);
     c.seed = get_u64(&r);
     double qscale = get_f64(&r);

@@ -50,6 +50,7 @@ struct tft_model {
     double fut_mu[TFT_MAX_COVARIATES], fut_sd[TFT_MAX_COVARIATES];
     double stat_mu[TFT_MAX_COVARIATES + 2], stat_sd[TFT_MAX_COVARIATES + 2];
     double qscale;      /* interval calibration: P10/P90 offsets x qscale */
+    int season;         /* resolved season of the base (>= 1) */
     int np;
     double *P;
 };
@@ -89,7 +90,12 @@ int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
             bool train, int *attn, int *wf);
 
 /* Past/future VSN inputs of series step s (normalised). */
-void past_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x);
+void past_inputs(const struct tft_model *m, const struct pseries *s, int start, int t,
+                 double *x);
+/* The target's input at step t of a window from `start`: the error of the
+ * base's forecast of it (y[t] - base_z(t - 1); 0 at the first step), so
+ * that the encoder sees level-free values; y[t] under TFT_NO_BASE. */
+double target_input(const struct tft_model *m, const double *y, int start, int t);
 void future_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x);
 
 /* Whole-series forward: encoder over [start, o_hi), forecasts for origins
@@ -102,5 +108,18 @@ void series_forward(struct tape *tp, const struct tft_model *m, const struct pse
                     int start, int o_lo, int o_hi, bool train, struct series_fwd *f);
 
 double zscore(double x, double mu, double sd);
+
+/* The base the head's quantiles are offsets from, for the forecast of step
+ * t + 1 made at origin t over a window starting at `start` (z-scored
+ * targets y): seasonal naive y[t + 1 - S] when that step is in the window,
+ * else the last value y[t]; 0 under TFT_NO_BASE. */
+double base_z(const struct tft_model *m, const double *y, int start, int t);
+/* The unit of the head's output for that forecast: the mean absolute error
+ * of the base over the window so far, one prior error of 1 and each
+ * |y[u] - base_z(u - 1)| (start < u <= t, in order) clipped to 3 x the mean
+ * before it: r = sum / (1 + t - start); 1 under TFT_NO_BASE. Forecast = base_z + scale_z x head quantiles. */
+double scale_z(const struct tft_model *m, const double *y, int start, int t);
+/* |e| clipped to 3 r (so that spikes and level shifts do not inflate it). */
+double clip_err(double e, double r);
 
 #endif

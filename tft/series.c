@@ -122,11 +122,16 @@ based_err tft_forecast_series(const struct tft_model *m, const struct tft_datase
     if (e != BASED_E_OK)
         return e;
     memset(out, 0, (size_t)s.len * 3 * sizeof(double));
+    double esum = 1.0;          /* scale_z() kept incrementally, same ops */
     for (int t = lo; t < hi; t++) {
         double q[3];
         quantiles_out(m, tape_val(&tp, f.q[t - lo]), q);
+        if (t > lo)
+            esum += clip_err(s.y[t] - base_z(m, s.y, lo, t - 1), esum / (double)(t - lo));
+        double b = base_z(m, s.y, lo, t);
+        double r = (m->cfg.ablate & TFT_NO_BASE) ? 1.0 : esum / (double)(1 + t - lo);
         for (int j = 0; j < 3; j++)
-            out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * q[j];
+            out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * (b + r * q[j]);
     }
     tape_release(&tp);
     free(f.q);

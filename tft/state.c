@@ -16,6 +16,9 @@ struct tft_state {
     double cs[MAXD], ce[MAXD], h[MAXD], c[MAXD];
     int n, head;                         /* positions held (<= k), oldest */
     double *K, *V;                       /* ring [k][heads][da], [k][da] */
+    double *yz;                          /* ring [season]: z-scored targets */
+    long fed;                            /* steps advanced */
+    double esum;                         /* sum of |base errors| (scale_z) */
     struct tape tp;
 };
 
@@ -28,12 +31,14 @@ struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
     if (!s)
         return NULL;
     s->m = m;
-    s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da, sizeof(double));
+    s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
+                  (size_t)m->season, sizeof(double));
     if (!s->K) {
         free(s);
         return NULL;
     }
     s->V = s->K + (size_t)m->cfg.k * (size_t)m->cfg.heads * (size_t)m->da;
+    s->yz = s->V + (size_t)m->cfg.k * (size_t)m->da;
     s->mean = mean;
     s->sd = sd;
     for (int j = 0; j < m->n_static; j++)
@@ -92,6 +97,13 @@ static void leaves(struct tft_state *s, struct ctxs *cx, int *h, int *c)
     *c = tape_leaf(&s->tp, s->c, d);
 }
 
+/* base_z() over the fed steps (fed > 0): seasonal naive, else the last. */
+static double state_base(const struct tft_state *s)
+{
+    long S = s->m->season;
+    return s->fed >= S ? s->yz[(s->fed - S) % S] : s->yz[(s->fed - 1) % S];
+}
+
 based_err tft_state_advance(struct tft_state *s, double target, const double *past,
                             const double *future)
 {
@@ -102,7 +114,21 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
     double x[MAXV];
     struct ctxs cx;
     struct enc_out e;
-    x[0] = zscore(target, s->mean, s->sd);
+    double yz = zscore(target, s->mean, s->sd);
+    if (s->fed > 0)                      /* = scale_z() */
+        s->esum += clip_err(yz - state_base(s), s->esum / (double)s->fed);
+    else
+        s->esum = 1.0;
+    s->yz[s->fed % m->season] = yz;
+    s->fed++;
+    x[0] = yz;
+    if (!(m->cfg.ablate & TFT_NO_BASE)) {    /* = target_input() */
+        long S = m->season, n = s->fed < S ? s->fed : S;
+        double sum = 0;
+        for (long u = s->fed - n; u < s->fed; u++)
+            sum += s->yz[u % S];
+        x[0] = yz - sum / (double)n;
+    }
     for (int j = 0; j < m->n_past; j++)
         x[1 + j] = zscore(past[j], m->past_mu[j], m->past_sd[j]);
     for (int j = 0; j < m->n_future; j++)
@@ -145,9 +171,14 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
     int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
     if (s->tp.fail)
         return BASED_E_NOMEM;
-    double z[3];
+    double z[3], b = 0.0, r = 1.0;
     quantiles_out(m, tape_val(&s->tp, out), z);
+    if (!(m->cfg.ablate & TFT_NO_BASE))
+    {
+        b = state_base(s);                  /* = base_z(), scale_z() */
+        r = s->esum / (double)s->fed;
+    }
     for (int j = 0; j < 3; j++)
-        q[j] = s->mean + s->sd * z[j];
+        q[j] = s->mean + s->sd * (b + r * z[j]);
     return BASED_E_OK;
 }

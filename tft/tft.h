@@ -15,7 +15,10 @@
  * multi-head attention (per-head Q/K, one shared V, heads averaged, causal:
  * the forecast position attends to the last k encoder positions and
  * itself); position-wise GRN; final gated skip; linear quantile head trained
- * with the summed pinball loss. Adam with global-norm gradient clipping,
+ * with the summed pinball loss. Unless TFT_NO_BASE, the head forecasts a
+ * correction to seasonal naive in units of naive's recent (clipped) mean
+ * absolute error, and the target enters the encoder minus the mean of its
+ * last S values (docs/tft.md, "Seasonal-naive base"). Adam with global-norm gradient clipping,
  * early stopping on a held-out tail, z-scoring fitted on training data only.
  *
  * The encoder is stateful: it runs from the start of a series' forecasting
@@ -121,6 +124,8 @@ enum {
     TFT_NO_ATTN = 2,    /* attention block removed (delta = theta) */
     TFT_NO_LSTM = 4,    /* LSTM and its gated skip removed (phi = xi) */
     TFT_NO_GATE = 8,    /* every GLU replaced by its linear branch */
+    TFT_NO_BASE = 16,   /* no seasonal-naive base: the head forecasts the
+                           z-scored target itself, not the correction */
 };
 
 struct tft_config {
@@ -138,6 +143,8 @@ struct tft_config {
     double dropout;     /* GRN dropout rate in training */
     uint64_t seed;      /* init, shuffling and dropout */
     unsigned ablate;    /* TFT_NO_* flags */
+    int season;         /* season S of the seasonal-naive base, 1..64;
+                           0 = detected by tft_train on the fitted steps */
 };
 /* The reference configuration (d = 16, 4 heads, k = 14, ...). */
 void tft_config_default(struct tft_config *c);
@@ -165,7 +172,9 @@ struct tft_train_report {
  * whole series); z-scoring statistics are fitted on those steps only and
  * stored in the model; the last cfg.valid of them are held out for early
  * stopping (best epoch's weights kept), and used to calibrate the
- * P10/P90 offsets to 80 % coverage. Deterministic in cfg.seed. Progress
+ * P10/P90 offsets to 82 % coverage on it (2 points of margin for its use
+ * in early stopping). cfg.season == 0: the base's season is detected on
+ * the fitted steps (tft_detect_season, lags up to 28). Deterministic in cfg.seed. Progress
  * lines go to log when non-NULL. */
 based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
                     const int *fit_len, struct tft_train_report *rep,
@@ -228,7 +237,7 @@ int tft_window_start(const struct tft_model *m, int fit_len);
  * parameters as little-endian IEEE-754 bit patterns. tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 1u
+#define TFT_MODEL_VERSION 2u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 
