@@ -1,17 +1,25 @@
-/* The test chain helper (see env.h). */
+/* The test chain helper shared by tests/contracts and tests/emission (see
+ * env.h; tests/emission/env.c compiles this file into its binary). */
 #include "tests/runner.h"
 #include "tests/contracts/env.h"
 
-static const char GENESIS_HEAD[] =
-    "{\"chain_id\": \"based-devnet\", \"genesis_time\": \"2026-01-01T00:00:00Z\", "
-    "\"block_time_ms\": 1000, \"authorities\": [], \"params\": {\"min_fee\": \"0.00001\"";
+#define GENESIS_HEAD \
+    "{\"chain_id\": \"based-devnet\", \"genesis_time\": \"2026-01-01T00:00:00Z\", " \
+    "\"block_time_ms\": 1000, \"blocks_per_year\": %llu, \"authorities\": [], " \
+    "\"params\": {\"min_fee\": \"0.00001\""
 
 void env_open(env *e, const char *params_json)
 {
-    char text[4096], err[512];
+    env_open_year(e, 3153600, params_json);
+}
+
+void env_open_year(env *e, uint64_t blocks_per_year, const char *params_json)
+{
+    char text[4096], head[512], err[512];
     chain_edpub pub;
     memset(e, 0, sizeof *e);
-    snprintf(text, sizeof text, "%s%s%s}}", GENESIS_HEAD, params_json && *params_json ? ", " : "",
+    snprintf(head, sizeof head, GENESIS_HEAD, (unsigned long long)blocks_per_year);
+    snprintf(text, sizeof text, "%s%s%s}}", head, params_json && *params_json ? ", " : "",
              params_json ? params_json : "");
     if (chain_genesis_parse(text, strlen(text), "test-genesis", &e->g, err, sizeof err) != BASED_E_OK) {
         fprintf(stderr, "%s\n", err);
@@ -139,4 +147,23 @@ uint64_t env_pepe(env *e, unsigned i)
     contract_pepe_get(v, &e->dev[i], &b);
     chain_view_free(v);
     return b;
+}
+
+void env_set_perf(env *e, uint16_t id, uint16_t perf)
+{
+    contract_brain b;
+    reward_brain r;
+    chain_view *v = chain_ledger_view(e->l);
+    chain_batch *bt = chain_batch_new();
+    chain_hash root, zero;
+    char err[128];
+    memset(&zero, 0, sizeof zero);
+    if (contract_brain_get(v, id, &b) != BASED_E_OK || reward_brain_get(v, &b, &r) != BASED_E_OK)
+        abort();
+    r.perf = perf;
+    reward_brain_put(v, id, &r);
+    chain_view_commit(v, &zero, &root, bt);   /* the writes only; the root is not used */
+    chain_batch_write(chain_ledger_store(e->l), bt, true, err, sizeof err);
+    chain_batch_free(bt);
+    chain_view_free(v);
 }

@@ -8,6 +8,7 @@
 #include "chain/genesis.h"
 #include "chain/kinds.h"
 #include "chain/ledger.h"
+#include "rewards/rewards.h"
 #include "contracts/contracts.h"
 #include "contracts/state.h"
 #include "staking/staking.h"
@@ -26,6 +27,8 @@ typedef struct {
 /* Opens a ledger on a dev genesis whose "params" are overridden by
  * params_json (an object body, e.g. "\"max_validators\": 4"). */
 void env_open(env *e, const char *params_json);
+/* The same with a given blocks_per_year (short years for emission tests). */
+void env_open_year(env *e, uint64_t blocks_per_year, const char *params_json);
 void env_close(env *e);
 /* Builds, signs and offers one tx of `kind` from dev<from> with a JSON
  * payload in a block of its own; returns BASED_E_OK if included or the
@@ -40,5 +43,9 @@ int env_audit(env *e);
 const char *env_addr(env *e, unsigned i);
 uint64_t env_balance(env *e, unsigned i);
 uint64_t env_pepe(env *e, unsigned i);
+
+/* Test only: overwrites Brain id's performance in the store (outside the
+ * state root), so emission can be tested without epochs. */
+void env_set_perf(env *e, uint16_t id, uint16_t perf);
 
 #endif

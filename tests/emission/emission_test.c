@@ -118,7 +118,7 @@ TEST(emission_per_year_on_short_genesis)
 {
     env e;
     const uint64_t bpy = 40;
-    env_open(&e, bpy, "\"tempo\": 0");
+    env_open_year(&e, bpy, "\"tempo\": 0");
     CHECK_EQ_INT(validator_with_stake(&e, 1, 0, 1000), BASED_E_OK);
     CHECK_EQ_INT(validator_with_stake(&e, 2, 1, 3000), BASED_E_OK);
     CHECK_EQ_INT(validator_with_stake(&e, 3, 2, 7), BASED_E_OK);
@@ -148,7 +148,7 @@ TEST(emission_per_year_on_short_genesis)
 TEST(emission_stake_brain_earns_after_lock)
 {
     env e;
-    env_open(&e, 1000, "\"tempo\": 0, \"brain_stake_lock_blocks\": 20");
+    env_open_year(&e, 1000, "\"tempo\": 0, \"brain_stake_lock_blocks\": 20");
     CHECK_EQ_INT(env_tx(&e, 1, "brain_buy", "{\"method\": \"stake\"}"), BASED_E_OK);
     uint64_t bought = env_height(&e);
     chain_view *v = chain_ledger_view(e.l);
@@ -174,7 +174,7 @@ TEST(emission_stake_brain_earns_after_lock)
 TEST(emission_nothing_minted_without_performance)
 {
     env e;
-    env_open(&e, 100, "\"tempo\": 0");
+    env_open_year(&e, 100, "\"tempo\": 0");
     CHECK_EQ_INT(validator_with_stake(&e, 1, 0, 1000), BASED_E_OK);
     uint64_t m = minted(&e);
     env_blocks(&e, 5);
@@ -187,7 +187,7 @@ TEST(emission_nothing_minted_without_performance)
 TEST(emission_deactivated_brain_pending_is_burned)
 {
     env e;
-    env_open(&e, 1000, "\"tempo\": 0, \"brain_stake_lock_blocks\": 2");
+    env_open_year(&e, 1000, "\"tempo\": 0, \"brain_stake_lock_blocks\": 2");
     CHECK_EQ_INT(env_tx(&e, 1, "brain_buy", "{\"method\": \"stake\", \"id\": 9}"), BASED_E_OK);
     CHECK_EQ_INT(validator_with_stake(&e, 2, 9, 100), BASED_E_OK);
     env_set_perf(&e, 9, 65535);

@@ -40,7 +40,7 @@ TEST(flow_multi_epoch_rewards)
 {
     env e;
     const uint16_t uids[2] = { 1, 2 }, w[2] = { 65535, 20000 };
-    env_open(&e, 100000, "\"tempo\": 9, \"weights_rate_limit\": 5, \"take_default_bps\": 1800");
+    env_open_year(&e, 100000, "\"tempo\": 9, \"weights_rate_limit\": 5, \"take_default_bps\": 1800");
     char j[256];
     CHECK_EQ_INT(env_tx(&e, 1, "memorize", "{\"brain\": 0, \"role\": \"validator\"}"), BASED_E_OK);
     CHECK_EQ_INT(env_tx(&e, 2, "memorize", "{\"brain\": 0, \"role\": \"miner\"}"), BASED_E_OK);

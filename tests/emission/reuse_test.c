@@ -40,7 +40,7 @@ TEST(reuse_replaced_uid_inherits_no_weights)
 {
     env e;
     const uint16_t uids[2] = { 1, 2 }, w[2] = { 65535, 20000 };
-    env_open(&e, 100000, "\"tempo\": 9, \"weights_rate_limit\": 5, \"max_miners\": 2, "
+    env_open_year(&e, 100000, "\"tempo\": 9, \"weights_rate_limit\": 5, \"max_miners\": 2, "
                          "\"immunity_blocks\": 1, \"activity_cutoff\": 1000");
     char j[256];
     CHECK_EQ_INT(env_tx(&e, 1, "memorize", "{\"brain\": 0, \"role\": \"validator\"}"), BASED_E_OK);

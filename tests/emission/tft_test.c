@@ -43,7 +43,7 @@ static void commit_reveal(env *e, uint64_t win)
 static void run_chain(env *e, uint64_t bpy, const char *params, unsigned blocks)
 {
     char j[256];
-    env_open(e, bpy, params);
+    env_open_year(e, bpy, params);
     env_tx(e, 1, "memorize", "{\"brain\": 0, \"role\": \"validator\"}");
     for (unsigned m = 2; m <= 4; m++)
         env_tx(e, m, "memorize", "{\"brain\": 0, \"role\": \"miner\"}");

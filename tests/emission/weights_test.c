@@ -59,7 +59,7 @@ static void next_window(env *e)
 
 static void setup(env *e)
 {
-    env_open(e, 100000, "\"tempo\": 9, \"weights_rate_limit\": 5, \"min_allowed_weights\": 2, "
+    env_open_year(e, 100000, "\"tempo\": 9, \"weights_rate_limit\": 5, \"min_allowed_weights\": 2, "
                         "\"max_weights_limit\": 50000");
     env_tx(e, 1, "memorize", "{\"brain\": 0, \"role\": \"validator\"}");           /* uid 0 */
     env_tx(e, 2, "memorize", "{\"brain\": 0, \"role\": \"miner\"}");               /* uid 1 */
