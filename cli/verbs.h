@@ -101,6 +101,11 @@ int cli_wait_committed(ctx *c, const char *hash, json_t **out);
 /* Signs payload as a tx of kind k from --from and sends it. */
 int cli_sign_send(ctx *c, const chain_kind *k, const char *chain_id, uint64_t fee,
                   const chain_wbuf *payload);
+/* Builds the payload of kind k from its JSON form pj (takes the reference),
+ * then signs and sends it like cli_sign_send. A payload the kind rejects is a
+ * usage error naming the field. */
+int cli_send_json(ctx *c, const chain_kind *k, json_t *pj, const char *chain_id,
+                  uint16_t prefix, uint64_t fee);
 int cli_v_balance(ctx *c);
 int cli_v_head(ctx *c);
 int cli_v_block(ctx *c);

@@ -117,20 +117,11 @@ int cli_v_txverb(ctx *c)
     json_t *pj = json_object();
     if (st == 0)
         st = txverb_payload(c, t, pj, prefix);
-    const chain_kind *k = chain_kind_by_name(t->kind);
-    chain_wbuf payload;
-    chain_w_init(&payload, CHAIN_TX_PAYLOAD_MAX);
-    if (st == 0) {
-        why = "payload";
-        based_err rc = k->from_json(pj, prefix, &payload, &why);
-        if (rc != BASED_E_OK)
-            st = cli_usage(c->v, "%s: %s (%s)", c->v->name, based_strerror(rc), why);
+    if (st != 0) {
+        json_decref(pj);
+        return st;
     }
-    json_decref(pj);
-    if (st == 0)
-        st = cli_sign_send(c, k, chain_id, fee, &payload);
-    chain_w_free(&payload);
-    return st;
+    return cli_send_json(c, chain_kind_by_name(t->kind), pj, chain_id, prefix, fee);
 }
 
 /* Every member of an object as "key  value" lines (objects/arrays as JSON). */

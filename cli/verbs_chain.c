@@ -362,3 +362,20 @@ int cli_v_transfer(ctx *c)
     chain_w_free(&payload);
     return st;
 }
+
+int cli_send_json(ctx *c, const chain_kind *k, json_t *pj, const char *chain_id,
+                  uint16_t prefix, uint64_t fee)
+{
+    const char *why = "payload";
+    chain_wbuf payload;
+    int st = 0;
+    chain_w_init(&payload, CHAIN_TX_PAYLOAD_MAX);
+    based_err rc = k->from_json(pj, prefix, &payload, &why);
+    json_decref(pj);
+    if (rc != BASED_E_OK)
+        st = cli_usage(c->v, "%s: %s (%s)", c->v->name, based_strerror(rc), why);
+    else
+        st = cli_sign_send(c, k, chain_id, fee, &payload);
+    chain_w_free(&payload);
+    return st;
+}

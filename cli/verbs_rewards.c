@@ -240,20 +240,11 @@ static int send_kind(ctx *c, const char *kind, json_t *pj)
         return cli_usage(c->v, "--fee %s: %s", f, why ? why : "malformed amount");
     }
     int st = cli_chain_info(c, chain_id, sizeof chain_id, &prefix);
-    const chain_kind *k = chain_kind_by_name(kind);
-    chain_wbuf payload;
-    chain_w_init(&payload, CHAIN_TX_PAYLOAD_MAX);
-    if (st == 0) {
-        why = "payload";
-        based_err rc = k->from_json(pj, prefix, &payload, &why);
-        if (rc != BASED_E_OK)
-            st = cli_usage(c->v, "%s: %s (%s)", c->v->name, based_strerror(rc), why);
+    if (st != 0) {
+        json_decref(pj);
+        return st;
     }
-    json_decref(pj);
-    if (st == 0)
-        st = cli_sign_send(c, k, chain_id, fee, &payload);
-    chain_w_free(&payload);
-    return st;
+    return cli_send_json(c, chain_kind_by_name(kind), pj, chain_id, prefix, fee);
 }
 
 static int do_commit(ctx *c, wrow *r)

@@ -2,6 +2,7 @@
  * env.h; tests/emission/env.c compiles this file into its binary). */
 #include "tests/runner.h"
 #include "tests/contracts/env.h"
+#include "rewards/internal.h"
 
 #define GENESIS_HEAD \
     "{\"chain_id\": \"based-devnet\", \"genesis_time\": \"2026-01-01T00:00:00Z\", " \
@@ -166,4 +167,27 @@ void env_set_perf(env *e, uint16_t id, uint16_t perf)
     chain_batch_write(chain_ledger_store(e->l), bt, true, err, sizeof err);
     chain_batch_free(bt);
     chain_view_free(v);
+}
+
+void env_weights(env *e, unsigned from, uint16_t brain, bool reveal, const uint16_t *uids,
+                 const uint16_t *w, size_t n, const uint8_t *salt, size_t saltlen)
+{
+    char j[1024], hex[2 * 32 + 1];
+    size_t k;
+    if (!reveal) {
+        chain_hash h = reward_commit_hash(brain, uids, w, n, salt, saltlen);
+        chain_hex(h.b, 32, hex);
+        snprintf(j, sizeof j, "{\"brain\": %u, \"commit\": \"0x%s\"}", brain, hex);
+        env_tx(e, from, "weights_commit", j);
+        return;
+    }
+    k = (size_t)snprintf(j, sizeof j, "{\"brain\": %u, \"uids\": [", brain);
+    for (size_t i = 0; i < n && k < sizeof j; i++)
+        k += (size_t)snprintf(j + k, sizeof j - k, "%s%u", i ? ", " : "", uids[i]);
+    k += (size_t)snprintf(j + k, sizeof j - k, "], \"weights\": [");
+    for (size_t i = 0; i < n && k < sizeof j; i++)
+        k += (size_t)snprintf(j + k, sizeof j - k, "%s%u", i ? ", " : "", w[i]);
+    chain_hex(salt, saltlen < 32 ? saltlen : 32, hex);
+    snprintf(j + k, sizeof j - k, "], \"salt\": \"0x%s\"}", hex);
+    env_tx(e, from, "weights_reveal", j);
 }

@@ -47,5 +47,9 @@ uint64_t env_pepe(env *e, unsigned i);
 /* Test only: overwrites Brain id's performance in the store (outside the
  * state root), so emission can be tested without epochs. */
 void env_set_perf(env *e, uint16_t id, uint16_t perf);
+/* dev<from> commits (reveal = false) or reveals weights on Brain `brain`
+ * (n entries, salt of at most 32 bytes), each in a block of its own. */
+void env_weights(env *e, unsigned from, uint16_t brain, bool reveal, const uint16_t *uids,
+                 const uint16_t *w, size_t n, const uint8_t *salt, size_t saltlen);
 
 #endif

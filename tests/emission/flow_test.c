@@ -11,17 +11,7 @@ static const uint8_t SALT[2] = { 7, 7 };
 
 static void set_weights(env *e, bool reveal_now, const uint16_t *uids, const uint16_t *w)
 {
-    char j[256], hex[65];
-    if (reveal_now) {
-        snprintf(j, sizeof j, "{\"brain\": 0, \"uids\": [%u, %u], \"weights\": [%u, %u], "
-                 "\"salt\": \"0x0707\"}", uids[0], uids[1], w[0], w[1]);
-        env_tx(e, 1, "weights_reveal", j);
-        return;
-    }
-    chain_hash h = reward_commit_hash(0, uids, w, 2, SALT, sizeof SALT);
-    chain_hex(h.b, 32, hex);
-    snprintf(j, sizeof j, "{\"brain\": 0, \"commit\": \"0x%s\"}", hex);
-    env_tx(e, 1, "weights_commit", j);
+    env_weights(e, 1, 0, reveal_now, uids, w, 2, SALT, sizeof SALT);
 }
 
 static void note_of(env *e, unsigned dev, uint64_t height, uint64_t out[4])
