@@ -232,6 +232,22 @@ void tft_series_scaling(const struct tft_dataset *d, int series, int fit_len,
                         double *mean, double *sd);
 int tft_window_start(const struct tft_model *m, int fit_len);
 
+/* ---- Multi-step forecasts (multi.c) --------------------------------------
+ * P10/P50/P90 of steps len .. len + horizon - 1 of series i (h = 1..horizon
+ * steps past its data) into out[(h - 1) * 3 + q]. Recursive: a state fed
+ * from the forecast window's start (as tft_forecast_series), then for
+ * h >= 2 advanced with the previous step's P50 as if observed (past
+ * covariates held at the last row's); the offsets of step h are widened
+ * to sqrt(sum over j <= h of the offsets of step j squared). h = 1 equals
+ * the last triple of tft_forecast_series bit for bit; never crossing.
+ * future: [horizon][n_future] known-future covariates of the forecast
+ * steps, or NULL to reuse the last row's. BASED_E_BAD_PARAM on a layout
+ * mismatch, horizon outside 1..TFT_MAX_HORIZON or no step in the window. */
+#define TFT_MAX_HORIZON 64
+based_err tft_forecast_multi(const struct tft_model *m, const struct tft_dataset *d,
+                             int series, int fit_len, int horizon, const double *future,
+                             double *out);
+
 /* ---- Serialisation --------------------------------------------------------
  * "BTFT" magic, version, config, layout, normalisation statistics and
  * parameters as little-endian IEEE-754 bit patterns. tft_model_save with

@@ -13,6 +13,9 @@
 
 #define ONE TFT_BETA_ONE
 
+void test_tft_multi_step_one_equals_one_step_and_recursion_values(void);  /* multi_test.c */
+void test_tft_multi_step_deterministic_and_checked(void);
+
 TEST(tft_beta_exact)
 {
     const uint64_t Y = 3153600;
@@ -431,5 +434,8 @@ const struct test_case test_table[] = {
     { "tft_eval_small", test_tft_eval_small },
     { "tft_cli", test_tft_cli },
     { "tft_determinism_quick", test_tft_determinism_quick },
+    { "tft_multi_step_one_equals_one_step_and_recursion_values",
+      test_tft_multi_step_one_equals_one_step_and_recursion_values },
+    { "tft_multi_step_deterministic_and_checked", test_tft_multi_step_deterministic_and_checked },
     { NULL, NULL },
 };
