@@ -36,7 +36,8 @@ enum {
     CHAIN_T_EPOCH   = 'y',   /* y || brain || instance || epoch(be64) -> epoch outputs */
     CHAIN_T_REWARD  = 'r',   /* r || account(32) || brain(be16) || epoch height(be64) -> paid */
     CHAIN_T_TFT     = 'f',   /* f || brain || instance || 'S'|'J'|'M' -> TFT series, job, model
-                              * (rewards/tftchain.h) */
+                              * (rewards/tftchain.h); f || 'N' || 'A'|'S'|'J'|'M' -> the
+                              * network series (rewards/tftnet.h) */
 
     /* node indexes and metadata (not state) */
     CHAIN_T_META    = 'M',   /* M || name               -> value */

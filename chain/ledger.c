@@ -15,6 +15,7 @@
 #include "chain/ledger.h"
 #include "contracts/contracts.h"
 #include "rewards/rewards.h"
+#include "rewards/tftnet.h"
 
 struct chain_ledger {
     chain_store *st;
@@ -338,6 +339,13 @@ static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint6
         json_array_append_new(out->receipts, json_pack("{s:s,s:s,s:o}", "status", "ok",
                                                        "fee", feestr, "events", ex.events));
         out->included[out->nincluded++] = txs[i];
+    }
+    brc = reward_tftnet_block_end(&ex, out->included, out->nincluded);   /* network series */
+    if (brc != BASED_E_OK) {
+        snprintf(err, errlen, "block %" PRIu64 ": end-of-block work fails: %s", height,
+                 based_strerror(brc));
+        exec_result_free(out);
+        return brc;
     }
     return BASED_E_OK;
 }

@@ -13,6 +13,7 @@
 #include "node/node.h"
 #include "rewards/rewards.h"
 #include "rewards/tftchain.h"
+#include "rewards/tftnet.h"
 
 /* ---------------- JSON forms ---------------- */
 
@@ -519,14 +520,41 @@ static json_t *m_brain_getWeights(void *ctx, json_t *const *args, node_rpc_error
     return with_view(ctx, weights_view, id, "brain", err);
 }
 
+/* The network series (all, or one by name) for tft_getForecast. */
+static json_t *m_tft_network(node_ctx *c, const char *which, node_rpc_error *err)
+{
+    based_err code = BASED_E_OK;
+    chain_view *v = chain_ledger_view(c->ledger);
+    json_t *r = v ? reward_tftnet_json(v, chain_ledger_genesis(c->ledger),
+                                       chain_ledger_head(c->ledger).height, which, &code) : NULL;
+    chain_view_free(v);
+    if (!r && code == BASED_E_BAD_PARAM)
+        return node_rpc_fail(err, code, "series", "series must be a Brain id (0 to 1023), "
+                             "\"network\" or one of txs_per_block_milli, bytes_per_block_milli, "
+                             "block_interval_ms, active_addresses, emission, total_stake");
+    return r ? r : node_rpc_fail(err, code ? code : BASED_E_NOMEM, "series",
+                                 "cannot read the state");
+}
+
 static json_t *m_tft_getForecast(void *ctx, json_t *const *args, node_rpc_error *err)
 {
     uint64_t id;
-    json_t *ok = id_arg(args[0], "id", 1023, &id, err);
+    json_t *sel = args[0] && !json_is_null(args[0]) ? args[0] : NULL;
+    json_t *byid = args[1] && !json_is_null(args[1]) ? args[1] : NULL;
+    const char *field = byid ? "id" : "series";
+    if (sel && byid)
+        return node_rpc_fail(err, BASED_E_BAD_PARAM, "id", "give series or id, not both");
+    if (byid)
+        sel = byid;
+    if (!sel || (json_is_string(sel) && strcmp(json_string_value(sel), "network") == 0))
+        return m_tft_network(ctx, NULL, err);
+    if (json_is_string(sel))
+        return m_tft_network(ctx, json_string_value(sel), err);
+    json_t *ok = id_arg(sel, field, 1023, &id, err);
     if (!ok)
         return NULL;
     json_decref(ok);
-    return with_view(ctx, reward_tft_json, id, "id", err);
+    return with_view(ctx, reward_tft_json, id, field, err);
 }
 
 const node_rpc_method node_methods[] = {
@@ -630,12 +658,26 @@ const node_rpc_method node_methods[] = {
       "value, text, gigabrains_at_tally", "BAD_PARAM, NOT_FOUND" },
     { "tft_getForecast", "A Brain's TFT Enforcer: per-uid windows and bands, accuracy, beta, b",
       m_tft_getForecast,
-      { { "id", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" }, { NULL, 0, false, NULL } },
-      "object: brain, instance, enabled, height, epochs, scored_epochs, loss_tft, loss_naive "
+      { { "series", NODE_RPC_STRING_OR_INTEGER, false,
+          "a Brain id (0 to 1023); \"network\" or absent for every network series; or one "
+          "series: txs_per_block_milli, bytes_per_block_milli, block_interval_ms, "
+          "active_addresses, emission, total_stake" },
+        { "id", NODE_RPC_INTEGER, false, "Brain id, 0 to 1023 (the former name of series, "
+          "for named params)" },
+        { NULL, 0, false, NULL } },
+      "with a Brain id: object: brain, instance, enabled, height, epochs, scored_epochs, "
+      "loss_tft, loss_naive "
       "(pooled pinball, tenths of a u16 unit, last K scored epochs), beta (next block), accuracy, "
       "b, b_fx32, model {trained_at, applied_at, params, bytes} or null, pending_job {made_at, "
       "apply_at} or null, uids [{uid, registered_at, history (u16 incentive, oldest first), "
       "tft {p10, p50, p90} or null, naive {p10, p50, p90} or null}] (forecasts for the next "
-      "epoch)", "BAD_PARAM, NOT_FOUND" },
+      "epoch). Otherwise the network series: object: network (true), enabled, height, "
+      "epoch_blocks, next_epoch_end, horizon (H), epochs, scored_epochs, loss_tft, loss_naive "
+      "(pooled relative loss, 65536 = naive's), beta (next block), accuracy, b, b_fx32 (the "
+      "network model's, not used in rewards), model, pending_job, series [{name, history "
+      "(integers, oldest first), tft [{h, p10, p50, p90}] for h = 1..H or null, naive {p10, "
+      "p50, p90} (next epoch) or null, loss_tft, loss_naive (pinball, tenths of a unit, last K "
+      "scored epochs), accuracy}], brains [{brain, instance, scored_epochs, accuracy, b, "
+      "b_fx32}]", "BAD_PARAM, NOT_FOUND" },
     { NULL, NULL, NULL, { { NULL, 0, false, NULL } }, NULL, NULL },
 };

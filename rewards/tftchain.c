@@ -249,22 +249,29 @@ uint64_t reward_tft_pinball(uint16_t y, const uint16_t q[3])
     return l;
 }
 
-based_err reward_tft_train(const uint16_t *const *series, const size_t *len, size_t n,
-                           int window, uint64_t seed, struct tft_model **out)
+based_err reward_tft_train_dataset(const struct tft_dataset *d, int window, uint64_t seed,
+                                   struct tft_model **out)
 {
     struct tft_config c;
     struct tft_train_report rep;
     *out = NULL;
     reward_tft_config(&c, window, seed);
-    struct tft_dataset *d = dataset_of(series, len, n, window);
     struct tft_model *m = d ? tft_model_new(&c, 0, 0, 0) : NULL;
     based_err rc = m ? tft_train(m, d, NULL, &rep, NULL) : BASED_E_NOMEM;
-    tft_dataset_free(d);
     if (rc == BASED_E_OK)
         *out = m;
     else
         tft_model_free(m);
     return rc == BASED_E_NOMEM ? rc : BASED_E_OK;
+}
+
+based_err reward_tft_train(const uint16_t *const *series, const size_t *len, size_t n,
+                           int window, uint64_t seed, struct tft_model **out)
+{
+    struct tft_dataset *d = dataset_of(series, len, n, window);
+    based_err rc = reward_tft_train_dataset(d, window, seed, out);
+    tft_dataset_free(d);
+    return rc;
 }
 
 /* ---------------- jobs: encoding and training ---------------- */
@@ -343,6 +350,7 @@ static based_err job_train(const uint8_t *p, size_t pl, uint8_t **bytes, size_t 
 typedef struct {
     bool used, joined;
     chain_hash id;
+    reward_tft_trainer fn;
     pthread_t th;
     uint8_t *job, *model;
     size_t jn, mn;
@@ -364,7 +372,7 @@ void reward_tft_use_worker(bool on)
 static void *worker_main(void *arg)
 {
     wslot *s = arg;
-    s->rc = job_train(s->job, s->jn, &s->model, &s->mn);
+    s->rc = s->fn(s->job, s->jn, &s->model, &s->mn);
     return NULL;
 }
 
@@ -377,26 +385,26 @@ static void slot_clear(wslot *s)
     memset(s, 0, sizeof *s);
 }
 
-static wslot *slot_find(const chain_hash *id)
+static wslot *slot_find(reward_tft_trainer fn, const chain_hash *id)
 {
     for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
-        if (wslots[i].used && memcmp(wslots[i].id.b, id->b, 32) == 0)
+        if (wslots[i].used && wslots[i].fn == fn && memcmp(wslots[i].id.b, id->b, 32) == 0)
             return &wslots[i];
     return NULL;
 }
 
 /* Starts training a job on a thread (once per job content). */
-static void worker_submit(const uint8_t *p, size_t pl)
+void reward_tft_submit(reward_tft_trainer fn, const uint8_t *p, size_t pl)
 {
     chain_hash id = chain_hash_bytes(p, pl);
     pthread_mutex_lock(&wmu);
-    if (wenabled && !slot_find(&id)) {
+    if (wenabled && !slot_find(fn, &id)) {
         wslot *s = &wslots[wnext++ % TFT_WORKER_SLOTS];
         slot_clear(s);
         s->job = malloc(pl ? pl : 1);
         if (s->job) {
             memcpy(s->job, p, pl);
-            s->jn = pl, s->id = id, s->used = true;
+            s->jn = pl, s->id = id, s->fn = fn, s->used = true;
             if (pthread_create(&s->th, NULL, worker_main, s) != 0)
                 slot_clear(s);
         }
@@ -405,12 +413,13 @@ static void worker_submit(const uint8_t *p, size_t pl)
 }
 
 /* The model of a job: the worker's result (waiting for it) or trained now. */
-static based_err worker_take(const uint8_t *p, size_t pl, uint8_t **bytes, size_t *bl)
+static based_err worker_take(reward_tft_trainer fn, const uint8_t *p, size_t pl, uint8_t **bytes,
+                             size_t *bl)
 {
     chain_hash id = chain_hash_bytes(p, pl);
     based_err rc = BASED_E_NOT_FOUND;
     pthread_mutex_lock(&wmu);
-    wslot *s = slot_find(&id);
+    wslot *s = slot_find(fn, &id);
     if (s) {
         if (!s->joined)
             pthread_join(s->th, NULL);
@@ -424,7 +433,7 @@ static based_err worker_take(const uint8_t *p, size_t pl, uint8_t **bytes, size_
             memcpy(*bytes, s->model, s->mn);
     }
     pthread_mutex_unlock(&wmu);
-    return rc == BASED_E_NOT_FOUND ? job_train(p, pl, bytes, bl) : rc;
+    return rc == BASED_E_NOT_FOUND ? fn(p, pl, bytes, bl) : rc;
 }
 
 /* made_at and apply_at of a job value (its first two u64s). */
@@ -440,21 +449,14 @@ static void job_heights(const uint8_t *p, size_t pl, uint64_t *made, uint64_t *a
 
 /* ---------------- model record ---------------- */
 
-typedef struct {
-    bool present;
-    uint64_t trained_at, applied_at;
-    struct tft_model *m;       /* NULL when the job gave none */
-    size_t bytes, nparams;
-} tmodel;
+typedef reward_tft_model tmodel;
 
-static based_err model_get(chain_view *v, const contract_brain *b, tmodel *t)
+based_err reward_tft_model_get(chain_view *v, const uint8_t *k, size_t kl, reward_tft_model *t)
 {
-    uint8_t k[8];
     const uint8_t *val;
     size_t vl;
     memset(t, 0, sizeof *t);
-    tkey(b, 'M', k);
-    based_err rc = chain_view_get(v, k, sizeof k, &val, &vl);
+    based_err rc = chain_view_get(v, k, kl, &val, &vl);
     if (rc == BASED_E_NOT_FOUND)
         return BASED_E_OK;
     if (rc != BASED_E_OK || vl < 16)
@@ -469,16 +471,20 @@ static based_err model_get(chain_view *v, const contract_brain *b, tmodel *t)
     return BASED_E_OK;
 }
 
-based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
+static based_err model_get(chain_view *v, const contract_brain *b, tmodel *t)
 {
     uint8_t k[8];
+    tkey(b, 'M', k);
+    return reward_tft_model_get(v, k, sizeof k, t);
+}
+
+based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t *mk, size_t kl,
+                               reward_tft_trainer fn)
+{
     const uint8_t *val;
     size_t vl, bl = 0;
     uint8_t *bytes = NULL;
-    if (!REWARD_PARAM(ex, tft_enabled))
-        return BASED_E_OK;
-    tkey(b, 'J', k);
-    based_err rc = chain_view_get(ex->view, k, sizeof k, &val, &vl);
+    based_err rc = chain_view_get(ex->view, jk, kl, &val, &vl);
     if (rc != BASED_E_OK)
         return rc == BASED_E_NOT_FOUND ? BASED_E_OK : rc;
     uint64_t made_at, apply_at;
@@ -489,7 +495,7 @@ based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
     if (!job)
         return BASED_E_NOMEM;
     memcpy(job, val, vl);                 /* borrowed values die at the next put */
-    rc = worker_take(job, vl, &bytes, &bl);
+    rc = worker_take(fn, job, vl, &bytes, &bl);
     free(job);
     uint8_t *rec = rc == BASED_E_OK ? malloc(16 + bl) : NULL;
     if (rc == BASED_E_OK && !rec)
@@ -499,16 +505,23 @@ based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
         chain_put_be64(rec + 8, ex->height);
         if (bl)
             memcpy(rec + 16, bytes, bl);
-        tkey(b, 'M', k);
-        rc = chain_view_put(ex->view, k, sizeof k, rec, 16 + bl);
+        rc = chain_view_put(ex->view, mk, kl, rec, 16 + bl);
     }
-    if (rc == BASED_E_OK) {
-        tkey(b, 'J', k);
-        rc = chain_view_del(ex->view, k, sizeof k);
-    }
+    if (rc == BASED_E_OK)
+        rc = chain_view_del(ex->view, jk, kl);
     free(rec);
     free(bytes);
     return rc;
+}
+
+based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
+{
+    uint8_t jk[8], mk[8];
+    if (!REWARD_PARAM(ex, tft_enabled))
+        return BASED_E_OK;
+    tkey(b, 'J', jk);
+    tkey(b, 'M', mk);
+    return reward_tft_apply_due(ex, jk, mk, sizeof jk, job_train);
 }
 
 /* ---------------- before the epoch ---------------- */
@@ -664,7 +677,7 @@ static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tserie
     based_err rc = w.err || d.err ? BASED_E_TOO_LARGE
                                   : chain_view_put(ex->view, key, sizeof key, w.p, w.len);
     if (rc == BASED_E_OK)
-        worker_submit(w.p, w.len);
+        reward_tft_submit(job_train, w.p, w.len);
     chain_w_free(&w);
     chain_w_free(&d);
     return rc;
@@ -696,7 +709,7 @@ based_err reward_tft_after(chain_exec *ex, const contract_brain *b, const stake_
 
 /* ---------------- tft_getForecast ---------------- */
 
-static json_t *fx_json(uint64_t v)
+json_t *reward_tft_fx_json(uint64_t v)
 {
     return json_real((double)v / 4294967296.0);
 }
@@ -718,14 +731,13 @@ static json_t *uid_json(const tuid *u, size_t uid)
                      "naive", (u->has & 1) ? q_json(u->nv) : json_null());
 }
 
-static json_t *model_json(chain_view *v, const contract_brain *b)
+json_t *reward_tft_model_json(chain_view *v, const uint8_t *jk, const uint8_t *mk, size_t kl)
 {
     tmodel tm;
-    uint8_t k[8];
     const uint8_t *val;
     size_t vl;
     json_t *o = json_object();
-    if (model_get(v, b, &tm) == BASED_E_OK && tm.present)
+    if (reward_tft_model_get(v, mk, kl, &tm) == BASED_E_OK && tm.present)
         json_object_set_new(o, "model", json_pack("{s:I, s:I, s:I, s:I}", "trained_at",
                                                   (json_int_t)tm.trained_at, "applied_at",
                                                   (json_int_t)tm.applied_at, "params",
@@ -734,15 +746,22 @@ static json_t *model_json(chain_view *v, const contract_brain *b)
     else
         json_object_set_new(o, "model", json_null());
     tft_model_free(tm.m);
-    tkey(b, 'J', k);
     uint64_t made, apply;
-    if (chain_view_get(v, k, sizeof k, &val, &vl) == BASED_E_OK &&
+    if (chain_view_get(v, jk, kl, &val, &vl) == BASED_E_OK &&
         (job_heights(val, vl, &made, &apply), apply != UINT64_MAX))
         json_object_set_new(o, "pending_job", json_pack("{s:I, s:I}", "made_at", (json_int_t)made,
                                                         "apply_at", (json_int_t)apply));
     else
         json_object_set_new(o, "pending_job", json_null());
     return o;
+}
+
+static json_t *model_json(chain_view *v, const contract_brain *b)
+{
+    uint8_t jk[8], mk[8];
+    tkey(b, 'J', jk);
+    tkey(b, 'M', mk);
+    return reward_tft_model_json(v, jk, mk, sizeof jk);
 }
 
 json_t *reward_tft_json(chain_view *v, const chain_genesis *g, uint64_t height, uint64_t id,
@@ -770,9 +789,9 @@ json_t *reward_tft_json(chain_view *v, const chain_genesis *g, uint64_t height, 
     json_object_set_new(o, "scored_epochs", json_integer(s.nloss));
     json_object_set_new(o, "loss_tft", json_integer((json_int_t)lt));
     json_object_set_new(o, "loss_naive", json_integer((json_int_t)ln));
-    json_object_set_new(o, "beta", fx_json(beta));
-    json_object_set_new(o, "accuracy", fx_json(acc));
-    json_object_set_new(o, "b", fx_json(tft_beta_times(beta, acc)));
+    json_object_set_new(o, "beta", reward_tft_fx_json(beta));
+    json_object_set_new(o, "accuracy", reward_tft_fx_json(acc));
+    json_object_set_new(o, "b", reward_tft_fx_json(tft_beta_times(beta, acc)));
     json_object_set_new(o, "b_fx32", json_integer((json_int_t)tft_beta_times(beta, acc)));
     json_object_set_new(o, "uids", uids);
     series_free(&s);

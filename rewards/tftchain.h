@@ -81,4 +81,36 @@ based_err reward_tft_train(const uint16_t *const *series, const size_t *len, siz
 /* Off: training is synchronous at apply time (tests). Default on. */
 void reward_tft_use_worker(bool on);
 
+/* ---- the job / worker / model machinery, shared with rewards/tftnet.c ----
+ * A job value starts with made_at u64 || apply_at u64 (codec encoding);
+ * the rest is the trainer's. A model record is trained_at be64 ||
+ * applied_at be64 || tft_model_save bytes (empty: the job gave none). */
+/* Trains the model of a job value; *model (malloc'd, the caller's) is
+ * empty (*ml = 0) when no model results. A pure function of the bytes. */
+typedef based_err (*reward_tft_trainer)(const uint8_t *job, size_t n, uint8_t **model,
+                                        size_t *ml);
+/* Starts fn on a worker thread over a copy of the job (once per content). */
+void reward_tft_submit(reward_tft_trainer fn, const uint8_t *job, size_t n);
+/* Start of a block: when the job under jk is due (apply_at <= height), its
+ * model (the worker's result, waiting for it, or trained now: the same
+ * bytes) is stored under mk and the job deleted. Keys are kl bytes. */
+based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t *mk, size_t kl,
+                               reward_tft_trainer fn);
+typedef struct {
+    bool present;
+    uint64_t trained_at, applied_at;
+    struct tft_model *m;             /* the caller frees; NULL when the job gave none */
+    size_t bytes, nparams;
+} reward_tft_model;
+based_err reward_tft_model_get(chain_view *v, const uint8_t *k, size_t kl, reward_tft_model *t);
+/* {model: {trained_at, applied_at, params, bytes} | null, pending_job:
+ * {made_at, apply_at} | null} for the records under mk and jk. */
+json_t *reward_tft_model_json(chain_view *v, const uint8_t *jk, const uint8_t *mk, size_t kl);
+/* Trains the chain configuration (reward_tft_config) on a target-only
+ * dataset; *out NULL when training is refused. */
+based_err reward_tft_train_dataset(const struct tft_dataset *d, int window, uint64_t seed,
+                                   struct tft_model **out);
+/* A 32.32 value as a JSON real. */
+json_t *reward_tft_fx_json(uint64_t v);
+
 #endif
