@@ -636,6 +636,31 @@ static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *
     return rc;
 }
 
+based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, const uint8_t *salt,
+                               size_t sl, uint16_t window, const uint8_t *data, size_t dl,
+                               reward_tft_trainer fn)
+{
+    chain_wbuf w;
+    /* seed = first 8 bytes (be) of BLAKE2b-256 of salt || height || data */
+    chain_w_init(&w, CHAIN_VALUE_MAX);
+    chain_w_raw(&w, salt, sl);
+    chain_w_u64(&w, ex->height);
+    chain_w_raw(&w, data, dl);
+    chain_hash h = chain_hash_bytes(w.p, w.len);
+    chain_w_free(&w);
+    chain_w_init(&w, CHAIN_VALUE_MAX);
+    chain_w_u64(&w, ex->height);
+    chain_w_u64(&w, ex->height + REWARD_PARAM(ex, tft_apply_delay));
+    chain_w_u64(&w, chain_get_be64(h.b));
+    chain_w_u16(&w, window);
+    chain_w_raw(&w, data, dl);
+    based_err rc = w.err ? BASED_E_TOO_LARGE : chain_view_put(ex->view, key, kl, w.p, w.len);
+    if (rc == BASED_E_OK)
+        reward_tft_submit(fn, w.p, w.len);
+    chain_w_free(&w);
+    return rc;
+}
+
 /* Writes a training job over the windows when one is due and none pending. */
 static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tseries *s, size_t k)
 {
@@ -660,24 +685,12 @@ static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tserie
         for (size_t j = 0; j < s->u[i].count; j++)
             chain_w_u16(&d, s->u[i].y[j]);
     }
-    /* seed = first 8 bytes (be) of BLAKE2b-256 of brain || height || data */
-    chain_w_init(&w, CHAIN_VALUE_MAX);
+    chain_w_init(&w, 16);
     chain_w_u16(&w, b->id);
     chain_w_u32(&w, b->instance);
-    chain_w_u64(&w, ex->height);
-    chain_w_raw(&w, d.p, d.len);
-    chain_hash h = chain_hash_bytes(w.p, w.len);
-    chain_w_free(&w);
-    chain_w_init(&w, CHAIN_VALUE_MAX);
-    chain_w_u64(&w, ex->height);
-    chain_w_u64(&w, ex->height + REWARD_PARAM(ex, tft_apply_delay));
-    chain_w_u64(&w, chain_get_be64(h.b));
-    chain_w_u16(&w, (uint16_t)k);
-    chain_w_raw(&w, d.p, d.len);
-    based_err rc = w.err || d.err ? BASED_E_TOO_LARGE
-                                  : chain_view_put(ex->view, key, sizeof key, w.p, w.len);
-    if (rc == BASED_E_OK)
-        reward_tft_submit(job_train, w.p, w.len);
+    based_err rc = d.err ? BASED_E_TOO_LARGE
+                         : reward_tft_job_write(ex, key, sizeof key, w.p, w.len, (uint16_t)k,
+                                                d.p, d.len, job_train);
     chain_w_free(&w);
     chain_w_free(&d);
     return rc;

@@ -89,6 +89,12 @@ void reward_tft_use_worker(bool on);
  * empty (*ml = 0) when no model results. A pure function of the bytes. */
 typedef based_err (*reward_tft_trainer)(const uint8_t *job, size_t n, uint8_t **model,
                                         size_t *ml);
+/* Writes the job made_at = height || apply_at = height + tft_apply_delay ||
+ * seed || window u16 || data under key and submits it to fn; seed = the
+ * first 8 bytes (big-endian) of BLAKE2b-256(salt || height (u64) || data). */
+based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, const uint8_t *salt,
+                               size_t sl, uint16_t window, const uint8_t *data, size_t dl,
+                               reward_tft_trainer fn);
 /* Starts fn on a worker thread over a copy of the job (once per content). */
 void reward_tft_submit(reward_tft_trainer fn, const uint8_t *job, size_t n);
 /* Start of a block: when the job under jk is due (apply_at <= height), its

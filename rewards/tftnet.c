@@ -320,31 +320,17 @@ static based_err maybe_job(chain_exec *ex, const net_rec *s, size_t k)
     if (s->epochs % REWARD_PARAM(ex, tft_train_every) != 0 || s->count < REWARD_TFT_MIN_TRAIN ||
         chain_view_get(ex->view, key, sizeof key, &val, &vl) == BASED_E_OK)
         return BASED_E_OK;
-    chain_wbuf d, w;
+    chain_wbuf d;
     chain_w_init(&d, CHAIN_VALUE_MAX);
     for (size_t i = 0; i < NS; i++) {
         chain_w_u8(&d, s->count);
         for (size_t j = 0; j < s->count; j++)
             chain_w_u64(&d, s->y[i][j]);
     }
-    /* seed = first 8 bytes (be) of BLAKE2b-256 of "network" || height || data */
-    chain_w_init(&w, CHAIN_VALUE_MAX);
-    chain_w_raw(&w, "network", 7);
-    chain_w_u64(&w, ex->height);
-    chain_w_raw(&w, d.p, d.len);
-    chain_hash h = chain_hash_bytes(w.p, w.len);
-    chain_w_free(&w);
-    chain_w_init(&w, CHAIN_VALUE_MAX);
-    chain_w_u64(&w, ex->height);
-    chain_w_u64(&w, ex->height + REWARD_PARAM(ex, tft_apply_delay));
-    chain_w_u64(&w, chain_get_be64(h.b));
-    chain_w_u16(&w, (uint16_t)k);
-    chain_w_raw(&w, d.p, d.len);
-    based_err rc = w.err || d.err ? BASED_E_TOO_LARGE
-                                  : chain_view_put(ex->view, key, sizeof key, w.p, w.len);
-    if (rc == BASED_E_OK)
-        reward_tft_submit(net_train, w.p, w.len);
-    chain_w_free(&w);
+    /* seed from "network" || height || data */
+    based_err rc = d.err ? BASED_E_TOO_LARGE
+                         : reward_tft_job_write(ex, key, sizeof key, (const uint8_t *)"network", 7,
+                                                (uint16_t)k, d.p, d.len, net_train);
     chain_w_free(&d);
     return rc;
 }
