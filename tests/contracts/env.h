@@ -16,7 +16,7 @@
 /* Accounts dev0..dev9 are funded by the dev genesis; dev10..dev(ENV_ACCOUNTS-1)
  * have the same kind of deterministic keys (chain_key_dev) and start empty
  * (fund them with a transfer). */
-#define ENV_ACCOUNTS 96
+#define ENV_ACCOUNTS 160
 #define ENV_QUEUE_MAX 256
 
 typedef struct {
