@@ -266,6 +266,16 @@ static double excess(const run *r, double fair, size_t t0, size_t t1)
     return x;
 }
 
+/* The same in shares of each epoch's miners' total (emission halves every
+ * 5 epochs here, so base units weigh later epochs less). */
+static double excess_share(const run *r, double fair, size_t t0, size_t t1)
+{
+    double x = 0;
+    for (size_t t = t0; t < t1; t++)
+        x += r->miners[t] ? (double)r->paid[t][NV + BOOSTED] / (double)r->miners[t] - fair : 0;
+    return x;
+}
+
 typedef struct {
     double ex0, ex1, after0, after1;  /* excess: attack epochs, the 4 after */
     double h_att, h_norm, h_after, h_run;
@@ -312,6 +322,11 @@ static void compare(const run *r0, const run *r1, figures *f)
            "after: b=0 %.0f, TFT %.0f; attack + after: %.1f %%\n", f->ex0, f->ex1,
            100.0 * f->ex1 / f->ex0, NATTACK, f->after0, f->after1,
            100.0 * (f->ex1 + f->after1) / (f->ex0 + f->after0));
+    printf("the same in shares of the epochs' miners' total: attack b=0 %.4f, TFT %.4f; after: "
+           "b=0 %.4f, TFT %.4f\n", excess_share(r0, fair, ATTACK, ATTACK + NATTACK),
+           excess_share(r1, fair, ATTACK, ATTACK + NATTACK),
+           excess_share(r0, fair, ATTACK + NATTACK, ATTACK + 2 * NATTACK),
+           excess_share(r1, fair, ATTACK + NATTACK, ATTACK + 2 * NATTACK));
     printf("worst honest change TFT vs b=0: attack epochs %+.2f %%, normal epochs %d-%d %+.2f %%, "
            "%d epochs after %+.2f %%, whole run %+.2f %%\n", 100.0 * f->h_att, NORMAL0,
            ATTACK - 1, 100.0 * f->h_norm, NATTACK, 100.0 * f->h_after, 100.0 * f->h_run);
