@@ -325,10 +325,13 @@ static void whitepaper_scores(epoch_ctx *c)
     }
 }
 
-/* I = normalise((1 - b) I + b clamp(I, P10, P90)); untouched when b = 0. */
-static void tft_term(epoch_ctx *c)
+/* I = normalise((1 - b) I + b clamp(I, P10, P90)); untouched when b = 0.
+ * RC, the incentive before it, goes out as incentive_rc. */
+static void tft_term(epoch_ctx *c, reward_epoch_out *out)
 {
     fx b = (fx)c->in->tft_b;
+    for (size_t j = 0; j < c->n; j++)
+        out->incentive_rc[j] = reward_fx_to_u16(c->inc[j]);
     if (b == 0)
         return;
     for (size_t j = 0; j < c->n; j++) {
@@ -463,7 +466,7 @@ static bool out_alloc(reward_epoch_out *out, size_t n)
     size_t m = n ? n : 1;
     out->n = n;
     uint16_t **u16s[] = { &out->rank, &out->trust, &out->consensus, &out->incentive,
-                          &out->dividends, &out->validator_trust };
+                          &out->dividends, &out->validator_trust, &out->incentive_rc };
     for (size_t k = 0; k < sizeof u16s / sizeof *u16s; k++)
         if (!(*u16s[k] = calloc(m, sizeof(uint16_t))))
             return false;
@@ -493,6 +496,7 @@ void reward_epoch_out_free(reward_epoch_out *out)
     free(out->trust);
     free(out->consensus);
     free(out->incentive);
+    free(out->incentive_rc);
     free(out->dividends);
     free(out->validator_trust);
     free(out->emission);
@@ -536,7 +540,7 @@ static bool run(epoch_ctx *c, reward_epoch_out *out)
     } else {
         whitepaper_scores(c);
     }
-    tft_term(c);
+    tft_term(c, out);
     if (!bonds_ema(c, c->kappa_buf))
         return false;
     emission_split(c, out);

@@ -67,6 +67,8 @@ typedef struct {
 typedef struct {
     size_t n;
     uint16_t *rank, *trust, *consensus, *incentive, *dividends, *validator_trust; /* u16 */
+    uint16_t *incentive_rc;         /* u16: the incentive before the TFT term (RC, what
+                                     * the TFT forecasts); = incentive when b = 0 */
     uint64_t *emission;             /* base units; sums to at most in->emission */
     bool *permit;                   /* new permits */
     uint16_t **bond_uid, **bond_val;/* new bonds rows (sparse), per neuron */

@@ -571,7 +571,7 @@ based_err reward_run_epoch(chain_exec *ex, contract_brain *b, reward_brain *r, r
     if (rc == BASED_E_OK)
         rc = run(&c, rest);
     if (rc == BASED_E_OK && c.ran)
-        rc = reward_tft_after(ex, b, c.nn, c.n, c.out.incentive);
+        rc = reward_tft_after(ex, b, c.nn, c.n, c.out.incentive_rc);
     if (rc == BASED_E_OK)
         rc = pay_all(&c, rest, half_paid);
     if (rc == BASED_E_OK && c.ran)

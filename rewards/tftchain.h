@@ -48,7 +48,9 @@ typedef struct {
 /* Before the epoch: b = tft_beta(height) x accuracy, and the bands. */
 based_err reward_tft_before(chain_exec *ex, const contract_brain *b, const stake_neuron *nn,
                             size_t n, reward_tft_epoch *t);
-/* After it: scores last epoch's forecasts against `incentive`, appends it
+/* After it: scores last epoch's forecasts against `incentive` (the epoch's
+ * incentive before the TFT term, RC: reward_epoch_out.incentive_rc; the
+ * clamped one would let the TFT score and learn its own clamps), appends it
  * to the windows, forecasts the next epoch, writes a training job when due. */
 based_err reward_tft_after(chain_exec *ex, const contract_brain *b, const stake_neuron *nn,
                            size_t n, const uint16_t *incentive);

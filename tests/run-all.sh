@@ -2,6 +2,7 @@
 # Runs every test binary given as an argument, passing $T (test names or
 # prefixes ending in '*') through, and ends with the total line
 # "N passed, N failed". Exit status is non-zero if any test failed.
+set -f  # $T holds patterns for the test binaries, not for the shell
 total_p=0; total_f=0; status=0
 BASED_BIN="${BASED_BIN:-${BIN:-bin}}"; export BASED_BIN
 for b in "$@"; do

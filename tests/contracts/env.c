@@ -28,7 +28,7 @@ void env_open_year(env *e, uint64_t blocks_per_year, const char *params_json)
     }
     chain_ed_generate(e->sk, &pub);
     chain_genesis_make_dev(&e->g, &pub, 1767225600000ull);
-    for (unsigned i = 0; i < 10; i++) {
+    for (unsigned i = 0; i < ENV_ACCOUNTS; i++) {
         uint8_t sk[32];
         chain_key_dev(i, sk);
         chain_key_pub(sk, &e->dev[i]);
@@ -42,6 +42,9 @@ void env_open_year(env *e, uint64_t blocks_per_year, const char *params_json)
 
 void env_close(env *e)
 {
+    for (size_t i = 0; i < e->nqueue; i++)
+        chain_tx_release(&e->queue[i]);
+    e->nqueue = 0;
     chain_ledger_free(e->l);
     chain_genesis_release(&e->g);
 }
@@ -54,46 +57,101 @@ static void on_skip(void *user, const chain_tx *tx, based_err rc, const char *wh
     e->why = why;
 }
 
-based_err env_tx(env *e, unsigned from, const char *kind, const char *json)
+/* Builds and signs a tx of `kind` from dev<from> with its JSON payload and
+ * the sender's next nonce; checks it as a mempool would. */
+static based_err make_tx(env *e, unsigned from, const char *kind, const char *json, chain_tx *tx)
 {
     const chain_kind *k = chain_kind_by_name(kind);
     json_error_t je;
     json_t *obj = json_loads(json, 0, &je);
     chain_wbuf w;
-    chain_tx tx;
     uint8_t sk[32];
-    char err[256];
-    size_t inc = 0;
-    if (!k || !obj) {
-        fprintf(stderr, "bad test tx %s %s: %s\n", kind, json, obj ? "kind" : je.text);
+    if (!k || !obj || from >= ENV_ACCOUNTS) {
+        fprintf(stderr, "bad test tx %s from %u %s: %s\n", kind, from, json,
+                !obj ? je.text : !k ? "kind" : "sender");
         abort();
     }
     chain_w_init(&w, CHAIN_TX_PAYLOAD_MAX);
     e->why = "";
     based_err rc = k->from_json(obj, e->g.ss58_prefix, &w, &e->why);
     json_decref(obj);
+    memset(tx, 0, sizeof *tx);
     if (rc != BASED_E_OK) {
         chain_w_free(&w);
-        return e->last = rc;
+        return rc;
     }
     chain_key_dev(from, sk);
-    memset(&tx, 0, sizeof tx);
-    chain_tx_make(&tx, e->g.chain_id, e->nonce[from], 10000, k->id, w.p, w.len, sk);
+    chain_tx_make(tx, e->g.chain_id, e->nonce[from], 10000, k->id, w.p, w.len, sk);
     chain_w_free(&w);
-    rc = chain_tx_check(&tx, e->g.chain_id, &e->why);
-    if (rc == BASED_E_OK) {
-        chain_tx *c[1] = { &tx };
-        e->last = BASED_E_OK;
-        if (chain_ledger_produce(e->l, c, 1, 0, e->sk, on_skip, e, &inc, err, sizeof err) != BASED_E_OK) {
-            fprintf(stderr, "produce: %s\n", err);
-            abort();
-        }
-        rc = inc ? BASED_E_OK : e->last;
-        if (inc)
-            e->nonce[from]++;
+    rc = chain_tx_check(tx, e->g.chain_id, &e->why);
+    if (rc != BASED_E_OK)
+        chain_tx_release(tx);
+    return rc;
+}
+
+/* One block from the candidates; returns how many were included. */
+static size_t produce(env *e, chain_tx *const *c, size_t n)
+{
+    char err[256];
+    size_t inc = 0;
+    e->last = BASED_E_OK;
+    if (chain_ledger_produce(e->l, c, n, 0, e->sk, on_skip, e, &inc, err, sizeof err) != BASED_E_OK) {
+        fprintf(stderr, "produce: %s\n", err);
+        abort();
     }
+    return inc;
+}
+
+based_err env_tx(env *e, unsigned from, const char *kind, const char *json)
+{
+    chain_tx tx;
+    based_err rc = make_tx(e, from, kind, json, &tx);
+    if (rc != BASED_E_OK)
+        return e->last = rc;
+    chain_tx *c[1] = { &tx };
+    size_t inc = produce(e, c, 1);
+    rc = inc ? BASED_E_OK : e->last;
+    if (inc)
+        e->nonce[from]++;
     chain_tx_release(&tx);
     return e->last = rc;
+}
+
+based_err env_queue(env *e, unsigned from, const char *kind, const char *json)
+{
+    if (e->nqueue == ENV_QUEUE_MAX) {
+        fprintf(stderr, "env_queue: more than %d txs queued\n", ENV_QUEUE_MAX);
+        abort();
+    }
+    based_err rc = make_tx(e, from, kind, json, &e->queue[e->nqueue]);
+    if (rc != BASED_E_OK)
+        return e->last = rc;
+    e->nqueue++;
+    e->nonce[from]++;
+    return BASED_E_OK;
+}
+
+size_t env_flush(env *e)
+{
+    chain_tx *c[ENV_QUEUE_MAX];
+    for (size_t i = 0; i < e->nqueue; i++)
+        c[i] = &e->queue[i];
+    size_t inc = produce(e, c, e->nqueue);
+    chain_view *v = chain_ledger_view(e->l);
+    for (size_t i = 0; i < e->nqueue; i++) {
+        for (unsigned a = 0; a < ENV_ACCOUNTS; a++) {
+            chain_account acct;
+            if (memcmp(e->dev[a].b, e->queue[i].sender.b, 32) != 0)
+                continue;
+            chain_account_get(v, &e->dev[a], &acct);
+            e->nonce[a] = acct.nonce;           /* a skipped tx's nonce is reused */
+            break;
+        }
+        chain_tx_release(&e->queue[i]);
+    }
+    chain_view_free(v);
+    e->nqueue = 0;
+    return inc;
 }
 
 void env_blocks(env *e, unsigned n)
@@ -127,7 +185,7 @@ int env_audit(env *e)
 
 const char *env_addr(env *e, unsigned i)
 {
-    static char s[10][CHAIN_ADDR_STRLEN];
+    static char s[ENV_ACCOUNTS][CHAIN_ADDR_STRLEN];
     chain_ss58_encode(e->g.ss58_prefix, &e->dev[i], s[i]);
     return s[i];
 }
@@ -169,25 +227,37 @@ void env_set_perf(env *e, uint16_t id, uint16_t perf)
     chain_view_free(v);
 }
 
-void env_weights(env *e, unsigned from, uint16_t brain, bool reveal, const uint16_t *uids,
-                 const uint16_t *w, size_t n, const uint8_t *salt, size_t saltlen)
+void env_weights_json(uint16_t brain, bool reveal, const uint16_t *uids, const uint16_t *w,
+                      size_t n, const uint8_t *salt, size_t saltlen, char *j, size_t jl)
 {
-    char j[1024], hex[2 * 32 + 1];
+    char hex[2 * 32 + 1];
     size_t k;
     if (!reveal) {
         chain_hash h = reward_commit_hash(brain, uids, w, n, salt, saltlen);
         chain_hex(h.b, 32, hex);
-        snprintf(j, sizeof j, "{\"brain\": %u, \"commit\": \"0x%s\"}", brain, hex);
-        env_tx(e, from, "weights_commit", j);
-        return;
+        k = (size_t)snprintf(j, jl, "{\"brain\": %u, \"commit\": \"0x%s\"}", brain, hex);
+    } else {
+        k = (size_t)snprintf(j, jl, "{\"brain\": %u, \"uids\": [", brain);
+        for (size_t i = 0; i < n && k < jl; i++)
+            k += (size_t)snprintf(j + k, jl - k, "%s%u", i ? ", " : "", uids[i]);
+        if (k < jl)
+            k += (size_t)snprintf(j + k, jl - k, "], \"weights\": [");
+        for (size_t i = 0; i < n && k < jl; i++)
+            k += (size_t)snprintf(j + k, jl - k, "%s%u", i ? ", " : "", w[i]);
+        chain_hex(salt, saltlen < 32 ? saltlen : 32, hex);
+        if (k < jl)
+            k += (size_t)snprintf(j + k, jl - k, "], \"salt\": \"0x%s\"}", hex);
     }
-    k = (size_t)snprintf(j, sizeof j, "{\"brain\": %u, \"uids\": [", brain);
-    for (size_t i = 0; i < n && k < sizeof j; i++)
-        k += (size_t)snprintf(j + k, sizeof j - k, "%s%u", i ? ", " : "", uids[i]);
-    k += (size_t)snprintf(j + k, sizeof j - k, "], \"weights\": [");
-    for (size_t i = 0; i < n && k < sizeof j; i++)
-        k += (size_t)snprintf(j + k, sizeof j - k, "%s%u", i ? ", " : "", w[i]);
-    chain_hex(salt, saltlen < 32 ? saltlen : 32, hex);
-    snprintf(j + k, sizeof j - k, "], \"salt\": \"0x%s\"}", hex);
-    env_tx(e, from, "weights_reveal", j);
+    if (k >= jl) {
+        fprintf(stderr, "env_weights_json: %zu entries do not fit in %zu bytes\n", n, jl);
+        abort();
+    }
+}
+
+void env_weights(env *e, unsigned from, uint16_t brain, bool reveal, const uint16_t *uids,
+                 const uint16_t *w, size_t n, const uint8_t *salt, size_t saltlen)
+{
+    char j[8192];
+    env_weights_json(brain, reveal, uids, w, n, salt, saltlen, j, sizeof j);
+    env_tx(e, from, reveal ? "weights_reveal" : "weights_commit", j);
 }

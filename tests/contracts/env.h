@@ -13,15 +13,23 @@
 #include "contracts/state.h"
 #include "staking/staking.h"
 
+/* Accounts dev0..dev9 are funded by the dev genesis; dev10..dev(ENV_ACCOUNTS-1)
+ * have the same kind of deterministic keys (chain_key_dev) and start empty
+ * (fund them with a transfer). */
+#define ENV_ACCOUNTS 160
+#define ENV_QUEUE_MAX 256
+
 typedef struct {
     chain_ledger *l;
     chain_genesis g;
     uint8_t sk[64];
-    uint64_t nonce[10];
-    chain_addr dev[10];
+    uint64_t nonce[ENV_ACCOUNTS];
+    chain_addr dev[ENV_ACCOUNTS];
     char db[512];
     const char *why;        /* of the last rejection */
     based_err last;
+    chain_tx queue[ENV_QUEUE_MAX];   /* env_queue'd, signed, not yet in a block */
+    size_t nqueue;
 } env;
 
 /* Opens a ledger on a dev genesis whose "params" are overridden by
@@ -34,12 +42,21 @@ void env_close(env *e);
  * payload in a block of its own; returns BASED_E_OK if included or the
  * rejection code. */
 based_err env_tx(env *e, unsigned from, const char *kind, const char *json);
+/* Builds and signs one tx like env_tx and queues it for the next
+ * env_flush (nonces advance at once); returns BASED_E_OK or why the tx could
+ * not be made (then nothing is queued). Queueing more than ENV_QUEUE_MAX
+ * aborts. */
+based_err env_queue(env *e, unsigned from, const char *kind, const char *json);
+/* Produces one block from the queued txs in queue order; returns how many
+ * were included (e->last / e->why hold the last rejection) and resyncs the
+ * senders' nonces with the chain. */
+size_t env_flush(env *e);
 /* Produces n empty blocks. */
 void env_blocks(env *e, unsigned n);
 uint64_t env_height(env *e);
 /* Checks every supply invariant now (1 = ok); prints why not. */
 int env_audit(env *e);
-/* SS58 of dev i (static buffer, one per i). */
+/* SS58 of dev i (static buffer, one per i < ENV_ACCOUNTS). */
 const char *env_addr(env *e, unsigned i);
 uint64_t env_balance(env *e, unsigned i);
 uint64_t env_pepe(env *e, unsigned i);
@@ -47,6 +64,11 @@ uint64_t env_pepe(env *e, unsigned i);
 /* Test only: overwrites Brain id's performance in the store (outside the
  * state root), so emission can be tested without epochs. */
 void env_set_perf(env *e, uint16_t id, uint16_t perf);
+/* The JSON payload of a weights commit (reveal = false) or reveal on Brain
+ * `brain` (n entries, salt of at most 32 bytes) into j[jl]; aborts if it
+ * does not fit. Kind: "weights_commit" / "weights_reveal". */
+void env_weights_json(uint16_t brain, bool reveal, const uint16_t *uids, const uint16_t *w,
+                      size_t n, const uint8_t *salt, size_t saltlen, char *j, size_t jl);
 /* dev<from> commits (reveal = false) or reveals weights on Brain `brain`
  * (n entries, salt of at most 32 bytes), each in a block of its own. */
 void env_weights(env *e, unsigned from, uint16_t brain, bool reveal, const uint16_t *uids,

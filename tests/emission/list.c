@@ -11,7 +11,8 @@
     X(reuse_replaced_uid_inherits_no_weights) \
     X(tft_enabled_at_beta_zero_is_classic_yuma) X(tft_short_year_trains_applies_beta_rises_and_replays) \
     X(tft_manipulation_cabal_boost_damped) X(tftnet_records_forecasts_scores_and_replays) \
-    X(tftnet_off_writes_nothing) X(tftnet_pieces)
+    X(tftnet_off_writes_nothing) X(tftnet_pieces) X(tft_chain_manipulation_cabal_boost_damped) \
+    X(tft_chain_manipulation_aperiodic_network)
 TESTS(T)
 #undef T
 #define ROW(name) { #name, test_##name },
