@@ -10,7 +10,8 @@
     X(weights_commit_reveal_paths) X(weights_rules) X(flow_multi_epoch_rewards) \
     X(reuse_replaced_uid_inherits_no_weights) \
     X(tft_enabled_at_beta_zero_is_classic_yuma) X(tft_short_year_trains_applies_beta_rises_and_replays) \
-    X(tft_manipulation_cabal_boost_damped)
+    X(tft_manipulation_cabal_boost_damped) X(tft_feed_append_rebases_and_cut) \
+    X(tft_incremental_equals_full_recomputation) X(tft_incremental_chain_cache_on_off_replay)
 TESTS(T)
 #undef T
 #define ROW(name) { #name, test_##name },
