@@ -658,27 +658,29 @@ static based_err model_bytes(chain_view *v, const contract_brain *b, uint8_t **b
     return BASED_E_OK;
 }
 
-/* A newly applied model cuts every feed to its window; then each uid with
- * >= 2 values gets seasonal naive over its window and the TFT over its
- * feed (rewards/tftcache.c: the cached state advanced, or rebuilt). */
-static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *s, size_t n,
-                              size_t k)
+/* A newly applied model (applied_at not the one the feeds were cut for)
+ * cuts every feed to its last K values, before this epoch's value joins. */
+static void cut_for_model(tseries *s, uint64_t applied_at, size_t k)
 {
-    uint8_t *mb;
-    size_t ml, wl;
-    uint64_t applied_at;
-    based_err rc = model_bytes(ex->view, b, &mb, &ml, &applied_at);
-    reward_tft_feed *f = rc == BASED_E_OK ? calloc(n ? n : 1, sizeof *f) : NULL;
-    if (rc == BASED_E_OK && !f)
-        rc = BASED_E_NOMEM;
-    if (rc == BASED_E_OK && applied_at != s->model_at) {
-        for (size_t i = 0; i < n; i++) {
-            size_t len = s->u[i].count;
-            reward_tft_feed_cut(s->u[i].y, &len, k);
-            s->u[i].count = (uint8_t)len;
-        }
-        s->model_at = applied_at;
+    if (applied_at == s->model_at)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t len = s->u[i].count;
+        reward_tft_feed_cut(s->u[i].y, &len, k);
+        s->u[i].count = (uint8_t)len;
     }
+    s->model_at = applied_at;
+}
+
+/* Each uid with >= 2 values gets seasonal naive over its window and the
+ * TFT (model bytes mb, ml) over its feed (rewards/tftcache.c: the cached
+ * state advanced, or rebuilt). */
+static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *s, size_t n,
+                              size_t k, const uint8_t *mb, size_t ml)
+{
+    size_t wl;
+    reward_tft_feed *f = calloc(n ? n : 1, sizeof *f);
+    based_err rc = f ? BASED_E_OK : BASED_E_NOMEM;
     for (size_t i = 0; rc == BASED_E_OK && i < n; i++) {
         tuid *u = &s->u[i];
         const uint16_t *w = window_y(u, k, &wl);
@@ -700,7 +702,6 @@ static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *
             s->u[i].has |= 2;
         }
     free(f);
-    free(mb);
     return rc;
 }
 
@@ -756,17 +757,23 @@ based_err reward_tft_after(chain_exec *ex, const contract_brain *b, const stake_
                            size_t n, const uint16_t *incentive)
 {
     tseries s;
-    size_t k = window_of(ex);
+    uint8_t *mb = NULL;
+    size_t ml = 0, k = window_of(ex);
+    uint64_t applied_at = 0;
     if (!REWARD_PARAM(ex, tft_enabled))
         return BASED_E_OK;
     based_err rc = series_get(ex->view, b, &s);
     if (rc == BASED_E_OK && !series_grow(&s, n))
         rc = BASED_E_NOMEM;
+    if (rc == BASED_E_OK)
+        rc = model_bytes(ex->view, b, &mb, &ml, &applied_at);
     if (rc == BASED_E_OK) {
         score(&s, nn, n, incentive, k);
+        cut_for_model(&s, applied_at, k);
         append(&s, nn, n, incentive, k);
-        rc = forecast_all(ex, b, &s, n, k);
+        rc = forecast_all(ex, b, &s, n, k, mb, ml);
     }
+    free(mb);
     if (rc == BASED_E_OK)
         rc = maybe_job(ex, b, &s, k);
     s.epochs++;

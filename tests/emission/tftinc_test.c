@@ -130,13 +130,13 @@ TEST(tft_incremental_equals_full_recomputation)
     static feeds prev;            /* what each cached state was fed */
     bool cached[NU] = { false }, cut = false;
     for (size_t t = 0; t < 60; t++) {
-        for (size_t u = 0; u < NU; u++)
-            reward_tft_feed_append(fs.y[u], &fs.len[u], value(u, t), KW);
         if (t == 30) {                                /* a new model: feeds cut to K */
             mb = m2, ml = ml2, cut = true;
             for (size_t u = 0; u < NU; u++)
                 reward_tft_feed_cut(fs.y[u], &fs.len[u], KW);
         }
+        for (size_t u = 0; u < NU; u++)
+            reward_tft_feed_append(fs.y[u], &fs.len[u], value(u, t), KW);
         if (t == 36)                                  /* uid 1: a new occupant */
             fs.reg[1] = 36, fs.len[1] = 1, fs.y[1][0] = value(1, t);
         if (t == 44)                                  /* another fork rewrote uid 2's past */
