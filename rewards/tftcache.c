@@ -93,10 +93,11 @@ static based_err cuid_rebuild(cuid *c, const struct tft_model *m, struct tft_dat
     return BASED_E_OK;
 }
 
-/* Advances c (cached or rebuilt) to the whole feed and forecasts; *hit
- * tells which. The state's scratch is released afterwards. */
-static based_err cuid_forecast(cuid *c, const struct tft_model *m, struct tft_dataset *d,
-                               reward_tft_feed *f, size_t window, bool *hit)
+/* Brings c to the state of the whole feed f: the cached state advanced
+ * over the feed's new values when it was fed a prefix of f under the same
+ * occupant and scaling (*hit), else rebuilt from f. */
+static based_err cuid_sync(cuid *c, const struct tft_model *m, struct tft_dataset *d,
+                           const reward_tft_feed *f, size_t window, bool *hit)
 {
     size_t nfit = reward_tft_fit_len(f->len, window, m);
     based_err rc = BASED_E_OK;
@@ -109,6 +110,15 @@ static based_err cuid_forecast(cuid *c, const struct tft_model *m, struct tft_da
         c->y[c->fed] = f->y[c->fed];
         c->fed++;
     }
+    return rc;
+}
+
+/* Advances c (cached or rebuilt) to the whole feed and forecasts; *hit
+ * tells which. The state's scratch is released afterwards. */
+static based_err cuid_forecast(cuid *c, const struct tft_model *m, struct tft_dataset *d,
+                               reward_tft_feed *f, size_t window, bool *hit)
+{
+    based_err rc = cuid_sync(c, m, d, f, window, hit);
     if (rc == BASED_E_OK)
         rc = tft_state_forecast(c->st, NULL, f->raw);
     if (rc != BASED_E_OK) {
@@ -231,6 +241,159 @@ static cbrain *entry_get(const reward_tft_brain_epoch *b, const chain_hash *id, 
     return e;
 }
 
+/* ---------------- prebuilding when a model is applied ---------------- */
+
+#define PREBUILD_SLOTS 64
+
+typedef struct {
+    bool used;
+    pthread_t th;
+    uint16_t brain;
+    uint32_t instance;
+    uint64_t made_at, stale_blocks;
+    uint8_t *model;
+    size_t model_len, window, n;
+    reward_tft_feed *f;                  /* feeds, y into ybuf */
+    uint16_t *ybuf;
+    cbrain e;                            /* the result */
+    based_err rc;
+} pslot;
+
+static pthread_mutex_t pmu = PTHREAD_MUTEX_INITIALIZER;
+static pslot pslots[PREBUILD_SLOTS];
+
+static void *prebuild_main(void *arg)
+{
+    pslot *p = arg;
+    cbrain *e = &p->e;
+    struct tft_dataset *d = tft_dataset_new(1, REWARD_TFT_MAX_FEED, 0, 0, 0);
+    e->brain = p->brain, e->instance = p->instance;
+    e->model_id = chain_hash_bytes(p->model, p->model_len);
+    e->model_bytes = p->model_len;
+    e->u = calloc(p->n ? p->n : 1, sizeof *e->u);
+    p->rc = d && e->u ? BASED_E_OK : BASED_E_NOMEM;
+    e->n = e->u ? p->n : 0;
+    if (p->rc == BASED_E_OK && tft_model_load(p->model, p->model_len, &e->m) != BASED_E_OK)
+        e->m = NULL;
+    for (size_t i = 0; p->rc == BASED_E_OK && e->m && i < p->n; i++) {
+        const reward_tft_feed *f = &p->f[i];
+        bool hit;
+        /* only feeds whose scaling the next value leaves as it is */
+        if (f->len < 2 || f->len >= REWARD_TFT_MAX_FEED ||
+            reward_tft_fit_len(f->len, p->window, e->m) !=
+                reward_tft_fit_len(f->len + 1, p->window, e->m))
+            continue;
+        p->rc = cuid_sync(&e->u[i], e->m, d, f, p->window, &hit);
+        if (p->rc == BASED_E_OK)
+            e->u[i].bytes = tft_state_trim(e->u[i].st);
+    }
+    tft_dataset_free(d);
+    return NULL;
+}
+
+static void pslot_free(pslot *p)
+{
+    if (!p->used)
+        return;
+    pthread_join(p->th, NULL);
+    entry_release(&p->e);
+    free(p->model);
+    free(p->f);
+    free(p->ybuf);
+    memset(p, 0, sizeof *p);
+}
+
+void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed *f, size_t n)
+{
+    pthread_mutex_lock(&cmu);
+    bool on = cmode == REWARD_TFT_CACHE_ON;
+    pthread_mutex_unlock(&cmu);
+    if (!on || b->model_len == 0 || n == 0)
+        return;
+    pthread_mutex_lock(&pmu);
+    pslot *p = NULL;
+    for (size_t i = 0; i < PREBUILD_SLOTS; i++) {
+        pslot *q = &pslots[i];
+        if (q->used && ((q->brain == b->brain && q->instance == b->instance) ||
+                        q->made_at > b->height || b->height - q->made_at > q->stale_blocks))
+            pslot_free(q);                 /* superseded, or never taken */
+        if (!q->used && !p)
+            p = q;
+    }
+    if (p) {
+        p->model = malloc(b->model_len);
+        p->f = calloc(n, sizeof *p->f);
+        p->ybuf = malloc(n * REWARD_TFT_MAX_FEED * sizeof *p->ybuf);
+        if (p->model && p->f && p->ybuf) {
+            memcpy(p->model, b->model, b->model_len);
+            for (size_t i = 0; i < n; i++) {
+                size_t len = f[i].len <= REWARD_TFT_MAX_FEED ? f[i].len : 0;
+                uint16_t *y = p->ybuf + i * REWARD_TFT_MAX_FEED;
+                memcpy(y, f[i].y, len * sizeof *y);
+                p->f[i] = (reward_tft_feed){ .reg = f[i].reg, .y = y, .len = len };
+            }
+            p->brain = b->brain, p->instance = b->instance;
+            p->made_at = b->height, p->stale_blocks = b->stale_blocks;
+            p->model_len = b->model_len, p->window = b->window, p->n = n;
+            p->used = pthread_create(&p->th, NULL, prebuild_main, p) == 0;
+        }
+        if (!p->used) {
+            free(p->model);
+            free(p->f);
+            free(p->ybuf);
+            memset(p, 0, sizeof *p);
+        }
+    }
+    pthread_mutex_unlock(&pmu);
+}
+
+/* Under cmu: a finished (joined) prebuild of this Brain for model `id`
+ * becomes its cache entry, replacing the old one, if it fits. */
+static void take_prebuilt(const reward_tft_brain_epoch *b, const chain_hash *id)
+{
+    cbrain e;
+    bool have = false;
+    pthread_mutex_lock(&pmu);
+    for (size_t i = 0; i < PREBUILD_SLOTS && !have; i++) {
+        pslot *p = &pslots[i];
+        if (!p->used || p->brain != b->brain || p->instance != b->instance)
+            continue;
+        pthread_join(p->th, NULL);
+        have = p->rc == BASED_E_OK && p->e.m && memcmp(p->e.model_id.b, id->b, 32) == 0;
+        e = p->e;
+        memset(&p->e, 0, sizeof p->e);
+        free(p->model);
+        free(p->f);
+        free(p->ybuf);
+        memset(p, 0, sizeof *p);
+        if (!have)
+            entry_release(&e);
+    }
+    pthread_mutex_unlock(&pmu);
+    if (!have)
+        return;
+    cbrain *old = entry_find(b->brain, b->instance);
+    if (old)
+        entry_remove((size_t)(old - cache));
+    e.bytes = entry_size(&e);
+    e.used_at = b->height;
+    bool grown = ncache < capcache;
+    if (!grown) {
+        size_t nc = capcache ? 2 * capcache : 16;
+        cbrain *c = realloc(cache, nc * sizeof *c);
+        if (c)
+            cache = c, capcache = nc, grown = true;
+    }
+    if (!grown || !make_room(e.bytes, NULL, b->height, b->stale_blocks)) {
+        entry_release(&e);
+        return;
+    }
+    for (size_t i = 0; i < e.n; i++)
+        cstats.prebuilt += e.u[i].st != NULL;
+    cache[ncache++] = e;
+    cache_bytes += e.bytes;
+}
+
 /* ---------------- one Brain epoch ---------------- */
 
 static based_err forecast_series_all(const reward_tft_brain_epoch *b, reward_tft_feed *f,
@@ -294,6 +457,8 @@ based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_
         return rc;
     }
     chain_hash id = chain_hash_bytes(b->model, b->model_len);
+    if (cmode == REWARD_TFT_CACHE_ON)
+        take_prebuilt(b, &id);
     cbrain *e = cmode == REWARD_TFT_CACHE_ON ? entry_get(b, &id, n) : NULL;
     struct tft_model *own = NULL;
     if (!e) {
@@ -322,6 +487,10 @@ based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_
 
 static void clear_locked(void)
 {
+    pthread_mutex_lock(&pmu);
+    for (size_t i = 0; i < PREBUILD_SLOTS; i++)
+        pslot_free(&pslots[i]);
+    pthread_mutex_unlock(&pmu);
     for (size_t i = 0; i < ncache; i++)
         entry_release(&cache[i]);
     free(cache);

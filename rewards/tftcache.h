@@ -68,6 +68,17 @@ typedef struct {
 based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_feed *f,
                                     size_t n);
 
+/* When a model is applied (reward_tft_block), the node builds on a thread
+ * the states the Brain's next epoch will ask for: each feed as cut for the
+ * model, under the new model, for feeds whose scaling the next value will
+ * not change (>= K values). The Brain's next reward_tft_forecast_feeds
+ * waits for it and takes the states into the cache, where they are checked
+ * like any cached state; so the cold rebuild that a new model forces runs
+ * off the block path during the D blocks before that epoch. Copies its
+ * inputs; does nothing unless the mode is ON; skipped when no thread can
+ * start (the epoch then rebuilds). */
+void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed *f, size_t n);
+
 /* min(len, window, the model's max_len): the scaling length of a feed. */
 size_t reward_tft_fit_len(size_t len, size_t window, const struct tft_model *m);
 /* The reference: F over the whole feed by tft_forecast_series (no state). */
@@ -95,6 +106,7 @@ typedef struct {
     uint64_t series;             /* forecasts by tft_forecast_series */
     uint64_t evicted;            /* Brains evicted */
     uint64_t uncached;           /* Brain epochs forecast without caching (cap) */
+    uint64_t prebuilt;           /* states taken from a prebuild (model applied) */
     size_t brains, uids, bytes;  /* held now */
 } reward_tft_cache_stats;
 void reward_tft_cache_stats_get(reward_tft_cache_stats *s);

@@ -475,6 +475,32 @@ static based_err model_get(chain_view *v, const contract_brain *b, tmodel *t)
     return BASED_E_OK;
 }
 
+/* A model was just applied: the node starts building the states of the
+ * Brain's next epoch on a thread (rewards/tftcache.c). Best effort, never
+ * part of consensus: skipped without a worker or on any failure. */
+static void prebuild(chain_exec *ex, const contract_brain *b, const uint8_t *bytes, size_t bl)
+{
+    tseries s;
+    size_t k = window_of(ex);
+    pthread_mutex_lock(&wmu);
+    bool on = wenabled;
+    pthread_mutex_unlock(&wmu);
+    if (!on || series_get(ex->view, b, &s) != BASED_E_OK)
+        return;
+    reward_tft_feed *f = calloc(s.n ? s.n : 1, sizeof *f);
+    for (size_t i = 0; f && i < s.n; i++) {
+        size_t len = s.u[i].count;
+        reward_tft_feed_cut(s.u[i].y, &len, k);     /* as the next epoch will cut it */
+        f[i] = (reward_tft_feed){ .reg = s.u[i].reg, .y = s.u[i].y, .len = len };
+    }
+    reward_tft_brain_epoch be = { b->id, b->instance, bytes, bl, k, ex->height,
+                                  2 * REWARD_PARAM(ex, tempo) + 2 };
+    if (f)
+        reward_tft_prebuild(&be, f, s.n);
+    free(f);
+    series_free(&s);
+}
+
 based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
 {
     uint8_t k[8];
@@ -512,6 +538,8 @@ based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
         tkey(b, 'J', k);
         rc = chain_view_del(ex->view, k, sizeof k);
     }
+    if (rc == BASED_E_OK && bl)
+        prebuild(ex, b, bytes, bl);
     free(rec);
     free(bytes);
     return rc;

@@ -6,7 +6,8 @@
  *    rebases, a model application, an occupant change, a rewritten
  *    history (fork), random cache clears and a cache too small to hold
  *    the Brain; and it really advances (counted);
- *  - a chain with the cache on (cleared at random blocks) replays to the
+ *  - a chain with the cache on (cleared at random blocks; states prebuilt
+ *    on a thread when a model is applied) replays to the
  *    same state root at every block with the cache warm from a later
  *    height, with no cache, and with whole-feed recomputation; a second
  *    chain run with whole-feed recomputation ends in the same state,
@@ -282,9 +283,11 @@ TEST(tft_incremental_chain_cache_on_off_replay)
     reward_tft_cache_clear();
     run_chain(&e, 330, 64);
     reward_tft_cache_stats_get(&s);
-    printf("cache on: %" PRIu64 " forecasts advanced, %" PRIu64 " rebuilt, %zu bytes held\n",
-           s.advanced, s.rebuilt, s.bytes);
+    printf("cache on: %" PRIu64 " forecasts advanced (%" PRIu64 " states prebuilt when a model "
+           "was applied), %" PRIu64 " rebuilt, %zu bytes held\n", s.advanced, s.prebuilt,
+           s.rebuilt, s.bytes);
     CHECK(s.advanced > 0);
+    CHECK(s.prebuilt > 0);
     CHECK(s.rebuilt > 0);
     CHECK(s.advanced > s.rebuilt);
     chain_hash on = digest(&e, &tft1);
