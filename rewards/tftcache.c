@@ -246,7 +246,7 @@ static cbrain *entry_get(const reward_tft_brain_epoch *b, const chain_hash *id, 
 #define PREBUILD_SLOTS 64
 
 typedef struct {
-    bool used;
+    bool used, joined;
     pthread_t th;
     uint16_t brain;
     uint32_t instance;
@@ -295,7 +295,8 @@ static void pslot_free(pslot *p)
 {
     if (!p->used)
         return;
-    pthread_join(p->th, NULL);
+    if (!p->joined)
+        pthread_join(p->th, NULL);
     entry_release(&p->e);
     free(p->model);
     free(p->f);
@@ -347,6 +348,17 @@ void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed 
     pthread_mutex_unlock(&pmu);
 }
 
+void reward_tft_prebuild_wait(void)
+{
+    pthread_mutex_lock(&pmu);
+    for (size_t i = 0; i < PREBUILD_SLOTS; i++)
+        if (pslots[i].used && !pslots[i].joined) {
+            pthread_join(pslots[i].th, NULL);
+            pslots[i].joined = true;
+        }
+    pthread_mutex_unlock(&pmu);
+}
+
 /* Under cmu: a finished (joined) prebuild of this Brain for model `id`
  * becomes its cache entry, replacing the old one, if it fits. */
 static void take_prebuilt(const reward_tft_brain_epoch *b, const chain_hash *id)
@@ -358,7 +370,8 @@ static void take_prebuilt(const reward_tft_brain_epoch *b, const chain_hash *id)
         pslot *p = &pslots[i];
         if (!p->used || p->brain != b->brain || p->instance != b->instance)
             continue;
-        pthread_join(p->th, NULL);
+        if (!p->joined)
+            pthread_join(p->th, NULL);
         have = p->rc == BASED_E_OK && p->e.m && memcmp(p->e.model_id.b, id->b, 32) == 0;
         e = p->e;
         memset(&p->e, 0, sizeof p->e);

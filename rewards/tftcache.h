@@ -78,6 +78,8 @@ based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_
  * inputs; does nothing unless the mode is ON; skipped when no thread can
  * start (the epoch then rebuilds). */
 void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed *f, size_t n);
+/* Waits until every prebuild started so far has finished (bench, tests). */
+void reward_tft_prebuild_wait(void);
 
 /* min(len, window, the model's max_len): the scaling length of a feed. */
 size_t reward_tft_fit_len(size_t len, size_t window, const struct tft_model *m);
@@ -92,7 +94,7 @@ typedef enum {
     REWARD_TFT_CACHE_SERIES,     /* no state: tft_forecast_series every epoch */
 } reward_tft_cache_mode;
 
-#define REWARD_TFT_CACHE_DEFAULT_BYTES ((size_t)1 << 30)
+#define REWARD_TFT_CACHE_DEFAULT_BYTES ((size_t)5 << 30)   /* 1024 full Brains: 4.3 GB */
 
 /* Sets the mode and the memory cap (bytes; 0 keeps the current cap); a
  * change of mode empties the cache. */
