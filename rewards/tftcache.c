@@ -160,7 +160,6 @@ static void entry_remove(size_t at)
     cache_bytes -= cache[at].bytes;
     entry_release(&cache[at]);
     cache[at] = cache[--ncache];
-    cstats.evicted++;
 }
 
 static bool is_stale(const cbrain *e, uint64_t height, uint64_t stale_blocks)
@@ -181,6 +180,7 @@ static bool make_room(size_t need, const cbrain *keep, uint64_t height, uint64_t
         if (best == SIZE_MAX)
             return false;
         entry_remove(best);
+        cstats.evicted++;
     }
     return true;
 }
@@ -489,8 +489,10 @@ based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_
         e->bytes = entry_size(e);
         e->used_at = b->height;
         cache_bytes += e->bytes;
-        if (rc != BASED_E_OK || !make_room(0, e, b->height, b->stale_blocks))
+        if (rc != BASED_E_OK || !make_room(0, e, b->height, b->stale_blocks)) {
             entry_remove(at);              /* itself too large, or an error: drop it */
+            cstats.evicted++;
+        }
     }
     pthread_mutex_unlock(&cmu);
     return rc;

@@ -106,7 +106,7 @@ typedef struct {
     uint64_t advanced;           /* forecasts from a cached state */
     uint64_t rebuilt;            /* forecasts from a state rebuilt from the feed */
     uint64_t series;             /* forecasts by tft_forecast_series */
-    uint64_t evicted;            /* Brains evicted */
+    uint64_t evicted;            /* Brains evicted (cap, or an error) */
     uint64_t uncached;           /* Brain epochs forecast without caching (cap) */
     uint64_t prebuilt;           /* states taken from a prebuild (model applied) */
     size_t brains, uids, bytes;  /* held now */
