@@ -10,31 +10,35 @@
  *           whose occupant is unchanged), else [0, 65535] (no clamp).
  *   after:  each forecast made at e - 1 is scored against e's incentive
  *           (pooled over uids having both forecasts); the incentive joins
- *           the uid's window (reset for a new occupant, last K kept); the
- *           forecasts for e + 1 are made from the window (TFT with the
- *           applied model, recomputed over the window; seasonal naive);
- *           every tft_train_every epochs a job over the windows is written,
- *           applied at height + tft_apply_delay.
+ *           the uid's feed (reset for a new occupant; at 2K values rebased
+ *           to the last K; cut to the last K when a new model is applied);
+ *           the window is the feed's last K values; the forecasts for e + 1
+ *           are made (TFT with the applied model over the feed, advanced
+ *           incrementally by rewards/tftcache.c; seasonal naive over the
+ *           window); every tft_train_every epochs a job over the windows is
+ *           written, applied at height + tft_apply_delay.
  * Iteration in uid order; no floats outside tft/ except the rounding.
  */
 #include <pthread.h>
 
 #include "chain/keys.h"
 #include "rewards/internal.h"
+#include "rewards/tftcache.h"
 #include "rewards/tftchain.h"
 
 /* ---------------- records ---------------- */
 
 typedef struct {
     uint64_t reg;                        /* occupant's registered_at */
-    uint8_t count;                       /* values in y */
-    uint16_t y[REWARD_TFT_MAX_WINDOW];   /* oldest first */
+    uint8_t count;                       /* values in y (the feed) */
+    uint16_t y[REWARD_TFT_MAX_FEED];     /* oldest first; the window is the last K */
     uint8_t has;                         /* 1: naive forecast, 2: TFT forecast */
     uint16_t f[3], nv[3];                /* forecasts for the next epoch */
 } tuid;
 
 typedef struct {
     uint64_t epochs;                     /* epochs seen */
+    uint64_t model_at;                   /* applied_at of the model the feeds were cut for */
     uint8_t nloss;
     uint64_t lt[REWARD_TFT_MAX_WINDOW], ln[REWARD_TFT_MAX_WINDOW];
     size_t n;
@@ -76,8 +80,8 @@ static void decode_uid(chain_rbuf *r, tuid *u)
 {
     u->reg = chain_r_u64(r);
     u->count = chain_r_u8(r);
-    if (u->count > REWARD_TFT_MAX_WINDOW)
-        chain_r_fail(r, "tft window");
+    if (u->count > REWARD_TFT_MAX_FEED)
+        chain_r_fail(r, "tft feed");
     for (size_t i = 0; !r->err && i < u->count; i++)
         u->y[i] = chain_r_u16(r);
     u->has = chain_r_u8(r);
@@ -102,6 +106,7 @@ static based_err series_get(chain_view *v, const contract_brain *b, tseries *s)
         return rc;
     chain_r_init(&r, val, vl);
     s->epochs = chain_r_u64(&r);
+    s->model_at = chain_r_u64(&r);
     s->nloss = chain_r_u8(&r);
     if (s->nloss > REWARD_TFT_MAX_WINDOW)
         chain_r_fail(&r, "tft losses");
@@ -124,6 +129,7 @@ static based_err series_put(chain_view *v, const contract_brain *b, const tserie
     chain_wbuf w;
     chain_w_init(&w, CHAIN_VALUE_MAX);
     chain_w_u64(&w, s->epochs);
+    chain_w_u64(&w, s->model_at);
     chain_w_u8(&w, s->nloss);
     for (size_t i = 0; i < s->nloss; i++)
         chain_w_u64(&w, s->lt[i]), chain_w_u64(&w, s->ln[i]);
@@ -173,8 +179,10 @@ void reward_tft_config(struct tft_config *c, int window, uint64_t seed)
     c->seed = seed;
 }
 
-static void sort3(uint16_t q[3])
+void reward_tft_round3(const double v[3], uint16_t q[3])
 {
+    for (int i = 0; i < 3; i++)
+        q[i] = reward_tft_round(v[i]);
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2 - i; j++)
             if (q[j] > q[j + 1]) {
@@ -207,10 +215,8 @@ based_err reward_tft_forecast(const struct tft_model *m, const uint16_t *y, size
         return BASED_E_NOMEM;
     based_err rc = tft_forecast_series(m, d, 0, (int)len, out);
     tft_dataset_free(d);
-    for (int i = 0; rc == BASED_E_OK && i < 3; i++)
-        q[i] = reward_tft_round(out[(len - 1) * 3 + (size_t)i]);
     if (rc == BASED_E_OK)
-        sort3(q);
+        reward_tft_round3(out + (len - 1) * 3, q);
     return rc;
 }
 
@@ -471,15 +477,35 @@ based_err reward_tft_model_get(chain_view *v, const uint8_t *k, size_t kl, rewar
     return BASED_E_OK;
 }
 
-static based_err model_get(chain_view *v, const contract_brain *b, tmodel *t)
+/* A model was just applied: the node starts building the states of the
+ * Brain's next epoch on a thread (rewards/tftcache.c). Best effort, never
+ * part of consensus: skipped without a worker or on any failure. */
+static void prebuild(chain_exec *ex, const contract_brain *b, const uint8_t *bytes, size_t bl)
 {
-    uint8_t k[8];
-    tkey(b, 'M', k);
-    return reward_tft_model_get(v, k, sizeof k, t);
+    tseries s;
+    size_t k = window_of(ex);
+    pthread_mutex_lock(&wmu);
+    bool on = wenabled;
+    pthread_mutex_unlock(&wmu);
+    if (!on || series_get(ex->view, b, &s) != BASED_E_OK)
+        return;
+    reward_tft_feed *f = calloc(s.n ? s.n : 1, sizeof *f);
+    for (size_t i = 0; f && i < s.n; i++) {
+        size_t len = s.u[i].count;
+        reward_tft_feed_cut(s.u[i].y, &len, k);     /* as the next epoch will cut it */
+        f[i] = (reward_tft_feed){ .reg = s.u[i].reg, .y = s.u[i].y, .len = len };
+    }
+    reward_tft_brain_epoch be = { b->id, b->instance, bytes, bl, k, ex->height,
+                                  2 * REWARD_PARAM(ex, tempo) + 2 };
+    if (f)
+        reward_tft_prebuild(&be, f, s.n);
+    free(f);
+    series_free(&s);
 }
 
+
 based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t *mk, size_t kl,
-                               reward_tft_trainer fn)
+                               reward_tft_trainer fn, uint8_t **applied, size_t *applied_len)
 {
     const uint8_t *val;
     size_t vl, bl = 0;
@@ -509,6 +535,11 @@ based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t 
     }
     if (rc == BASED_E_OK)
         rc = chain_view_del(ex->view, jk, kl);
+    if (rc == BASED_E_OK && bl && applied) {
+        *applied = bytes;              /* handed to the caller */
+        *applied_len = bl;
+        bytes = NULL;
+    }
     free(rec);
     free(bytes);
     return rc;
@@ -521,7 +552,13 @@ based_err reward_tft_block(chain_exec *ex, const contract_brain *b)
         return BASED_E_OK;
     tkey(b, 'J', jk);
     tkey(b, 'M', mk);
-    return reward_tft_apply_due(ex, jk, mk, sizeof jk, job_train);
+    uint8_t *bytes = NULL;
+    size_t bl = 0;
+    based_err rc = reward_tft_apply_due(ex, jk, mk, sizeof jk, job_train, &bytes, &bl);
+    if (rc == BASED_E_OK && bytes)
+        prebuild(ex, b, bytes, bl);
+    free(bytes);
+    return rc;
 }
 
 /* ---------------- before the epoch ---------------- */
@@ -602,37 +639,113 @@ static void score(tseries *s, const stake_neuron *nn, size_t n, const uint16_t *
     s->lt[s->nloss] = lt, s->ln[s->nloss++] = ln;
 }
 
-/* Appends y to every uid's window; a new occupant starts empty. */
+void reward_tft_feed_append(uint16_t *y, size_t *len, uint16_t v, size_t k)
+{
+    if (*len >= 2 * k) {                 /* rebase: the last K - 1 and v */
+        memmove(y, y + *len - (k - 1), (k - 1) * sizeof *y);
+        *len = k - 1;
+    }
+    y[(*len)++] = v;
+}
+
+void reward_tft_feed_cut(uint16_t *y, size_t *len, size_t k)
+{
+    if (*len > k) {
+        memmove(y, y + *len - k, k * sizeof *y);
+        *len = k;
+    }
+}
+
+/* The window: the feed's last min(count, K) values. */
+static const uint16_t *window_y(const tuid *u, size_t k, size_t *len)
+{
+    *len = u->count < k ? u->count : k;
+    return u->y + (u->count - *len);
+}
+
+/* Appends y to every uid's feed; a new occupant starts empty. */
 static void append(tseries *s, const stake_neuron *nn, size_t n, const uint16_t *y, size_t k)
 {
     for (size_t i = 0; i < n; i++) {
         tuid *u = &s->u[i];
+        size_t len = u->count;
         if (u->reg != nn[i].registered_at)
-            u->count = 0, u->has = 0;
+            len = 0, u->has = 0;
         u->reg = nn[i].registered_at;
-        while (u->count >= k) {
-            memmove(u->y, u->y + 1, (u->count - 1) * sizeof *u->y);
-            u->count--;
-        }
-        u->y[u->count++] = y[i];
+        reward_tft_feed_append(u->y, &len, y[i], k);
+        u->count = (uint8_t)len;
     }
 }
 
-static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *s, size_t n)
+/* The applied model's bytes (copied; NULL/0 when none) and applied_at. */
+static based_err model_bytes(chain_view *v, const contract_brain *b, uint8_t **bytes,
+                             size_t *len, uint64_t *applied_at)
 {
-    tmodel tm;
-    based_err rc = model_get(ex->view, b, &tm);
+    uint8_t k[8];
+    const uint8_t *val;
+    size_t vl;
+    *bytes = NULL, *len = 0, *applied_at = 0;
+    tkey(b, 'M', k);
+    based_err rc = chain_view_get(v, k, sizeof k, &val, &vl);
+    if (rc == BASED_E_NOT_FOUND)
+        return BASED_E_OK;
+    if (rc != BASED_E_OK || vl < 16)
+        return rc != BASED_E_OK ? rc : BASED_E_DB;
+    *applied_at = chain_get_be64(val + 8);
+    if (vl == 16)
+        return BASED_E_OK;
+    *bytes = malloc(vl - 16);
+    if (!*bytes)
+        return BASED_E_NOMEM;
+    memcpy(*bytes, val + 16, vl - 16);
+    *len = vl - 16;
+    return BASED_E_OK;
+}
+
+/* A newly applied model (applied_at not the one the feeds were cut for)
+ * cuts every feed to its last K values, before this epoch's value joins. */
+static void cut_for_model(tseries *s, uint64_t applied_at, size_t k)
+{
+    if (applied_at == s->model_at)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t len = s->u[i].count;
+        reward_tft_feed_cut(s->u[i].y, &len, k);
+        s->u[i].count = (uint8_t)len;
+    }
+    s->model_at = applied_at;
+}
+
+/* Each uid with >= 2 values gets seasonal naive over its window and the
+ * TFT (model bytes mb, ml) over its feed (rewards/tftcache.c: the cached
+ * state advanced, or rebuilt). */
+static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *s, size_t n,
+                              size_t k, const uint8_t *mb, size_t ml)
+{
+    size_t wl;
+    reward_tft_feed *f = calloc(n ? n : 1, sizeof *f);
+    based_err rc = f ? BASED_E_OK : BASED_E_NOMEM;
     for (size_t i = 0; rc == BASED_E_OK && i < n; i++) {
         tuid *u = &s->u[i];
+        const uint16_t *w = window_y(u, k, &wl);
         u->has = 0;
+        f[i] = (reward_tft_feed){ .reg = u->reg, .y = u->y, .len = u->count };
         if (u->count < 2)
             continue;
-        reward_tft_naive(u->y, u->count, u->nv);
+        reward_tft_naive(w, wl, u->nv);
         u->has = 1;
-        if (tm.m && reward_tft_forecast(tm.m, u->y, u->count, u->f) == BASED_E_OK)
-            u->has |= 2;
     }
-    tft_model_free(tm.m);
+    if (rc == BASED_E_OK && ml) {
+        reward_tft_brain_epoch be = { b->id, b->instance, mb, ml, k, ex->height,
+                                      2 * REWARD_PARAM(ex, tempo) + 2 };
+        rc = reward_tft_forecast_feeds(&be, f, n);
+    }
+    for (size_t i = 0; rc == BASED_E_OK && i < n; i++)
+        if (f[i].ok && s->u[i].count >= 2) {
+            memcpy(s->u[i].f, f[i].q, sizeof f[i].q);
+            s->u[i].has |= 2;
+        }
+    free(f);
     return rc;
 }
 
@@ -666,24 +779,25 @@ static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tserie
 {
     uint8_t key[8];
     const uint8_t *val;
-    size_t vl, used = 0;
+    size_t vl, wl, used = 0;
     uint64_t every = REWARD_PARAM(ex, tft_train_every);
     tkey(b, 'J', key);
     if (s->epochs % every != 0 || chain_view_get(ex->view, key, sizeof key, &val, &vl) == BASED_E_OK)
         return BASED_E_OK;
     for (size_t i = 0; i < s->n; i++)
-        used += s->u[i].count >= REWARD_TFT_MIN_TRAIN;
+        used += window_y(&s->u[i], k, &wl) && wl >= REWARD_TFT_MIN_TRAIN;
     if (used < 2)
         return BASED_E_OK;
     chain_wbuf d, w;
     chain_w_init(&d, CHAIN_VALUE_MAX);
     chain_w_uleb(&d, used);
     for (size_t i = 0; i < s->n; i++) {
-        if (s->u[i].count < REWARD_TFT_MIN_TRAIN)
+        const uint16_t *y = window_y(&s->u[i], k, &wl);
+        if (wl < REWARD_TFT_MIN_TRAIN)
             continue;
-        chain_w_u8(&d, s->u[i].count);
-        for (size_t j = 0; j < s->u[i].count; j++)
-            chain_w_u16(&d, s->u[i].y[j]);
+        chain_w_u8(&d, (uint8_t)wl);
+        for (size_t j = 0; j < wl; j++)
+            chain_w_u16(&d, y[j]);
     }
     chain_w_init(&w, 16);
     chain_w_u16(&w, b->id);
@@ -700,17 +814,23 @@ based_err reward_tft_after(chain_exec *ex, const contract_brain *b, const stake_
                            size_t n, const uint16_t *incentive)
 {
     tseries s;
-    size_t k = window_of(ex);
+    uint8_t *mb = NULL;
+    size_t ml = 0, k = window_of(ex);
+    uint64_t applied_at = 0;
     if (!REWARD_PARAM(ex, tft_enabled))
         return BASED_E_OK;
     based_err rc = series_get(ex->view, b, &s);
     if (rc == BASED_E_OK && !series_grow(&s, n))
         rc = BASED_E_NOMEM;
+    if (rc == BASED_E_OK)
+        rc = model_bytes(ex->view, b, &mb, &ml, &applied_at);
     if (rc == BASED_E_OK) {
         score(&s, nn, n, incentive, k);
+        cut_for_model(&s, applied_at, k);
         append(&s, nn, n, incentive, k);
-        rc = forecast_all(ex, b, &s, n);
+        rc = forecast_all(ex, b, &s, n, k, mb, ml);
     }
+    free(mb);
     if (rc == BASED_E_OK)
         rc = maybe_job(ex, b, &s, k);
     s.epochs++;
@@ -733,11 +853,13 @@ static json_t *q_json(const uint16_t q[3])
                      "p90", (json_int_t)q[2]);
 }
 
-static json_t *uid_json(const tuid *u, size_t uid)
+static json_t *uid_json(const tuid *u, size_t uid, size_t k)
 {
+    size_t wl;
+    const uint16_t *y = window_y(u, k, &wl);
     json_t *h = json_array();
-    for (size_t j = 0; j < u->count; j++)
-        json_array_append_new(h, json_integer(u->y[j]));
+    for (size_t j = 0; j < wl; j++)
+        json_array_append_new(h, json_integer(y[j]));
     return json_pack("{s:i, s:I, s:o, s:o, s:o}", "uid", (json_int_t)uid, "registered_at",
                      (json_int_t)u->reg, "history", h,
                      "tft", (u->has & 2) ? q_json(u->f) : json_null(),
@@ -788,12 +910,14 @@ json_t *reward_tft_json(chain_view *v, const chain_genesis *g, uint64_t height, 
         return NULL;
     if ((*code = series_get(v, &b, &s)) != BASED_E_OK)
         return NULL;
+    uint64_t kp = contract_param_get(v, g, offsetof(chain_params, tft_window));
+    size_t k = kp > REWARD_TFT_MAX_WINDOW ? REWARD_TFT_MAX_WINDOW : (size_t)kp;
     pooled_losses(&s, &lt, &ln);
     uint64_t beta = tft_beta(height + 1, g->blocks_per_year), acc = tft_accuracy(lt, ln);
     json_t *o = model_json(v, &b), *uids = json_array();
     for (size_t i = 0; i < s.n; i++)
         if (s.u[i].count)
-            json_array_append_new(uids, uid_json(&s.u[i], i));
+            json_array_append_new(uids, uid_json(&s.u[i], i, k));
     json_object_set_new(o, "brain", json_integer((json_int_t)id));
     json_object_set_new(o, "instance", json_integer((json_int_t)b.instance));
     json_object_set_new(o, "enabled", json_boolean(g->params.tft_enabled != 0));

@@ -2,12 +2,17 @@
  * tftchain.h: the TFT Enforcer inside block execution (issue 6, "In the
  * chain"; docs/tft.md). Per Brain, in chain state under CHAIN_T_TFT:
  *
- *   f || brain || 'S' -> the series record: for every uid its occupant
- *                        (registered_at), the last K epochs of its incentive
- *                        (u16, oldest first), and the forecasts for the next
- *                        epoch made before its value is known (TFT and
- *                        seasonal-naive P10/P50/P90, u16); the pooled
- *                        pinball losses of the last K scored epochs.
+ *   f || brain || 'S' -> the series record: applied_at of the model the
+ *                        feeds were last cut for; for every uid its occupant
+ *                        (registered_at), its feed: its incentive (u16,
+ *                        oldest first) since the feed start, at most 2K
+ *                        values (the window is the last K of them), and the
+ *                        forecasts for the next epoch made before its value
+ *                        is known (TFT and seasonal-naive P10/P50/P90, u16);
+ *                        the pooled pinball losses of the last K scored
+ *                        epochs. A feed starts with its occupant, is cut to
+ *                        its last K values when a model is applied and
+ *                        rebased to its last K when it would exceed 2K.
  *   f || brain || 'J' -> a pending training job: the data as of height h
  *                        (every uid's window), its seed, and apply_at = h + D.
  *   f || brain || 'M' -> the applied model: trained_at, applied_at and the
@@ -68,6 +73,13 @@ json_t *reward_tft_json(chain_view *v, const chain_genesis *g, uint64_t height, 
 uint16_t reward_tft_round(double v);
 /* The training configuration of the chain (small: d = 8, 2 heads). */
 void reward_tft_config(struct tft_config *c, int window, uint64_t seed);
+/* v -> reward_tft_round each, then sorted ascending. */
+void reward_tft_round3(const double v[3], uint16_t q[3]);
+/* A uid's feed (docs/tft.md "In the chain"): appends v; a feed of 2K values
+ * is first rebased to its last K - 1 (so it then holds K). */
+void reward_tft_feed_append(uint16_t *y, size_t *len, uint16_t v, size_t k);
+/* Keeps a feed's last K values (when a new model is applied). */
+void reward_tft_feed_cut(uint16_t *y, size_t *len, size_t k);
 /* P10/P50/P90 of the step after y[0..len-1] (len >= 2), rounded and sorted. */
 based_err reward_tft_forecast(const struct tft_model *m, const uint16_t *y, size_t len,
                               uint16_t q[3]);
@@ -101,9 +113,11 @@ based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, co
 void reward_tft_submit(reward_tft_trainer fn, const uint8_t *job, size_t n);
 /* Start of a block: when the job under jk is due (apply_at <= height), its
  * model (the worker's result, waiting for it, or trained now: the same
- * bytes) is stored under mk and the job deleted. Keys are kl bytes. */
+ * bytes) is stored under mk and the job deleted. Keys are kl bytes.
+ * When applied is not NULL and a model was stored, *applied gets a copy
+ * of its bytes (the caller frees) and *applied_len their length. */
 based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t *mk, size_t kl,
-                               reward_tft_trainer fn);
+                               reward_tft_trainer fn, uint8_t **applied, size_t *applied_len);
 typedef struct {
     bool present;
     uint64_t trained_at, applied_at;

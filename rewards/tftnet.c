@@ -462,7 +462,7 @@ based_err reward_tftnet_block_end(chain_exec *ex, chain_tx *const *txs, size_t n
         return BASED_E_OK;
     nkey('J', jk);
     nkey('M', mk);
-    based_err rc = reward_tft_apply_due(ex, jk, mk, sizeof jk, net_train);
+    based_err rc = reward_tft_apply_due(ex, jk, mk, sizeof jk, net_train, NULL, NULL);
     if (rc != BASED_E_OK)
         return rc;
     if (!(a = malloc(sizeof *a)))

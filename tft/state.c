@@ -182,3 +182,14 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
         q[j] = s->mean + s->sd * (b + r * z[j]);
     return BASED_E_OK;
 }
+
+size_t tft_state_trim(struct tft_state *s)
+{
+    if (!s)
+        return 0;
+    tape_release(&s->tp);                /* scratch only: regrown by the next call */
+    const struct tft_model *m = s->m;
+    size_t ring = (size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
+                  (size_t)m->season;
+    return sizeof *s + ring * sizeof(double);
+}

@@ -226,6 +226,10 @@ based_err tft_state_advance(struct tft_state *s, double target,
                             const double *past, const double *future);
 based_err tft_state_forecast(struct tft_state *s, const double *future_next,
                              double q[3]);
+/* Frees the state's scratch tape (it is regrown by the next advance or
+ * forecast; results are unchanged) and returns the bytes the state still
+ * holds. For callers that keep many states between uses. */
+size_t tft_state_trim(struct tft_state *s);
 /* Scaling tft_forecast_series uses for a series: mean and sd of its first
  * fit_len targets (sd floored). And the window start for that fit_len. */
 void tft_series_scaling(const struct tft_dataset *d, int series, int fit_len,

@@ -12,7 +12,8 @@
     X(tft_enabled_at_beta_zero_is_classic_yuma) X(tft_short_year_trains_applies_beta_rises_and_replays) \
     X(tft_manipulation_cabal_boost_damped) X(tftnet_records_forecasts_scores_and_replays) \
     X(tftnet_off_writes_nothing) X(tftnet_pieces) X(tft_chain_manipulation_cabal_boost_damped) \
-    X(tft_chain_manipulation_aperiodic_network)
+    X(tft_chain_manipulation_aperiodic_network) X(tft_feed_append_rebases_and_cut) \
+    X(tft_incremental_equals_full_recomputation) X(tft_incremental_chain_cache_on_off_replay)
 TESTS(T)
 #undef T
 #define ROW(name) { #name, test_##name },

@@ -1,0 +1,308 @@
+/*
+ * tft_chain_epoch: what the TFT Enforcer costs the chain per Brain epoch,
+ * through the chain's own code (rewards/tftchain.c reward_tft_before +
+ * reward_tft_after on a LevelDB-backed view), for a full Brain (256
+ * validators + 1792 miners = 2048 uids, every uid forecast) with the
+ * chain's training configuration and window K (genesis.json defaults):
+ *   (a) incremental: the cache warm, each state advanced one epoch;
+ *   (b) cold: every state rebuilt from its feed (a restart, a Brain the
+ *       cache has no room for, or a model applied with no prebuild);
+ *   (p) the first epoch after a model is applied, its states prebuilt on a
+ *       thread when the model was applied (and that prebuild's time);
+ *   (s) whole-feed recomputation with tft_forecast_series (what the chain
+ *       did before the incremental forecasts);
+ *   (c) the training job (what the worker thread runs; timed here on the
+ *       main thread through reward_tft_block, which trains synchronously).
+ * Baseline in the same process: the classic reward epoch (reward_epoch_run,
+ * integer Yuma) of the same Brain. Times are the thread's CPU time (the
+ * machine is shared; wall clock printed alongside). Medians, ratios to the
+ * baseline, and the cost at 1024 Brains as a share of block time (tempo and
+ * block time from genesis.json): share = 1024 x t / (tempo x block_time),
+ * and the worst single block (the most Brains whose epoch falls in one
+ * block, all cold).
+ */
+#include <time.h>
+
+#include "chain/genesis.h"
+#include "chain/state.h"
+#include "rewards/epoch.h"
+#include "rewards/fixed.h"
+#include "rewards/rewards.h"
+#include "rewards/tftcache.h"
+#include "rewards/tftchain.h"
+
+#define NV 256
+#define NN 2048
+
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+static double cpu_last;                 /* thread CPU time of the last tft_epoch */
+
+static uint64_t rng(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_d);
+    return t[n / 2];
+}
+
+static reward_neuron_in ns[NN];
+static uint16_t wu[NV][NN], wv[NV][NN];
+static uint16_t base_inc[NN], inc[NN];
+static stake_neuron nn[NN];
+
+/* The full Brain of bench/epoch_full.c: dense random weights, bonds from a
+ * first epoch. */
+static bool brain_setup(reward_epoch_in *in, reward_epoch_out *first)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < NN; i++) {
+        ns[i].last_update = 10;
+        ns[i].permit = true;
+        if (i >= NV)
+            continue;
+        ns[i].stake = 1000000000000ull + rng(&x) % 100000000000000ull;
+        for (int j = 0; j < NN - NV; j++) {
+            wu[i][j] = (uint16_t)(NV + j);
+            wv[i][j] = (uint16_t)(1 + rng(&x) % 65535);
+        }
+        reward_weights_upscale(wv[i], NN - NV, wv[i]);
+        ns[i].weights = (reward_row){ wu[i], wv[i], NN - NV };
+    }
+    *in = (reward_epoch_in){ 100, 1000000000000ull, { REWARD_MODE_YUMA, 32767, 10, 900000, 5000, 256 },
+                             NN, ns, 0, NULL, NULL };
+    if (reward_epoch_run(in, first) != BASED_E_OK)
+        return false;
+    for (int i = 0; i < NN; i++) {
+        ns[i].bonds = (reward_row){ first->bond_uid[i], first->bond_val[i], first->bond_n[i] };
+        base_inc[i] = first->incentive[i];
+    }
+    return true;
+}
+
+/* This epoch's incentives: the Brain's, each miner moved by a little noise. */
+static void next_incentives(uint64_t *x)
+{
+    for (int i = 0; i < NN; i++) {
+        int64_t v = base_inc[i] + (i >= NV ? (int64_t)(rng(x) % 41) - 20 : 0);
+        inc[i] = v < 0 ? 0 : v > 65535 ? 65535 : (uint16_t)v;
+    }
+}
+
+typedef struct {
+    chain_exec ex;
+    contract_brain b;
+    uint64_t tempo, x;
+} bctx;
+
+/* One Brain epoch of the TFT: before + after, at the Brain's next epoch. */
+static double tft_epoch(bctx *c)
+{
+    reward_tft_epoch t;
+    next_incentives(&c->x);
+    c->ex.height += c->tempo + 1;
+    double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    based_err rc = reward_tft_before(&c->ex, &c->b, nn, NN, &t);
+    if (rc == BASED_E_OK)
+        rc = reward_tft_after(&c->ex, &c->b, nn, NN, inc);
+    double dt = now() - t0;
+    cpu_last = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    reward_tft_epoch_free(&t);
+    if (rc != BASED_E_OK) {
+        fprintf(stderr, "tft_chain_epoch: epoch failed (%d)\n", (int)rc);
+        exit(1);
+    }
+    return dt;
+}
+
+int main(void)
+{
+    chain_genesis g;
+    char err[256], dir[] = "/tmp/based-tftbench-XXXXXX";
+    chain_store *st = NULL;
+    if (chain_genesis_load("genesis.json", &g, err, sizeof err) != BASED_E_OK) {
+        fprintf(stderr, "tft_chain_epoch: genesis.json: %s\n", err);
+        return 1;
+    }
+    g.params.tft_enabled = 1;
+    uint64_t tempo = g.params.tempo, every = g.params.tft_train_every;
+    double block_s = (double)g.block_time_ms / 1000.0;
+    if (!mkdtemp(dir) || chain_store_open(dir, &st, err, sizeof err) != BASED_E_OK) {
+        fprintf(stderr, "tft_chain_epoch: store: %s\n", err);
+        return 1;
+    }
+    reward_epoch_in in;
+    reward_epoch_out first;
+    if (!brain_setup(&in, &first))
+        return 1;
+    double tc[5], cc[5];
+    for (int r = 0; r < 5; r++) {
+        reward_epoch_out o;
+        double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        if (reward_epoch_run(&in, &o) != BASED_E_OK)
+            return 1;
+        tc[r] = now() - t0;
+        cc[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        reward_epoch_out_free(&o);
+    }
+    double classic_wall = median(tc, 5), classic = median(cc, 5);
+
+    bctx c;
+    memset(&c, 0, sizeof c);
+    c.ex.view = chain_view_new(st, NULL);
+    c.ex.genesis = &g;
+    c.ex.height = 1000;
+    c.b.id = 7, c.b.instance = 1;
+    c.tempo = tempo, c.x = 42;
+    for (int i = 0; i < NN; i++)
+        nn[i].uid = (uint16_t)i, nn[i].registered_at = 10 + (uint64_t)i, nn[i].role = i < NV;
+    reward_tft_use_worker(false);      /* no thread competes with the timings */
+    g.params.tft_train_every = 65535;  /* no job while the windows fill */
+    size_t k = g.params.tft_window;
+    double tn[8];
+    for (size_t e = 0; e < k + 1; e++) {   /* fill the windows (no model yet) */
+        double dt = tft_epoch(&c);
+        if (e + 8 >= k + 1)
+            tn[e + 8 - (k + 1)] = dt;
+    }
+    double nomodel = median(tn, 8);    /* wall: too short to be disturbed much */
+    /* (c) a training job over full windows: one epoch with every = 1 */
+    g.params.tft_train_every = 1;
+    tft_epoch(&c);
+    g.params.tft_train_every = every;
+    c.ex.height += g.params.tft_apply_delay + 1;
+    double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    if (reward_tft_block(&c.ex, &c.b) != BASED_E_OK) {
+        fprintf(stderr, "tft_chain_epoch: training failed\n");
+        return 1;
+    }
+    double train_wall = now() - t0, train = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    /* first epoch with the model: feeds cut to K, every state rebuilt */
+    reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
+    tft_epoch(&c);
+    double first_cold = cpu_last;
+    double ta[7], tb[5], ts[3], ca[7], cb[5], cs[3];
+    for (int r = 0; r < 7; r++)                                   /* (a) */
+        ta[r] = tft_epoch(&c), ca[r] = cpu_last;
+    reward_tft_cache_stats s;
+    reward_tft_cache_stats_get(&s);
+    reward_tft_cache_set(REWARD_TFT_CACHE_REBUILD, 0);           /* (b) */
+    for (int r = 0; r < 5; r++)
+        tb[r] = tft_epoch(&c), cb[r] = cpu_last;
+    reward_tft_cache_set(REWARD_TFT_CACHE_SERIES, 0);            /* (s) */
+    for (int r = 0; r < 3; r++)
+        ts[r] = tft_epoch(&c), cs[r] = cpu_last;
+    reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
+    double warm_wall = median(ta, 7), cold_wall = median(tb, 5), series_wall = median(ts, 3);
+    double warm = median(ca, 7), cold = median(cb, 5), series = median(cs, 3);
+    /* (p) a second model, applied with the worker on: prebuilt states */
+    tft_epoch(&c);                                                /* warm the cache again */
+    g.params.tft_train_every = 1;
+    tft_epoch(&c);                                                /* a job (if none pending) */
+    g.params.tft_train_every = every;
+    c.ex.height += g.params.tft_apply_delay + 1;
+    reward_tft_use_worker(true);
+    t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    if (reward_tft_block(&c.ex, &c.b) != BASED_E_OK) {
+        fprintf(stderr, "tft_chain_epoch: training failed\n");
+        return 1;
+    }
+    double train2_wall = now() - t0, train2 = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    reward_tft_use_worker(false);
+    t0 = now();
+    reward_tft_prebuild_wait();
+    double prebuild = now() - t0;
+    reward_tft_cache_stats s0, s1;
+    reward_tft_cache_stats_get(&s0);
+    tft_epoch(&c);
+    double first_pre = cpu_last;
+    reward_tft_cache_stats_get(&s1);
+    double trains[2] = { train, train2 };
+    train = (train + train2) / 2;
+    double amort = ((double)(every - 1) * warm + first_pre) / (double)every;
+    double amort_cold = ((double)(every - 1) * warm + cold) / (double)every;
+
+    size_t worst = 0;                   /* Brains whose epoch is in one block */
+    for (uint64_t h = 0; h <= tempo; h++) {
+        size_t nb = 0;
+        for (uint16_t id = 0; id < 1024; id++)
+            nb += reward_is_epoch_block(tempo, id, h);
+        worst = nb > worst ? nb : worst;
+    }
+    double period = (double)tempo * block_s;
+    printf("full Brain: %d uids (%d validators + %d miners), K = %zu, model %s "
+           "(chain training config), genesis tempo %" PRIu64 ", block %.0f s\n",
+           NN, NV, NN - NV, k, "d 8, 2 heads, k 4", tempo, block_s);
+    printf("times are the thread's CPU time (medians), wall clock in brackets: the machine is shared\n");
+    printf("baseline: classic reward epoch (reward_epoch_run): %.1f ms [%.1f] (median of 5)\n",
+           classic * 1e3, classic_wall * 1e3);
+    printf("TFT per Brain epoch (reward_tft_before + reward_tft_after):\n");
+    printf("  no model yet (feeds, naive, jobs): %7.1f ms [wall]  %5.2fx baseline\n", nomodel * 1e3,
+           nomodel / classic);
+    printf("  (a) incremental, warm cache:       %7.1f ms [%.1f]  %5.2fx baseline  (median of 7)\n",
+           warm * 1e3, warm_wall * 1e3, warm / classic);
+    printf("  (b) cold, every state rebuilt:     %7.1f ms [%.1f]  %5.2fx baseline  (median of 5; "
+           "first epoch after a model, no prebuild: %.1f ms)\n", cold * 1e3, cold_wall * 1e3,
+           cold / classic, first_cold * 1e3);
+    printf("  (p) first epoch after a model, prebuilt: %.1f ms (%" PRIu64 " of %d states prebuilt; "
+           "the prebuild took %.1f ms wall on its thread after the model was applied)\n",
+           first_pre * 1e3, s1.prebuilt - s0.prebuilt, NN, prebuild * 1e3);
+    printf("  (s) whole-feed recomputation:      %7.1f ms [%.1f]  %5.2fx baseline  (median of 3; "
+           "the chain before this change)\n", series * 1e3, series_wall * 1e3, series / classic);
+    printf("  incremental vs cold %.1fx, vs whole-feed %.1fx\n", cold / warm, series / warm);
+    printf("  amortised, a model applied every %" PRIu64 " epochs ((%" PRIu64
+           " warm + 1 first) / %" PRIu64 "): %.1f ms with the prebuild, %.1f ms without\n", every,
+           every - 1, every, amort * 1e3, amort_cold * 1e3);
+    printf("  (c) training job (worker thread): %.2f s and %.2f s [%.2f, %.2f] = %.0fx baseline\n",
+           trains[0], trains[1], train_wall, train2_wall, train / classic);
+    printf("cache: %zu uids, %zu bytes = %.2f MB per full Brain (%.0f B per uid); "
+           "1024 full Brains: %.2f GB\n", s.uids, s.bytes, (double)s.bytes / 1e6,
+           (double)s.bytes / (double)(s.uids ? s.uids : 1), 1024.0 * (double)s.bytes / 1e9);
+    printf("1024 Brains, share of block time (1024 x t / (tempo x block time)):\n");
+    printf("  classic epoch %.2f %%; TFT incremental %.2f %%, cold %.2f %%, amortised %.2f %% "
+           "(%.2f %% without prebuild), whole-feed %.2f %%\n", 100 * 1024 * classic / period,
+           100 * 1024 * warm / period, 100 * 1024 * cold / period, 100 * 1024 * amort / period,
+           100 * 1024 * amort_cold / period, 100 * 1024 * series / period);
+    printf("  prebuilds (worker threads): 1024 Brains x 1 per %" PRIu64 " epochs = %.2f %% of one core\n",
+           every, 100 * 1024.0 / (double)every * prebuild / period);
+    double steady = first_pre > warm ? first_pre : warm;
+    printf("  worst single block: %zu Brains' epochs; steady state (warm or prebuilt) TFT %.0f ms = "
+           "%.1f %% of a block (with the classic epochs %.1f %%); after a restart (all cold) "
+           "%.0f ms = %.1f %% (%.1f %%)\n", worst, (double)worst * steady * 1e3,
+           100 * (double)worst * steady / block_s, 100 * (double)worst * (steady + classic) / block_s,
+           (double)worst * cold * 1e3, 100 * (double)worst * cold / block_s,
+           100 * (double)worst * (cold + classic) / block_s);
+    printf("  training: 1024 Brains x 1 job per %" PRIu64 " epochs = %.1f %% of one core\n",
+           every, 100 * 1024.0 / (double)every * train / period);
+    reward_epoch_out_free(&first);
+    chain_view_free(c.ex.view);
+    chain_store_free(st);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "tft_chain_epoch: could not remove %s\n", dir);
+    chain_genesis_release(&g);
+    return 0;
+}
