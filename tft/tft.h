@@ -166,6 +166,8 @@ struct tft_train_report {
     double best_valid_loss;     /* mean pinball (z-scored units) */
     double last_train_loss;
     double qscale;              /* interval calibration factor chosen */
+    double shrink;              /* P50 shrinkage toward the base chosen */
+    double tail_worst;          /* worst series' loss / naive's on the tail */
 };
 
 /* Trains on the first fit_len[i] steps of each series (fit_len NULL: the
@@ -237,7 +239,7 @@ int tft_window_start(const struct tft_model *m, int fit_len);
  * parameters as little-endian IEEE-754 bit patterns. tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 2u
+#define TFT_MODEL_VERSION 3u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 
