@@ -43,7 +43,7 @@ check:
 	  d=$$(sha256sum < $$dir/data.csv | cut -c1-64); \
 	  w=$$(sed -n 's/.*"weights_sha256":"\([0-9a-f]*\)".*/\1/p' $$dir/eval.json); \
 	  f=$$(sed -n 's/.*"forecasts_sha256":"\([0-9a-f]*\)".*/\1/p' $$dir/eval.json); \
-	  r=$$(sed -n 's/.*"ratio_naive":\([0-9.]*\).*/\1/p' $$dir/eval.json); \
+	  r=$$(sed -n 's/^[^[]*"ratio_naive":\([0-9.]*\).*/\1/p' $$dir/eval.json); \
 	  printf '%-18s data %.16s weights %s forecasts %s ratio_naive %s\n' $$name $$d $$w $$f $$r | tee -a $(DET)/hashes; \
 	done; \
 	n=$$(awk '{print $$3, $$5, $$7}' $(DET)/hashes | sort -u | wc -l); \

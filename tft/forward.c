@@ -154,11 +154,16 @@ int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
     return tape_qhead(tp, tape_linear(tp, out, &m->head));
 }
 
+void quantiles_with(const double *z, double shrink, double qscale, double *q)
+{
+    q[1] = (1.0 - shrink) * z[1];
+    q[0] = q[1] - qscale * (z[1] - z[0]);
+    q[2] = q[1] + qscale * (z[2] - z[1]);
+}
+
 void quantiles_out(const struct tft_model *m, const double *z, double *q)
 {
-    q[0] = z[1] - m->qscale * (z[1] - z[0]);
-    q[1] = z[1];
-    q[2] = z[1] + m->qscale * (z[2] - z[1]);
+    quantiles_with(z, m->shrink, m->qscale, q);
 }
 
 double clip_err(double e, double r)

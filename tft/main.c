@@ -222,9 +222,9 @@ static int cmd_train(const struct opts *o)
     } else if ((rc = write_model(m, o->out)) == 0) {
         char hex[65];
         weights_hash(m, hex);
-        printf("params %zu  epochs %d  best epoch %d  valid loss %.6f  qscale %.2f\n"
-               "weights_sha256 %s\n", tft_model_nparams(m), r.epochs_run, r.best_epoch,
-               r.best_valid_loss, r.qscale, hex);
+        printf("params %zu  epochs %d  best epoch %d  valid loss %.6f  qscale %.2f  "
+               "shrink %.2f\nweights_sha256 %s\n", tft_model_nparams(m), r.epochs_run,
+               r.best_epoch, r.best_valid_loss, r.qscale, r.shrink, hex);
     }
     tft_model_free(m);
     tft_dataset_free(d);
@@ -238,9 +238,13 @@ static void print_eval(const struct tft_eval *ev, const struct tft_dataset *d,
         printf("{\"sql_tft\":%.6f,\"sql_naive\":%.6f,\"sql_ets\":%.6f,"
                "\"ratio_naive\":%.6f,\"ratio_ets\":%.6f,\"coverage\":%.6f,"
                "\"worst_series_ratio_naive\":%.6f,\"weights_sha256\":\"%s\","
-               "\"forecasts_sha256\":\"%s\",\"horizon\":%d,\"season\":%d,\"series\":[",
+               "\"forecasts_sha256\":\"%s\",\"horizon\":%d,\"season\":%d,"
+               "\"epochs\":%d,\"best_epoch\":%d,\"qscale\":%.2f,\"shrink\":%.2f,"
+               "\"tail_worst_ratio_naive\":%.6f,\"series\":[",
                ev->sql_tft, ev->sql_naive, ev->sql_ets, ev->ratio_naive, ev->ratio_ets,
-               ev->coverage, ev->worst_series_ratio_naive, wh, fh, ev->horizon, ev->season);
+               ev->coverage, ev->worst_series_ratio_naive, wh, fh, ev->horizon, ev->season,
+               ev->train.epochs_run, ev->train.best_epoch, ev->train.qscale, ev->train.shrink,
+               ev->train.tail_worst);
         for (int i = 0; i < ev->n_series; i++) {
             const struct tft_series_eval *s = &ev->series[i];
             printf("%s{\"name\":\"%s\",\"sql_tft\":%.6f,\"sql_naive\":%.6f,\"sql_ets\":%.6f,"
@@ -258,9 +262,9 @@ static void print_eval(const struct tft_eval *ev, const struct tft_dataset *d,
         printf("%-12s %9.4f %9.4f %9.4f %8.3f %8.3f %8.3f\n", d->series_names[i],
                s->sql_tft, s->sql_naive, s->sql_ets, s->ratio_naive, s->ratio_ets, s->coverage);
     }
-    printf("pooled (%d series x %d steps, season %d; trained %d epochs, best %d, qscale %.2f)\n",
-           ev->n_series, ev->horizon, ev->season, ev->train.epochs_run, ev->train.best_epoch,
-           ev->train.qscale);
+    printf("pooled (%d series x %d steps, season %d; trained %d epochs, best %d, qscale %.2f, "
+           "shrink %.2f)\n", ev->n_series, ev->horizon, ev->season, ev->train.epochs_run,
+           ev->train.best_epoch, ev->train.qscale, ev->train.shrink);
     printf("  sql_tft %.4f  sql_naive %.4f  sql_ets %.4f\n", ev->sql_tft, ev->sql_naive, ev->sql_ets);
     printf("  ratio_naive %.4f  ratio_ets %.4f  coverage %.4f  worst_series_ratio_naive %.4f\n",
            ev->ratio_naive, ev->ratio_ets, ev->coverage, ev->worst_series_ratio_naive);

@@ -261,6 +261,7 @@ static void put_all(struct wbuf *w, const struct tft_model *m)
     put_f64(w, c->dropout);
     put_u64(w, c->seed);
     put_f64(w, m->qscale);
+    put_f64(w, m->shrink);                              /* since version 3 */
     for (int j = 0; j < m->n_past; j++) { put_f64(w, m->past_mu[j]); put_f64(w, m->past_sd[j]); }
     for (int j = 0; j < m->n_future; j++) { put_f64(w, m->fut_mu[j]); put_f64(w, m->fut_sd[j]); }
     for (int j = 0; j < m->ms; j++) { put_f64(w, m->stat_mu[j]); put_f64(w, m->stat_sd[j]); }
@@ -323,8 +324,9 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     if (n < 12 || memcmp(buf, TFT_MODEL_MAGIC, 4) != 0)
         return BASED_E_DECODE;
     struct rbuf r = { buf, n, 4, false };
-    uint64_t ver = get_u64(&r);     /* version 1: no base, no season field */
-    if (ver != TFT_MODEL_VERSION && ver != 1u)
+    /* version 1: no base, no season field; 1 and 2: no shrink field */
+    uint64_t ver = get_u64(&r);
+    if (ver < 1u || ver > TFT_MODEL_VERSION)
         return BASED_E_DECODE;
     struct tft_config c;
     memset(&c, 0, sizeof c);
@@ -338,8 +340,9 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
         c.ablate |= TFT_NO_BASE;
     c.lr = get_f64(&r); c.clip = get_f64(&r); c.dropout = get_f64(&r);
     c.seed = get_u64(&r);
-    double qscale = get_f64(&r);
-    if (r.bad || !(qscale > 0 && qscale <= 100))
+    double qscale = get_f64(&r), shrink = ver >= 3u ? get_f64(&r) : 0.0;
+    if (r.bad || !(qscale > 0 && qscale <= 100) || !(shrink >= 0 && shrink < 1) ||
+        (shrink != 0 && (c.ablate & TFT_NO_BASE)))
         return BASED_E_DECODE;
     struct tft_model *m = tft_model_new(&c, ns, npast, nf);
     if (!m || m->np != np) {
@@ -347,6 +350,7 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
         return BASED_E_DECODE;
     }
     m->qscale = qscale;
+    m->shrink = shrink;
     for (int j = 0; j < npast; j++) { m->past_mu[j] = get_f64(&r); m->past_sd[j] = get_f64(&r); }
     for (int j = 0; j < nf; j++) { m->fut_mu[j] = get_f64(&r); m->fut_sd[j] = get_f64(&r); }
     for (int j = 0; j < m->ms; j++) { m->stat_mu[j] = get_f64(&r); m->stat_sd[j] = get_f64(&r); }

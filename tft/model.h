@@ -50,14 +50,34 @@ struct tft_model {
     double fut_mu[TFT_MAX_COVARIATES], fut_sd[TFT_MAX_COVARIATES];
     double stat_mu[TFT_MAX_COVARIATES + 2], stat_sd[TFT_MAX_COVARIATES + 2];
     double qscale;      /* interval calibration: P10/P90 offsets x qscale */
+    double shrink;      /* P50 shrinkage toward the base, in [0, 1) (0 under
+                           TFT_NO_BASE and for version 1-2 files) */
     int season;         /* resolved season of the base (>= 1) */
     int np;
     double *P;
 };
 
-/* Final quantiles (z-scored) from the head's output: P50 -/+ qscale x
- * the head's offsets. */
+/* Final quantiles (in units of the base's error scale, around the base)
+ * from the head's output z = (P10, P50, P90): P50 = (1 - shrink) z1, then
+ * P50 -/+ qscale x the head's offsets (z1 - z0, z2 - z1). */
 void quantiles_out(const struct tft_model *m, const double *z, double *q);
+void quantiles_with(const double *z, double shrink, double qscale, double *q);
+
+/* The tail fit run after training (train.c; exported for tests). One
+ * held-out point: head output z, target y, base b and scale r (z-scored
+ * units; the forecast is b + r x quantiles) and the seasonal-naive
+ * quantiles nv of the same point (y[t + 1 - S] + the series' residual
+ * quantiles). Points of series i are p[first[i] .. first[i + 1]). */
+struct tail_pt { double z[3], y, b, r, nv[3]; };
+/* For each shrink on the grid 0, 0.05, ..., 0.50: qscale = the smallest
+ * of 0.50, 0.52, ..., 4.00 whose coverage of all points reaches 82 %
+ * (4.00 when none does); then every series' ratio of its pinball loss to
+ * naive's (series where naive's loss is 0 skipped). Picks the shrink with
+ * the smallest worst-series ratio (ties: the smaller shrink); with
+ * fit_shrink false only 0. Sets *shrink, *qscale; returns the worst ratio
+ * (0 when no series counts). */
+double tail_fit(const struct tail_pt *p, const int *first, int ns, bool fit_shrink,
+                double *shrink, double *qscale);
 
 /* One series, normalised: y[len], pc[len][n_past], fc[len + 1][n_future]
  * (row len repeats row len - 1), st[ms]. */

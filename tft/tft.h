@@ -18,7 +18,8 @@
  * with the summed pinball loss. Unless TFT_NO_BASE, the head forecasts a
  * correction to seasonal naive in units of naive's recent (clipped) mean
  * absolute error, and the target enters the encoder minus the mean of its
- * last S values (docs/tft.md, "Seasonal-naive base"). Adam with global-norm gradient clipping,
+ * last S values (docs/tft.md, "Seasonal-naive base"); the median of that
+ * correction is shrunk toward 0 by a factor fitted on the held-out tail. Adam with global-norm gradient clipping,
  * early stopping on a held-out tail, z-scoring fitted on training data only.
  *
  * The encoder is stateful: it runs from the start of a series' forecasting
@@ -166,14 +167,18 @@ struct tft_train_report {
     double best_valid_loss;     /* mean pinball (z-scored units) */
     double last_train_loss;
     double qscale;              /* interval calibration factor chosen */
+    double shrink;              /* P50 shrinkage toward the base chosen */
+    double tail_worst;          /* worst series' loss / naive's on the tail */
 };
 
 /* Trains on the first fit_len[i] steps of each series (fit_len NULL: the
  * whole series); z-scoring statistics are fitted on those steps only and
  * stored in the model; the last cfg.valid of them are held out for early
- * stopping (best epoch's weights kept), and used to calibrate the
- * P10/P90 offsets to 82 % coverage on it (2 points of margin for its use
- * in early stopping). cfg.season == 0: the base's season is detected on
+ * stopping (best epoch's weights kept), and then used to fit two
+ * constants: the P50 shrinkage toward the seasonal-naive base (0 to 0.5,
+ * the one whose worst series on the tail is least worse than seasonal
+ * naive; 0 under TFT_NO_BASE) and the P10/P90 scale (82 % coverage of
+ * the tail, 2 points of margin for its use in early stopping). cfg.season == 0: the base's season is detected on
  * the fitted steps (tft_detect_season, lags up to 28). Deterministic in cfg.seed. Progress
  * lines go to log when non-NULL. */
 based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
@@ -254,10 +259,11 @@ based_err tft_forecast_multi(const struct tft_model *m, const struct tft_dataset
 
 /* ---- Serialisation --------------------------------------------------------
  * "BTFT" magic, version, config, layout, normalisation statistics and
- * parameters as little-endian IEEE-754 bit patterns. tft_model_save with
+ * parameters as little-endian IEEE-754 bit patterns. Version 3 adds the
+ * P50 shrink; versions 1 and 2 still load (shrink 0; version 1: no base). tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 2u
+#define TFT_MODEL_VERSION 3u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 

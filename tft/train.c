@@ -7,11 +7,14 @@
  * the scored count) is clipped to global norm cfg.clip and applied by
  * Adam. After every epoch the loss on the held-out tail (the last
  * cfg.valid fitted steps of every series) decides early stopping; the best
- * epoch's parameters are kept. Finally the interval is calibrated on that
- * tail: qscale, the factor on the P10/P90 offsets, is the smallest value
- * on a fixed grid whose held-out coverage of [P10, P90] reaches 82 %
- * (margin: the tail also chose the stopping epoch). Loss and calibration
- * are on (y - base) / scale (forward.c: base_z, scale_z).
+ * epoch's parameters are kept. Finally two constants are fitted on that
+ * tail (tail_fit): shrink, how far P50 is pulled toward the seasonal-naive
+ * base (0 to 0.5), chosen to minimise the worst series' loss relative to
+ * seasonal naive on the tail; and qscale, the factor on the P10/P90
+ * offsets, the smallest value on a fixed grid whose held-out coverage of
+ * [P10, P90] reaches 82 % (margin: the tail also chose the stopping
+ * epoch). Loss and calibration are on (y - base) / scale (forward.c:
+ * base_z, scale_z).
  * One thread, fixed order: bit-exact.
  */
 #include "tft/model.h"
@@ -225,35 +228,131 @@ static double validate(struct trainer *T)
     return cnt ? tot / (double)cnt : 0;
 }
 
-/* Smallest qscale in 0.50, 0.52, ..., 4.00 covering >= 82 % of the
- * held-out tail (4.00 when none does). */
-static double calibrate(struct trainer *T)
+/* Keys are finite and never -0 (naive_quantiles adds +0), so equal keys
+ * are equal bits and the sorted array is the same whatever qsort does. */
+static int cmp_double(const void *pa, const void *pb)
 {
-    int hits[176];
-    long n = 0;
-    memset(hits, 0, sizeof hits);
-    for (int i = 0; i < T->d->n_series; i++) {
+    double x = *(const double *)pa, y = *(const double *)pb;
+    return (x > y) - (x < y);
+}
+
+/* Seasonal naive's 10/50/90 % residual quantiles (linear interpolation)
+ * over the steps u in [S, end) of z-scored y; 0 when there are none. */
+static void naive_quantiles(const double *y, int S, int end, double *buf, double q[3])
+{
+    int n = 0;
+    for (int u = S; u < end; u++)
+        buf[n++] = (y[u] - y[u - S]) + 0.0;            /* -0 -> +0 */
+    for (int j = 0; j < 3; j++)
+        q[j] = 0;
+    if (n == 0)
+        return;
+    qsort(buf, (size_t)n, sizeof *buf, cmp_double);
+    for (int j = 0; j < 3; j++) {
+        double h = (double)(n - 1) * QS[j];
+        int lo = (int)h, hi = lo + 1 < n ? lo + 1 : lo;
+        q[j] = buf[lo] + (h - (double)lo) * (buf[hi] - buf[lo]);
+    }
+}
+
+double tail_fit(const struct tail_pt *p, const int *first, int ns, bool fit_shrink,
+                double *shrink, double *qscale)
+{
+    enum { NQ = 176, NL = 11 };
+    double best = -1;
+    int n = first[ns];
+    *shrink = 0;
+    *qscale = n > 0 ? 4.0 : 1.0;
+    for (int l = 0; l < (fit_shrink ? NL : 1); l++) {
+        double lam = 0.05 * l, qs = 4.0, worst = 0, q[3], g[3];
+        long hits[NQ];
+        memset(hits, 0, sizeof hits);
+        for (int k = 0; k < n; k++) {
+            double u = (p[k].y - p[k].b) / p[k].r;
+            for (int s = 0; s < NQ; s++) {
+                quantiles_with(p[k].z, lam, 0.5 + 0.02 * s, q);
+                hits[s] += u >= q[0] && u <= q[2];
+            }
+        }
+        for (int s = 0; s < NQ; s++)
+            if (50 * hits[s] >= 41 * (long)n) {
+                qs = 0.5 + 0.02 * s;
+                break;
+            }
+        for (int i = 0; i < ns; i++) {
+            double lt = 0, ln = 0;
+            for (int k = first[i]; k < first[i + 1]; k++) {
+                double f[3];
+                quantiles_with(p[k].z, lam, qs, q);
+                for (int j = 0; j < 3; j++)
+                    f[j] = p[k].b + p[k].r * q[j];
+                lt += pinball(f, p[k].y, g);
+                ln += pinball(p[k].nv, p[k].y, g);
+            }
+            if (ln > 0 && lt / ln > worst)
+                worst = lt / ln;
+        }
+        if (n > 0 && (best < 0 || worst < best)) {
+            best = worst;
+            *shrink = lam;
+            *qscale = qs;
+        }
+    }
+    return best > 0 ? best : 0;
+}
+
+/* Collects the held-out tail's points (forecasts with the trained weights,
+ * seasonal naive with residual quantiles from the fitted steps before the
+ * tail) and fits shrink and qscale on them (tail_fit). */
+static based_err calibrate(struct trainer *T, struct tft_train_report *r)
+{
+    int N = T->d->n_series, S = T->m->season, *first = malloc(((size_t)N + 1) * sizeof(int));
+    size_t cap = 1, total = 0;
+    for (int i = 0; i < N; i++) {
+        int start, lo, mid, hi;
+        origins(T, i, &start, &lo, &mid, &hi);
+        total += (size_t)(hi - mid);
+        cap = (size_t)T->fit[i] > cap ? (size_t)T->fit[i] : cap;
+    }
+    struct tail_pt *p = malloc((total + 1) * sizeof *p);
+    double *buf = malloc(cap * sizeof(double));
+    if (!first || !p || !buf) {
+        free(first);
+        free(p);
+        free(buf);
+        return BASED_E_NOMEM;
+    }
+    int n = 0;
+    for (int i = 0; i < N; i++) {
         int start, lo, mid, hi;
         long cnt = 0;
+        first[i] = n;
         origins(T, i, &start, &lo, &mid, &hi);
         run(T, i, mid, hi, false, &cnt);
         if (T->tp.fail)
-            return 1.0;
-        for (int t = mid; t < hi; t++) {
-            const double *z = tape_val(&T->tp, T->f.q[t - mid]);
-            const double *yy = T->ps[i].y;
-            double y = (yy[t + 1] - base_z(T->m, yy, start, t)) / scale_z(T->m, yy, start, t);
-            for (int g = 0; g < 176; g++) {
-                double s = 0.5 + 0.02 * g;
-                hits[g] += y >= z[1] - s * (z[1] - z[0]) && y <= z[1] + s * (z[2] - z[1]);
-            }
+            break;
+        const double *y = T->ps[i].y;
+        double nq[3];
+        naive_quantiles(y, S, mid + 1, buf, nq);
+        for (int t = mid; t < hi; t++, n++) {
+            memcpy(p[n].z, tape_val(&T->tp, T->f.q[t - mid]), sizeof p[n].z);
+            p[n].y = y[t + 1];
+            p[n].b = base_z(T->m, y, start, t);
+            p[n].r = scale_z(T->m, y, start, t);
+            for (int j = 0; j < 3; j++)
+                p[n].nv[j] = (t + 1 - S >= 0 ? y[t + 1 - S] : y[t]) + nq[j];
         }
-        n += cnt;
     }
-    for (int g = 0; g < 176; g++)
-        if (n > 0 && 50 * (long)hits[g] >= 41 * n)
-            return 0.5 + 0.02 * g;
-    return n > 0 ? 4.0 : 1.0;
+    first[N] = n;
+    if (!T->tp.fail)
+        r->tail_worst = tail_fit(p, first, N, !(T->m->cfg.ablate & TFT_NO_BASE),
+                                 &T->m->shrink, &T->m->qscale);
+    r->shrink = T->m->shrink;
+    r->qscale = T->m->qscale;
+    free(first);
+    free(p);
+    free(buf);
+    return T->tp.fail ? BASED_E_NOMEM : BASED_E_OK;
 }
 
 static void trainer_release(struct trainer *T)
@@ -319,7 +418,7 @@ based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
         e = trainer_init(&T, m, d, fit);
     else
         memset(&T, 0, sizeof T);
-    struct tft_train_report r = { 0, 0, 1e300, 0, 1.0 };
+    struct tft_train_report r = { 0, 0, 1e300, 0, 1.0, 0.0, 0.0 };
     uint64_t rng = m->cfg.seed ^ 0x73687566666c65ull;       /* "shuffle" */
     int since = 0;
     for (int ep = 1; e == BASED_E_OK && ep <= m->cfg.epochs; ep++) {
@@ -346,9 +445,7 @@ based_err tft_train(struct tft_model *m, const struct tft_dataset *d,
     if (e == BASED_E_OK && m->cfg.epochs == 0)
         r.best_valid_loss = validate(&T);
     if (e == BASED_E_OK)
-        m->qscale = r.qscale = calibrate(&T);
-    if (e == BASED_E_OK && T.tp.fail)
-        e = BASED_E_NOMEM;
+        e = calibrate(&T, &r);
     if (T.d)
         trainer_release(&T);
     free(fit);

@@ -186,11 +186,14 @@ static struct tft_model *trained(struct tft_dataset *d, unsigned ablate, int epo
 TEST(tft_state_matches_series)
 {
     /* With the seasonal-naive base (ablate 0, its ring of the last S
-     * targets and its running error scale in the state) and without it. */
-    for (unsigned ab = 0; ab <= TFT_NO_BASE; ab += TFT_NO_BASE) {
+     * targets and its running error scale in the state), without it, and
+     * with the base and a nonzero P50 shrinkage. */
+    for (unsigned ab = 0; ab <= 2 * TFT_NO_BASE; ab += TFT_NO_BASE) {
     struct tft_dataset *d = small_data(3, 40, 11);
-    struct tft_model *m = trained(d, ab, 2);
+    struct tft_model *m = trained(d, ab & TFT_NO_BASE, 2);
     CHECK(m != NULL);
+    if (ab == 2 * TFT_NO_BASE)          /* with the base and a P50 shrinkage */
+        m->shrink = 0.35;
     double out[41 * 3];
     for (int i = 0; i < 3; i++) {
         int fit = 30;
@@ -248,6 +251,83 @@ TEST(tft_train_deterministic_and_serialises)
     tft_model_free(b);
     tft_model_free(c);
     tft_dataset_free(d);
+}
+
+/* A version 2 file (no shrink field) still loads, with shrink 0, and
+ * forecasts as before; bad shrink values are rejected. */
+TEST(tft_model_loads_version_2)
+{
+    struct tft_dataset *d = small_data(2, 40, 13);
+    struct tft_model *a = trained(d, 0, 1), *b = NULL;
+    CHECK(a != NULL);
+    a->shrink = 0;
+    size_t n = 0;
+    CHECK(tft_model_save(a, NULL, &n) == BASED_E_OK);
+    uint8_t *buf = malloc(n);
+    CHECK(tft_model_save(a, buf, &n) == BASED_E_OK);
+    CHECK_EQ_INT(buf[4], 3);                              /* version 3 */
+    /* the shrink field follows magic, version, 15 ints, lr, clip, dropout,
+     * seed and qscale: byte 4 + 8 * 21 */
+    size_t at = 4 + 8 * 21;
+    double x = 0.5;
+    memcpy(buf + at, &x, 8);
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_OK);
+    CHECK(b->shrink == 0.5);
+    tft_model_free(b);
+    x = 1.0;
+    memcpy(buf + at, &x, 8);
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_DECODE && b == NULL);
+    x = -0.1;
+    memcpy(buf + at, &x, 8);
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_DECODE);
+    /* version 2: the same bytes without the field */
+    memmove(buf + at, buf + at + 8, n - at - 8);
+    buf[4] = 2;
+    CHECK(tft_model_load(buf, n - 8, &b) == BASED_E_OK);
+    CHECK(b->shrink == 0);
+    double oa[40 * 3], ob[40 * 3];
+    CHECK(tft_forecast_series(a, d, 1, 30, oa) == BASED_E_OK);
+    CHECK(tft_forecast_series(b, d, 1, 30, ob) == BASED_E_OK);
+    CHECK_EQ_MEM(oa, ob, sizeof oa);
+    free(buf);
+    tft_model_free(a);
+    tft_model_free(b);
+    tft_dataset_free(d);
+}
+
+/* The tail fit on hand-made points (b = 0, r = 1, so y is in head units).
+ * Series A: P50 biased (2, truth 0), offsets 0.9; B: unbiased; C: naive
+ * exact (loss 0, skipped). Covering >= 82 % of 15 points needs A's
+ * points covered: qscale x 0.9 >= 2 (1 - shrink). Shrink 0.5 halves A's
+ * bias: qscale 1.12, A's loss per point 0.0008 + 0.5 + 0.2008 against
+ * naive's 0.2: worst ratio 3.508 (7.006 at shrink 0). */
+TEST(tft_tail_fit_known_answer)
+{
+    struct tail_pt p[15];
+    int first[4] = { 0, 5, 10, 15 };
+    for (int k = 0; k < 15; k++) {
+        bool a = k < 5, c = k >= 10;
+        struct tail_pt v = { { a ? 1.1 : -1, a ? 2 : 0, a ? 2.9 : 1 }, 0, 0, 1,
+                             { c ? 0 : -1, 0, c ? 0 : 1 } };
+        p[k] = v;
+    }
+    double shrink = -1, qs = -1;
+    double w = tail_fit(p, first, 3, true, &shrink, &qs);
+    CHECK_NEAR(shrink, 0.5, 1e-12);
+    CHECK_NEAR(qs, 1.12, 1e-12);
+    CHECK_NEAR(w, (0.0008 + 0.5 + 0.2008) / 0.2, 1e-9);
+    w = tail_fit(p, first, 3, false, &shrink, &qs);      /* shrink not fitted */
+    CHECK(shrink == 0);
+    CHECK_NEAR(qs, 2.24, 1e-12);
+    CHECK_NEAR(w, (0.1 * 0.016 + 1.0 + 0.1 * 4.016) / 0.2, 1e-9);
+    /* nothing biased: every shrink ties, the smallest (0) is kept */
+    w = tail_fit(p + 5, first, 2, true, &shrink, &qs);
+    CHECK(shrink == 0);
+    CHECK_NEAR(qs, 0.5, 1e-12);
+    CHECK_NEAR(w, (0.1 * 0.5 + 0.1 * 0.5) / 0.2, 1e-9);
+    first[1] = 0;                                        /* no points */
+    w = tail_fit(p, first, 1, true, &shrink, &qs);
+    CHECK(shrink == 0 && qs == 1.0 && w == 0);
 }
 
 TEST(tft_param_budget)
@@ -428,6 +508,8 @@ const struct test_case test_table[] = {
     { "tft_gradcheck_ablations", test_tft_gradcheck_ablations },
     { "tft_state_matches_series", test_tft_state_matches_series },
     { "tft_train_deterministic_and_serialises", test_tft_train_deterministic_and_serialises },
+    { "tft_model_loads_version_2", test_tft_model_loads_version_2 },
+    { "tft_tail_fit_known_answer", test_tft_tail_fit_known_answer },
     { "tft_param_budget", test_tft_param_budget },
     { "tft_csv_good", test_tft_csv_good },
     { "tft_csv_errors", test_tft_csv_errors },
