@@ -444,6 +444,42 @@ static based_err head_height(rec *r, uint64_t *h)
     return rc;
 }
 
+/* Adds every Brain with neurons that is not recorded yet (brain_list). */
+static based_err discover(rec *r)
+{
+    json_t *o = NULL;
+    based_err rc = call(r, "brain_list", NULL, &o);
+    if (rc != BASED_E_OK)
+        return rc;
+    json_t *arr = json_object_get(o, "brains"), *x;
+    size_t i;
+    if (!json_is_array(arr))
+        rc = bad(r, "brain_list", "brains");
+    json_array_foreach(arr, i, x) {
+        uint64_t id, uids;
+        bool have = false;
+        if (rc != BASED_E_OK)
+            break;
+        if (!ju64(x, "id", &id) || !ju64(x, "uids", &uids)) {
+            rc = bad(r, "brain_list", "brains[].uids");
+            break;
+        }
+        for (int k = 0; k < r->nb; k++)
+            have |= r->b[k].id == (int)id;
+        if (uids == 0 || have)
+            continue;
+        if (r->nb == CLI_TFTREC_MAX_BRAINS) {
+            rc = cli_fail(r->err, BASED_E_TOO_LARGE,
+                          "more than %d Brains with neurons; name them with --brain",
+                          CLI_TFTREC_MAX_BRAINS);
+            break;
+        }
+        r->b[r->nb++].id = (int)id;
+    }
+    json_decref(o);
+    return rc;
+}
+
 static based_err setup(rec *r)
 {
     json_t *o = NULL;
@@ -474,42 +510,17 @@ static based_err setup(rec *r)
     if (r->o->nbrains > 0) {
         for (int i = 0; i < r->o->nbrains; i++) {
             json_t *g = NULL;
-            if ((rc = call(r, "brain_get", json_pack("[i]", r->o->brains[i]), &g)) != BASED_E_OK)
+            /* a Brain bought later is fine when following the chain */
+            if (r->to <= head &&
+                (rc = call(r, "brain_get", json_pack("[i]", r->o->brains[i]), &g)) != BASED_E_OK)
                 return rc;
             json_decref(g);
             r->b[r->nb++].id = r->o->brains[i];
         }
-    } else {
-        o = NULL;
-        if ((rc = call(r, "brain_list", NULL, &o)) != BASED_E_OK)
-            return rc;
-        json_t *arr = json_object_get(o, "brains"), *x;
-        size_t i;
-        if (!json_is_array(arr))
-            rc = bad(r, "brain_list", "brains");
-        json_array_foreach(arr, i, x) {
-            uint64_t id, uids;
-            if (rc != BASED_E_OK)
-                break;
-            if (!ju64(x, "id", &id) || !ju64(x, "uids", &uids)) {
-                rc = bad(r, "brain_list", "brains[].uids");
-                break;
-            }
-            if (uids == 0)
-                continue;
-            if (r->nb == CLI_TFTREC_MAX_BRAINS) {
-                rc = cli_fail(r->err, BASED_E_TOO_LARGE,
-                              "more than %d Brains with neurons; name them with --brain",
-                              CLI_TFTREC_MAX_BRAINS);
-                break;
-            }
-            r->b[r->nb++].id = (int)id;
-        }
-        json_decref(o);
-        if (rc == BASED_E_OK && r->nb == 0)
-            rc = cli_fail(r->err, BASED_E_NOT_FOUND,
-                          "no Brain on the node at %s has neurons yet: nothing to record",
-                          cli_rpc_url(r->rpc));
+    } else if ((rc = discover(r)) == BASED_E_OK && r->nb == 0 && r->to <= head) {
+        rc = cli_fail(r->err, BASED_E_NOT_FOUND,
+                      "no Brain on the node at %s has neurons yet: nothing to record",
+                      cli_rpc_url(r->rpc));
     }
     if (rc != BASED_E_OK)
         return rc;
@@ -537,6 +548,8 @@ static based_err follow(rec *r)
         for (; r->next_block <= upto; r->next_block++)
             if ((rc = read_block(r, r->next_block)) != BASED_E_OK)
                 return rc;
+        if (r->o->nbrains == 0 && (rc = discover(r)) != BASED_E_OK)
+            return rc;
         for (int i = 0; i < r->nb; i++)
             if ((rc = read_brain(r, &r->b[i], upto)) != BASED_E_OK)
                 return rc;
@@ -721,6 +734,9 @@ static based_err write_csv(rec *r, FILE *f)
 {
     occ *v = NULL;
     size_t n = 0, written = 0;
+    if (r->nb == 0)
+        return cli_fail(r->err, BASED_E_NOT_FOUND,
+                        "no Brain had neurons up to height %" PRIu64 ": nothing to record", r->to);
     for (int bi = 0; bi < r->nb; bi++)
         if (r->b[bi].n == 0)
             return cli_fail(r->err, BASED_E_NOT_FOUND,
