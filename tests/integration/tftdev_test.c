@@ -11,8 +11,9 @@
 #include "tests/runner.h"
 #include "chain/base.h"
 
-/* tests/tft/devnet-genesis.json with 100 ms blocks, into the test dir. */
-static const char *tft_genesis(void)
+/* tests/tft/devnet-genesis.json with 100 ms blocks (and tempo 1 when
+ * fast_epochs), into the test dir. */
+static const char *tft_genesis_with(bool fast_epochs)
 {
     static char path[600];
     char buf[8192];
@@ -24,6 +25,11 @@ static const char *tft_genesis(void)
     char *p = strstr(buf, "\"block_time_ms\": 200");
     if (p)
         memcpy(p, "\"block_time_ms\": 100", 20);
+    char *t = strstr(buf, "\"tempo\": 9,");
+    if (fast_epochs && t)
+        memcpy(t, "\"tempo\": 1,", 11);
+    if (fast_epochs && !t)
+        return NULL;
     snprintf(path, sizeof path, "%s/tft-genesis.json", test_tmpdir());
     f = fopen(path, "w");
     if (f) {
@@ -31,6 +37,11 @@ static const char *tft_genesis(void)
         fclose(f);
     }
     return p ? path : NULL;
+}
+
+static const char *tft_genesis(void)
+{
+    return tft_genesis_with(false);
 }
 
 typedef struct {
@@ -165,8 +176,7 @@ TEST(tft_gen_devnet_records_a_running_chain)
     CHECK(sum > 0);
     CHECK_NEAR(tx->target, (double)sum / 10.0, 1e-9);
 
-    /* --from below the oldest kept epoch is refused once epochs were pruned?
-     * Not yet here (fewer than 16 epochs): a range in the past works. */
+    /* a range in the past (all its epochs still kept), one Brain */
     const char *gen2[] = { bin, "gen", "--kind", "devnet", "--rpc", n.url, "--rpc-cookie", cookie,
                            "--brain", "8", "--from", "20", "--to", "60", NULL };
     rc = test_run(gen2, out, sizeof out);
@@ -228,5 +238,54 @@ TEST(tft_gen_devnet_errors)
                           "--brain", "9", NULL };
     CHECK_EQ_INT(test_run(nob, out, sizeof out), 1);
     CHECK(strstr(out, "brain_get") != NULL);
+    test_node_stop(&n, false);
+}
+
+/* More epochs than the node keeps (16): an explicit --from whose epochs
+ * are gone is refused, saying so; without --from gen starts at the oldest
+ * kept epoch. tempo 1: an epoch every 2 blocks of 100 ms. */
+TEST(tft_gen_devnet_pruned_epochs)
+{
+    test_node n;
+    char dd[600], cookie[700], out[16384], bin[600], cli[600];
+    const char *g = tft_genesis_with(true);
+    CHECK(g != NULL);
+    snprintf(dd, sizeof dd, "%s/node", test_tmpdir());
+    const char *args[] = { "--dev", "--genesis", g, NULL };
+    CHECK_EQ_INT(test_node_start(&n, dd, args), 0);
+    snprintf(cookie, sizeof cookie, "%s/.cookie", dd);
+    snprintf(cli, sizeof cli, "%s", test_bin("based-cli"));
+    const char *buy[] = { cli, "--rpc", n.url, "--rpc-cookie", cookie, "brain", "buy", "--from",
+                          "dev1", "--burn", "--wait", NULL };
+    CHECK_EQ_INT(test_run(buy, out, sizeof out), 0);
+    const char *mem[] = { cli, "--rpc", n.url, "--rpc-cookie", cookie, "memorize", "--from",
+                          "dev3", "--brain", "7", "--role", "validator", "--wait", NULL };
+    CHECK_EQ_INT(test_run(mem, out, sizeof out), 0);
+    long epochs = 0;
+    for (int i = 0; i < 300 && epochs < 20; i++) {
+        json_t *e = test_rpc_result(&n, "rewards_getEpoch", json_pack("[i]", 7));
+        epochs = e ? (long)json_integer_value(json_object_get(e, "epochs")) : 0;
+        json_decref(e);
+        usleep(50000);
+    }
+    CHECK(epochs >= 20);
+    snprintf(bin, sizeof bin, "%s", test_bin("based-tft"));
+    const char *old[] = { bin, "gen", "--kind", "devnet", "--rpc", n.url, "--rpc-cookie", cookie,
+                          "--from", "0", NULL };
+    CHECK_EQ_INT(test_run(old, out, sizeof out), 1);
+    CHECK(strstr(out, "are no longer kept (the node keeps the last 16") != NULL);
+    const char *kept[] = { bin, "gen", "--kind", "devnet", "--rpc", n.url, "--rpc-cookie", cookie,
+                           "--brain", "7", NULL };
+    CHECK_EQ_INT(test_run(kept, out, sizeof out), 0);
+    /* one validator series of at least 16 epochs, starting at oldest_kept */
+    json_t *e = test_rpc_result(&n, "rewards_getEpoch", json_pack("[i]", 7));
+    long oldest = (long)json_integer_value(json_object_get(e, "oldest_kept"));
+    json_decref(e);
+    char first[64];
+    snprintf(first, sizeof first, ",%ld,", oldest);
+    const char *line = strstr(out, "\nb7-");
+    CHECK(line != NULL);
+    CHECK(strstr(line, first) == strchr(line, ','));   /* the first row's t is oldest_kept */
+    CHECK(oldest >= 4);
     test_node_stop(&n, false);
 }
