@@ -61,7 +61,7 @@ static json_t *tx_json(const node_ctx *c, const chain_tx *tx)
 {
     const chain_kind *k = chain_kind_find(tx->kind);
     uint16_t prefix = chain_ledger_genesis(c->ledger)->ss58_prefix;
-    return json_pack("{s:o,s:s,s:o,s:I,s:o,s:o,s:s,s:o}",
+    return json_pack("{s:o,s:s,s:o,s:I,s:o,s:o,s:s,s:I,s:o}",
                      "hash", hash_json(&tx->hash),
                      "chain_id", tx->chain_id,
                      "sender", addr_json(c, &tx->sender),
@@ -69,6 +69,7 @@ static json_t *tx_json(const node_ctx *c, const chain_tx *tx)
                      "fee", amount_json(tx->fee),
                      "fee_base", base_json(tx->fee),
                      "kind", k ? k->name : "unknown",
+                     "size", (json_int_t)tx->raw_len,
                      "payload", k ? k->to_json(tx->payload, tx->payload_len, prefix) : json_null());
 }
 
@@ -572,7 +573,8 @@ const node_rpc_method node_methods[] = {
         { "full_txs", NODE_RPC_BOOLEAN, false, "true for full transactions instead of hashes" },
         { NULL, 0, false, NULL } },
       "object: height, hash, prev_hash, time_ms, time, tx_root, state_root, proposer, tx_count, "
-      "txs, last_commit, commit", "BAD_PARAM, BAD_HEX, NOT_FOUND" },
+      "txs (hashes, or with full_txs objects: hash, chain_id, sender, nonce, fee, fee_base, kind, "
+      "size (bytes of the encoded tx), payload), last_commit, commit", "BAD_PARAM, BAD_HEX, NOT_FOUND" },
     { "tx_send", "Submit a signed transaction (hex of its canonical encoding)", m_tx_send,
       { { "hex", NODE_RPC_STRING, true, "the encoded transaction, hex, 0x optional" },
         { NULL, 0, false, NULL } },

@@ -15,7 +15,7 @@
 DET   := build/tft-det
 SRCS  := $(wildcard tft/*.c) chain/err.c
 BASE0 := -std=c11 -fno-strict-aliasing -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I.
-BASE  := $(BASE0) -ffp-contract=off
+BASE  := $(BASE0) -ffp-contract=off -DTFT_NO_DEVNET
 ifeq ($(QUICK),1)
 GEN   := --series 6 --steps 60 --seed 7
 EVAL  := --horizon 10 --d 8 --epochs 2 --seed 3

@@ -3,19 +3,31 @@
  *
  *   based-tft train   --data F.csv --out MODEL [model options]
  *   based-tft eval    --data F.csv [--horizon H] [--season S] [--json] [model options]
- *   based-tft gen     --kind synthetic|devnet [--series N] [--steps T] [--seed S] [--out F.csv]
+ *   based-tft gen     --kind synthetic [--series N] [--steps T] [--seed S] [--out F.csv]
+ *   based-tft gen     --kind devnet [--rpc URL] [--rpc-cookie FILE] [--brain ID ...]
+ *                     [--from H] [--to H] [--bucket N] [--min-steps N] [--out F.csv]
  *   based-tft forecast --model MODEL --data F.csv
  *   based-tft explain --model MODEL --data F.csv
  *
  * Model options: --d N --heads N --k N --epochs N --patience N --batch N
  * --lr X --seed N --dropout X --ablate vsn,attn,lstm,gate,base --log.
- * Exit status: 0 success, 1 failure (bad data, I/O), 2 usage error.
+ * Exit status: 0 success, 1 failure (bad data, I/O, no node), 2 usage error.
+ *
+ * `gen --kind devnet` reads a node's RPC through cli/tftrec.c (libcurl,
+ * jansson). The determinism build (tft/determinism.mk) compiles this file
+ * with -DTFT_NO_DEVNET and links only tft/ and libsodium: that build says
+ * so and exits 1 for `--kind devnet`; everything else is the same.
  */
 #include <errno.h>
 #include <sodium.h>
 
 #include "tft/tft.h"
+#ifndef TFT_NO_DEVNET
+#include "cli/tftrec.h"
+#endif
 #include "chain/base.h"
+
+#define MAX_GEN_BRAINS 64
 
 struct opts {
     const char *data, *out, *model, *kind;
@@ -23,6 +35,10 @@ struct opts {
     bool json, log;
     struct tft_config cfg;
     uint64_t gen_seed;
+    /* gen --kind devnet */
+    const char *rpc, *cookie;
+    int brains[MAX_GEN_BRAINS], nbrains, bucket, min_steps;
+    long long from, to;
 };
 
 static int usage(FILE *f, int rc)
@@ -32,7 +48,11 @@ static int usage(FILE *f, int rc)
         "  train    --data F.csv --out MODEL         train on every row, save weights\n"
         "  eval     --data F.csv [--horizon H] [--season S] [--json]\n"
         "           rolling-origin test of the last H steps: TFT vs seasonal naive and SES\n"
-        "  gen      --kind synthetic|devnet [--series N] [--steps T] [--seed S] [--out F]\n"
+        "  gen      --kind synthetic [--series N] [--steps T] [--seed S] [--out F]\n"
+        "  gen      --kind devnet [--rpc URL] [--rpc-cookie FILE] [--brain ID ...] [--from H]\n"
+        "           [--to H] [--bucket N] [--min-steps N] [--out F]\n"
+        "           a running chain's per-neuron and network series, from its JSON-RPC;\n"
+        "           with --to above the head it follows the chain until --to\n"
         "  forecast --model MODEL --data F.csv       next-step P10/P50/P90 per series\n"
         "  explain  --model MODEL --data F.csv       variable-selection and attention weights\n"
         "model options: --d N --heads N --k N --epochs N --patience N --batch N --lr X\n"
@@ -96,6 +116,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->series = 128;
     o->steps = 240;
     o->gen_seed = 42;
+    o->from = o->to = -1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true, flag = true;
@@ -109,6 +130,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             else if (!strcmp(a, "--out")) o->out = v;
             else if (!strcmp(a, "--model")) o->model = v;
             else if (!strcmp(a, "--kind")) o->kind = v;
+            else if (!strcmp(a, "--rpc")) o->rpc = v;
+            else if (!strcmp(a, "--rpc-cookie")) o->cookie = v;
+            else if (!strcmp(a, "--brain")) {
+                ok = o->nbrains < MAX_GEN_BRAINS && parse_int(v, 0, 1023, &iv);
+                if (ok)
+                    o->brains[o->nbrains++] = iv;
+            }
+            else if (!strcmp(a, "--from")) { ok = parse_int(v, 0, 2147483647, &iv); o->from = iv; }
+            else if (!strcmp(a, "--to")) { ok = parse_int(v, 0, 2147483647, &iv); o->to = iv; }
+            else if (!strcmp(a, "--bucket")) ok = parse_int(v, 1, 1000000, &o->bucket);
+            else if (!strcmp(a, "--min-steps")) ok = parse_int(v, 0, TFT_MAX_STEPS, &o->min_steps);
             else if (!strcmp(a, "--horizon")) ok = parse_int(v, 1, TFT_MAX_STEPS, &o->horizon);
             else if (!strcmp(a, "--season")) ok = parse_int(v, 1, 1000, &o->season);
             else if (!strcmp(a, "--series")) ok = parse_int(v, 1, TFT_MAX_SERIES, &o->series);
@@ -297,6 +329,49 @@ static int cmd_eval(const struct opts *o)
     return 0;
 }
 
+static int gen_devnet(const struct opts *o)
+{
+#ifdef TFT_NO_DEVNET
+    (void)o;
+    return die("gen --kind devnet", "left out of this build (compiled with TFT_NO_DEVNET, as "
+               "tft/determinism.mk does, to link tft/ without curl and jansson); use bin/based-tft");
+#else
+    cli_tftrec_opts r;
+    char err[CLI_ERR_LEN];
+    memset(&r, 0, sizeof r);
+    r.rpc = o->rpc;
+    r.cookie = o->cookie;
+    memcpy(r.brains, o->brains, sizeof r.brains);
+    r.nbrains = o->nbrains;
+    r.from = o->from;
+    r.to = o->to;
+    r.bucket = o->bucket;
+    r.min_steps = o->min_steps;
+    r.log = stderr;
+    /* written to a temporary file first: no half-written CSV on an error */
+    char tmp[4096];
+    FILE *f = stdout;
+    if (o->out) {
+        snprintf(tmp, sizeof tmp, "%s.part", o->out);
+        if (!(f = fopen(tmp, "w")))
+            return die(tmp, strerror(errno));
+    }
+    based_err e = cli_tftrec_run(&r, f, err);
+    int rc = 0;
+    if (o->out) {
+        if (fclose(f) != 0 && e == BASED_E_OK)
+            rc = die(tmp, "write failed");
+        if (e != BASED_E_OK || rc != 0)
+            remove(tmp);
+        else if (rename(tmp, o->out) != 0)
+            rc = die(o->out, strerror(errno));
+    }
+    if (e != BASED_E_OK)
+        return die("gen --kind devnet", err);
+    return rc;
+#endif
+}
+
 static int cmd_gen(const struct opts *o)
 {
     if (!o->kind) {
@@ -304,7 +379,7 @@ static int cmd_gen(const struct opts *o)
         return 2;
     }
     if (!strcmp(o->kind, "devnet"))
-        return die("gen --kind devnet", "not yet available: needs a node with rewards");
+        return gen_devnet(o);
     if (strcmp(o->kind, "synthetic") != 0) {
         fprintf(stderr, "based-tft: unknown --kind %s\n", o->kind);
         return 2;
