@@ -16,7 +16,8 @@
  *           are made (TFT with the applied model over the feed, advanced
  *           incrementally by rewards/tftcache.c; seasonal naive over the
  *           window); every tft_train_every epochs a job over the windows is
- *           written, applied at height + tft_apply_delay.
+ *           written (at most REWARD_TFT_TRAIN_MAX of them, chosen by
+ *           reward_tft_pick_rank), applied at height + tft_apply_delay.
  * Iteration in uid order; no floats outside tft/ except the rounding.
  */
 #include <pthread.h>
