@@ -12,7 +12,16 @@
  *   (s) whole-feed recomputation with tft_forecast_series (what the chain
  *       did before the incremental forecasts);
  *   (c) the training job (what the worker thread runs; timed here on the
- *       main thread through reward_tft_block, which trains synchronously).
+ *       main thread through reward_tft_block, which trains synchronously):
+ *       capped at REWARD_TFT_TRAIN_MAX series of the 2048;
+ *   (q) training over all 2048 windows (the chain before the cap) against
+ *       the capped subset (the chain's choice, reward_tft_pick_rank), on
+ *       two sets: this Brain's incentives and tft_gen_synthetic (x 100,
+ *       u16) with 2048 series; CPU time of each training and the pooled
+ *       pinball loss (reward_tft_pinball, tenths of a u16 unit per forecast)
+ *       of each model's one-step forecasts over all 2048 uids for the H = 8
+ *       epochs after the windows (each from its last K values), with
+ *       seasonal naive alongside.
  * Baseline in the same process: the classic reward epoch (reward_epoch_run,
  * integer Yuma) of the same Brain. Times are the thread's CPU time (the
  * machine is shared; wall clock printed alongside). Medians, ratios to the
@@ -30,6 +39,7 @@
 #include "rewards/rewards.h"
 #include "rewards/tftcache.h"
 #include "rewards/tftchain.h"
+#include "tft/tft.h"
 
 #define NV 256
 #define NN 2048
@@ -109,6 +119,79 @@ static void next_incentives(uint64_t *x)
         int64_t v = base_inc[i] + (i >= NV ? (int64_t)(rng(x) % 41) - 20 : 0);
         inc[i] = v < 0 ? 0 : v > 65535 ? 65535 : (uint16_t)v;
     }
+}
+
+#define QH 8                            /* held-out epochs of (q) */
+#define QMAX (REWARD_TFT_MAX_WINDOW + QH)
+
+typedef struct {
+    double train_cpu[2];                /* all, capped */
+    double loss[2], naive;              /* pooled pinball per forecast */
+    size_t n[2];
+} quality;
+
+static uint16_t qy[NN][QMAX];
+
+typedef struct {
+    uint64_t rank;
+    size_t uid;
+} qpick;
+
+static int qpick_cmp(const void *a, const void *b)
+{
+    const qpick *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Pooled loss of m's one-step forecasts of qy[i][k + s] from qy[i][s .. s + k - 1]. */
+static double pooled_loss(const struct tft_model *m, size_t k)
+{
+    uint64_t sum = 0, cnt = 0;
+    for (size_t i = 0; i < NN; i++)
+        for (size_t s = 0; s < QH; s++) {
+            uint16_t q[3];
+            if (m) {
+                if (reward_tft_forecast(m, qy[i] + s, k, q) != BASED_E_OK)
+                    continue;
+            } else {
+                reward_tft_naive(qy[i] + s, k, q);
+            }
+            sum += reward_tft_pinball(qy[i][k + s], q);
+            cnt++;
+        }
+    return cnt ? (double)sum / (double)cnt : 0;
+}
+
+/* (q) over the windows qy[i][0 .. k - 1]: all 2048 against the capped subset. */
+static bool quality_run(size_t k, uint64_t height, quality *r)
+{
+    const uint16_t *y[NN];
+    size_t len[NN];
+    qpick pk[NN];
+    bool take[NN] = { false };
+    for (size_t i = 0; i < NN; i++)
+        pk[i].rank = reward_tft_pick_rank(7, 1, height, (uint16_t)i), pk[i].uid = i;
+    qsort(pk, NN, sizeof *pk, qpick_cmp);
+    for (size_t i = 0; i < REWARD_TFT_TRAIN_MAX; i++)
+        take[pk[i].uid] = true;
+    r->naive = pooled_loss(NULL, k);
+    for (int v = 0; v < 2; v++) {
+        size_t n = 0;
+        for (size_t i = 0; i < NN; i++)
+            if (v == 0 || take[i])
+                y[n] = qy[i], len[n++] = k;
+        struct tft_model *m = NULL;
+        double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        if (reward_tft_train(y, len, n, (int)k, 0x5EED + height, &m) != BASED_E_OK || !m)
+            return false;
+        r->train_cpu[v] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        r->n[v] = n;
+        r->loss[v] = pooled_loss(m, k);
+        tft_model_free(m);
+    }
+    return true;
 }
 
 typedef struct {
@@ -296,6 +379,60 @@ int main(void)
            100 * (double)worst * (cold + classic) / block_s);
     printf("  training: 1024 Brains x 1 job per %" PRIu64 " epochs = %.1f %% of one core\n",
            every, 100 * 1024.0 / (double)every * train / period);
+    /* (q) all windows against the capped subset */
+    quality qb, qs;
+    uint64_t qx = 7;
+    for (size_t t = 0; t < k + QH; t++) {          /* this Brain's incentives */
+        next_incentives(&qx);
+        for (int i = 0; i < NN; i++)
+            qy[i][t] = inc[i];
+    }
+    if (!quality_run(k, c.ex.height, &qb))
+        return 1;
+    struct tft_gen_opts go = { NN, (int)(k + QH), 42 };
+    struct tft_dataset *gd = tft_gen_synthetic(&go);
+    if (!gd)
+        return 1;
+    for (int i = 0; i < NN; i++)
+        for (size_t t = 0; t < k + QH; t++) {
+            double v = gd->target[(size_t)i * (size_t)gd->n_steps + t] * 100.0 + 0.5;
+            qy[i][t] = v <= 0 ? 0 : v >= 65535 ? 65535 : (uint16_t)v;
+        }
+    tft_dataset_free(gd);
+    if (!quality_run(k, c.ex.height, &qs))
+        return 1;
+    const quality *qq[2] = { &qb, &qs };
+    const char *qn[2] = { "this Brain's incentives", "tft_gen_synthetic x 100" };
+    printf("(q) training set: all %d windows vs the capped subset (%d, reward_tft_pick_rank); "
+           "pooled pinball loss per forecast over all %d uids x %d held-out epochs "
+           "(tenths of a u16 unit):\n", NN, REWARD_TFT_TRAIN_MAX, NN, QH);
+    for (int v = 0; v < 2; v++)
+        printf("  %-24s train %.2f s (all) vs %.2f s (capped) = %.1fx; loss %.1f (all) vs %.1f "
+               "(capped) = %.3f; seasonal naive %.1f (ratios to naive %.3f / %.3f)\n", qn[v],
+               qq[v]->train_cpu[0], qq[v]->train_cpu[1], qq[v]->train_cpu[0] / qq[v]->train_cpu[1],
+               qq[v]->loss[0], qq[v]->loss[1], qq[v]->loss[1] / qq[v]->loss[0], qq[v]->naive,
+               qq[v]->loss[0] / qq[v]->naive, qq[v]->loss[1] / qq[v]->naive);
+    printf("  training at 1024 Brains (1 job per %" PRIu64 " epochs): all windows %.1f %% of one core, "
+           "capped %.1f %% (this Brain's incentives)\n", every,
+           100 * 1024.0 / (double)every * qb.train_cpu[0] / period,
+           100 * 1024.0 / (double)every * qb.train_cpu[1] / period);
+    reward_tft_worker_stats ws;
+    reward_tft_worker_stats_get(&ws);
+    printf("worker: %zu slots; %" PRIu64 " jobs submitted, %" PRIu64 " taken, %" PRIu64 " evicted\n",
+           ws.slots, ws.submitted, ws.taken, ws.evicted);
+    size_t inflight = 0, inflight_aligned = 0;     /* jobs written in any D + 1 blocks */
+    uint64_t dd = g.params.tft_apply_delay;
+    for (uint64_t h = 0; h <= tempo; h++) {
+        size_t nb = 0;
+        for (uint64_t hh = h; hh <= h + dd; hh++)
+            for (uint16_t id = 0; id < 1024; id++)
+                nb += reward_is_epoch_block(tempo, id, hh % (tempo + 1));
+        inflight_aligned = nb > inflight_aligned ? nb : inflight_aligned;
+    }
+    inflight = (size_t)(1024.0 / (double)every * (double)(dd + 1) / (double)(tempo + 1) + 0.999);
+    printf("  jobs in flight at 1024 Brains (written in %" PRIu64 " blocks before their apply): "
+           "about %zu on average, at most %zu if every Brain trains at the same epoch\n",
+           dd + 1, inflight, inflight_aligned);
     reward_epoch_out_free(&first);
     chain_view_free(c.ex.view);
     chain_store_free(st);

@@ -16,7 +16,8 @@
  *           are made (TFT with the applied model over the feed, advanced
  *           incrementally by rewards/tftcache.c; seasonal naive over the
  *           window); every tft_train_every epochs a job over the windows is
- *           written, applied at height + tft_apply_delay.
+ *           written (at most REWARD_TFT_TRAIN_MAX of them, chosen by
+ *           reward_tft_pick_rank), applied at height + tft_apply_delay.
  * Iteration in uid order; no floats outside tft/ except the rounding.
  */
 #include <pthread.h>
@@ -349,29 +350,50 @@ static based_err job_train(const uint8_t *p, size_t pl, uint8_t **bytes, size_t 
     return rc;
 }
 
-/* ---------------- the worker ---------------- */
+/* ---------------- the worker ----------------
+ * One thread per submitted job, kept in a slot until its model is taken at
+ * apply time. Slots in flight at 1024 Brains: jobs written in D + 1
+ * blocks, about 1024 / (8 x (tempo + 1)) x 11 = 14 on average, and at
+ * most the Brains whose epoch falls in D + 1 consecutive blocks (113 when
+ * every Brain trains at the same epoch). A new job reuses a free or taken
+ * slot first; only when all TFT_WORKER_SLOTS hold untaken jobs is the
+ * oldest evicted (joined, so the block waits for it; its apply then trains
+ * synchronously: the same bytes). */
 
-#define TFT_WORKER_SLOTS 8
+#define TFT_WORKER_SLOTS 256
 
 typedef struct {
-    bool used, joined;
+    bool used, joined, taken;
     chain_hash id;
     reward_tft_trainer fn;
     pthread_t th;
     uint8_t *job, *model;
     size_t jn, mn;
+    uint64_t seq;                        /* submission order */
     based_err rc;
 } wslot;
 
 static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
 static wslot wslots[TFT_WORKER_SLOTS];
-static size_t wnext;
+static uint64_t wseq;
 static bool wenabled = true;
+static reward_tft_worker_stats wstats;
 
 void reward_tft_use_worker(bool on)
 {
     pthread_mutex_lock(&wmu);
     wenabled = on;
+    pthread_mutex_unlock(&wmu);
+}
+
+void reward_tft_worker_stats_get(reward_tft_worker_stats *s)
+{
+    pthread_mutex_lock(&wmu);
+    *s = wstats;
+    s->slots = TFT_WORKER_SLOTS;
+    s->in_flight = 0;
+    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
+        s->in_flight += wslots[i].used && !wslots[i].taken;
     pthread_mutex_unlock(&wmu);
 }
 
@@ -399,20 +421,40 @@ static wslot *slot_find(reward_tft_trainer fn, const chain_hash *id)
     return NULL;
 }
 
+/* A free slot, else the oldest taken one, else the oldest (evicted). */
+static wslot *slot_pick(void)
+{
+    wslot *taken = NULL, *oldest = NULL;
+    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++) {
+        wslot *s = &wslots[i];
+        if (!s->used)
+            return s;
+        if (s->taken && (!taken || s->seq < taken->seq))
+            taken = s;
+        if (!oldest || s->seq < oldest->seq)
+            oldest = s;
+    }
+    if (!taken)
+        wstats.evicted++;
+    return taken ? taken : oldest;
+}
+
 /* Starts training a job on a thread (once per job content). */
 void reward_tft_submit(reward_tft_trainer fn, const uint8_t *p, size_t pl)
 {
     chain_hash id = chain_hash_bytes(p, pl);
     pthread_mutex_lock(&wmu);
     if (wenabled && !slot_find(fn, &id)) {
-        wslot *s = &wslots[wnext++ % TFT_WORKER_SLOTS];
+        wslot *s = slot_pick();
         slot_clear(s);
         s->job = malloc(pl ? pl : 1);
         if (s->job) {
             memcpy(s->job, p, pl);
-            s->jn = pl, s->id = id, s->fn = fn, s->used = true;
+            s->jn = pl, s->id = id, s->fn = fn, s->used = true, s->seq = wseq++;
             if (pthread_create(&s->th, NULL, worker_main, s) != 0)
                 slot_clear(s);
+            else
+                wstats.submitted++;
         }
     }
     pthread_mutex_unlock(&wmu);
@@ -430,6 +472,8 @@ static based_err worker_take(reward_tft_trainer fn, const uint8_t *p, size_t pl,
         if (!s->joined)
             pthread_join(s->th, NULL);
         s->joined = true;
+        s->taken = true;
+        wstats.taken++;
         rc = s->rc;
         *bl = s->mn;
         *bytes = malloc(s->mn ? s->mn : 1);
@@ -774,7 +818,33 @@ based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, co
     return rc;
 }
 
-/* Writes a training job over the windows when one is due and none pending. */
+uint64_t reward_tft_pick_rank(uint16_t brain, uint32_t instance, uint64_t height, uint16_t uid)
+{
+    uint8_t m[16] = { (uint8_t)(brain >> 8), (uint8_t)brain, (uint8_t)(instance >> 24),
+                      (uint8_t)(instance >> 16), (uint8_t)(instance >> 8), (uint8_t)instance };
+    chain_put_be64(m + 6, height);
+    m[14] = (uint8_t)(uid >> 8), m[15] = (uint8_t)uid;
+    chain_hash h = chain_hash_bytes(m, sizeof m);
+    return chain_get_be64(h.b);
+}
+
+typedef struct {
+    uint64_t rank;
+    size_t uid;
+} tpick;
+
+static int pick_cmp(const void *a, const void *b)
+{
+    const tpick *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Writes a training job over the windows when one is due and none pending:
+ * the eligible uids (window >= REWARD_TFT_MIN_TRAIN), at most
+ * REWARD_TFT_TRAIN_MAX of them: when more are eligible, those with the
+ * smallest reward_tft_pick_rank (ties by uid), written in uid order. */
 static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tseries *s, size_t k)
 {
     uint8_t key[8];
@@ -784,21 +854,39 @@ static based_err maybe_job(chain_exec *ex, const contract_brain *b, const tserie
     tkey(b, 'J', key);
     if (s->epochs % every != 0 || chain_view_get(ex->view, key, sizeof key, &val, &vl) == BASED_E_OK)
         return BASED_E_OK;
+    tpick *pk = malloc((s->n ? s->n : 1) * sizeof *pk);
+    bool *take = calloc(s->n ? s->n : 1, sizeof *take);
+    if (!pk || !take) {
+        free(pk);
+        free(take);
+        return BASED_E_NOMEM;
+    }
     for (size_t i = 0; i < s->n; i++)
-        used += window_y(&s->u[i], k, &wl) && wl >= REWARD_TFT_MIN_TRAIN;
-    if (used < 2)
+        if (window_y(&s->u[i], k, &wl) && wl >= REWARD_TFT_MIN_TRAIN)
+            pk[used++] = (tpick){ reward_tft_pick_rank(b->id, b->instance, ex->height, (uint16_t)i), i };
+    if (used > REWARD_TFT_TRAIN_MAX) {
+        qsort(pk, used, sizeof *pk, pick_cmp);
+        used = REWARD_TFT_TRAIN_MAX;
+    }
+    for (size_t i = 0; i < used; i++)
+        take[pk[i].uid] = true;
+    free(pk);
+    if (used < 2) {
+        free(take);
         return BASED_E_OK;
+    }
     chain_wbuf d, w;
     chain_w_init(&d, CHAIN_VALUE_MAX);
     chain_w_uleb(&d, used);
     for (size_t i = 0; i < s->n; i++) {
-        const uint16_t *y = window_y(&s->u[i], k, &wl);
-        if (wl < REWARD_TFT_MIN_TRAIN)
+        if (!take[i])
             continue;
+        const uint16_t *y = window_y(&s->u[i], k, &wl);
         chain_w_u8(&d, (uint8_t)wl);
         for (size_t j = 0; j < wl; j++)
             chain_w_u16(&d, y[j]);
     }
+    free(take);
     chain_w_init(&w, 16);
     chain_w_u16(&w, b->id);
     chain_w_u32(&w, b->instance);

@@ -38,6 +38,10 @@
 
 #define REWARD_TFT_MAX_WINDOW 64
 #define REWARD_TFT_MIN_TRAIN 8       /* a uid's window enters training from this length */
+/* At most this many series in a Brain's training job (docs/tft.md "In the
+ * chain"): when more uids are eligible, the REWARD_TFT_TRAIN_MAX with the
+ * smallest reward_tft_pick_rank at the job's height (ties by uid). */
+#define REWARD_TFT_TRAIN_MAX 256
 #define REWARD_TFT_SEASON 1          /* seasonal naive's season, in epochs */
 
 /* What one epoch of a Brain uses: b and the bands (per uid). */
@@ -92,6 +96,15 @@ uint64_t reward_tft_pinball(uint16_t y, const uint16_t q[3]);
  * is refused. Caller frees with tft_model_free. */
 based_err reward_tft_train(const uint16_t *const *series, const size_t *len, size_t n,
                            int window, uint64_t seed, struct tft_model **out);
+/* The training-subset rank of a uid: the first 8 bytes (big-endian) of
+ * BLAKE2b-256(brain be16 || instance be32 || height be64 || uid be16). */
+uint64_t reward_tft_pick_rank(uint16_t brain, uint32_t instance, uint64_t height, uint16_t uid);
+/* The worker's counters (process-wide, not consensus). */
+typedef struct {
+    uint64_t submitted, taken, evicted;  /* evicted: an untaken job's slot reused */
+    size_t slots, in_flight;             /* in_flight: submitted, not yet taken */
+} reward_tft_worker_stats;
+void reward_tft_worker_stats_get(reward_tft_worker_stats *s);
 /* Off: training is synchronous at apply time (tests). Default on. */
 void reward_tft_use_worker(bool on);
 

@@ -325,3 +325,141 @@ TEST(tft_incremental_chain_cache_on_off_replay)
     CHECK_EQ_U64(tft1, tft2);
     CHECK(memcmp(on.b, series.b, 32) == 0);
 }
+
+/* ---- the training subset of a job ---- */
+
+#define PICK_NU 300
+#define PICK_K 8
+
+typedef struct {
+    uint64_t rank;
+    uint16_t uid;
+} pick_ref;
+
+static int pick_ref_cmp(const void *a, const void *b)
+{
+    const pick_ref *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* Runs n uids through PICK_K + 1 Brain epochs (a job due at the last) on a
+ * fresh store; the job value into job[*jl] (0 when none). uid u's incentive
+ * at epoch e is 100 u + e, so a series names its uid. */
+static void pick_chain(size_t n, uint64_t height0, uint8_t *job, size_t *jl, uint64_t *job_height)
+{
+    chain_genesis g;
+    char err[256], dir[600];
+    chain_store *st = NULL;
+    static stake_neuron nn[PICK_NU];
+    uint16_t inc[PICK_NU];
+    static unsigned run;
+    *jl = 0;
+    if (chain_genesis_load("genesis.json", &g, err, sizeof err) != BASED_E_OK) {
+        CHECK(!"genesis.json");
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/pick%u", test_tmpdir(), run++);
+    if (chain_store_open(dir, &st, err, sizeof err) != BASED_E_OK) {
+        CHECK(!"store");
+        chain_genesis_release(&g);
+        return;
+    }
+    g.params.tft_enabled = 1, g.params.tft_window = PICK_K, g.params.tft_train_every = PICK_K;
+    chain_exec ex;
+    memset(&ex, 0, sizeof ex);
+    ex.view = chain_view_new(st, NULL);
+    ex.genesis = &g;
+    contract_brain b;
+    memset(&b, 0, sizeof b);
+    b.id = 3, b.instance = 2;
+    memset(nn, 0, sizeof nn);
+    for (size_t i = 0; i < n; i++)
+        nn[i].uid = (uint16_t)i, nn[i].registered_at = 1 + i;
+    reward_tft_use_worker(false);
+    for (size_t e = 0; e <= PICK_K; e++) {
+        ex.height = height0 + 100 * e;
+        for (size_t i = 0; i < n; i++)
+            inc[i] = (uint16_t)(100 * i + e);
+        CHECK_EQ_INT(reward_tft_after(&ex, &b, nn, n, inc), BASED_E_OK);
+    }
+    *job_height = ex.height;
+    uint8_t key[8] = { CHAIN_T_TFT };
+    reward_put_brain(key + 1, b.id, b.instance);
+    key[7] = 'J';
+    const uint8_t *val;
+    size_t vl;
+    if (chain_view_get(ex.view, key, sizeof key, &val, &vl) == BASED_E_OK && vl <= 200000) {
+        memcpy(job, val, vl);
+        *jl = vl;
+    }
+    reward_tft_use_worker(true);
+    chain_view_free(ex.view);
+    chain_store_free(st);
+    chain_genesis_release(&g);
+}
+
+/* The uids of a job's series (in order) into uid[], their count into *cnt
+ * (0 when the job does not parse). */
+static void pick_job_uids(const uint8_t *job, size_t jl, uint16_t *uid, size_t *cnt)
+{
+    *cnt = 0;
+    chain_rbuf r;
+    chain_r_init(&r, job, jl);
+    chain_r_u64(&r), chain_r_u64(&r), chain_r_u64(&r);
+    CHECK_EQ_INT(chain_r_u16(&r), PICK_K);
+    uint64_t n = chain_r_uleb(&r);
+    for (uint64_t i = 0; i < n && !r.err; i++) {
+        CHECK_EQ_INT(chain_r_u8(&r), PICK_K);            /* a whole window */
+        uint16_t y0 = chain_r_u16(&r);
+        uid[i] = (uint16_t)(y0 / 100);
+        CHECK_EQ_INT(y0 % 100, 1);                        /* the window is epochs 1..K */
+        for (size_t s = 1; s < PICK_K; s++)
+            CHECK_EQ_INT(chain_r_u16(&r), 100 * uid[i] + 1 + s);
+    }
+    chain_r_finish(&r);
+    CHECK(!r.err);
+    *cnt = (size_t)n;
+}
+
+TEST(tft_job_training_subset_capped_and_deterministic)
+{
+    static uint8_t j1[200000], j2[200000], j3[200000];
+    size_t l1, l2, l3, c;
+    uint64_t h1, h2, h3;
+    uint16_t u1[PICK_NU], u3[PICK_NU];
+    pick_chain(PICK_NU, 1000, j1, &l1, &h1);
+    pick_chain(PICK_NU, 1000, j2, &l2, &h2);        /* replay */
+    CHECK(l1 > 0);
+    CHECK_EQ_U64(l1, l2);
+    CHECK_EQ_MEM(j1, j2, l1);
+    pick_job_uids(j1, l1, u1, &c);
+    CHECK_EQ_U64(c, REWARD_TFT_TRAIN_MAX);
+    /* exactly the REWARD_TFT_TRAIN_MAX smallest ranks, in uid order */
+    pick_ref ref[PICK_NU];
+    for (uint16_t i = 0; i < PICK_NU; i++)
+        ref[i] = (pick_ref){ reward_tft_pick_rank(3, 2, h1, i), i };
+    qsort(ref, PICK_NU, sizeof *ref, pick_ref_cmp);
+    bool want[PICK_NU] = { false };
+    for (size_t i = 0; i < REWARD_TFT_TRAIN_MAX; i++)
+        want[ref[i].uid] = true;
+    size_t at = 0;
+    for (uint16_t i = 0; i < PICK_NU; i++)
+        if (want[i]) {
+            CHECK_EQ_INT(u1[at], i);
+            at++;
+        }
+    CHECK_EQ_U64(at, REWARD_TFT_TRAIN_MAX);
+    /* another height, another subset (same size) */
+    pick_chain(PICK_NU, 1001, j3, &l3, &h3);
+    pick_job_uids(j3, l3, u3, &c);
+    CHECK_EQ_U64(c, REWARD_TFT_TRAIN_MAX);
+    CHECK(memcmp(u1, u3, sizeof u3[0] * REWARD_TFT_TRAIN_MAX) != 0);
+    /* at most the cap: every eligible uid, in uid order */
+    pick_chain(REWARD_TFT_TRAIN_MAX - 10, 1000, j3, &l3, &h3);
+    pick_job_uids(j3, l3, u3, &c);
+    CHECK_EQ_U64(c, REWARD_TFT_TRAIN_MAX - 10);
+    for (uint16_t i = 0; i < REWARD_TFT_TRAIN_MAX - 10; i++)
+        CHECK_EQ_INT(u3[i], i);
+}
