@@ -21,6 +21,8 @@
 #include "node/http.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "rewards/tftcache.h"
+#include "rewards/tftchain.h"
 
 #define PATH_CAP 1024
 
@@ -32,6 +34,8 @@ typedef struct {
     char log_level[16];
     char conf[PATH_CAP];
     char new_key[PATH_CAP];
+    char tft_threads[16];
+    char tft_cache_mib[24];
     bool dev, verify;
     bool set[16];              /* which options came from the command line */
 } opts;
@@ -54,6 +58,8 @@ static const optdef optdefs[] = {
     { "conf", "FILE", OS(conf), "config file of `key = value` lines, same keys as the flags (default DATADIR/basedd.conf)" },
     { "verify", NULL, OS(verify), "replay every block from genesis, check each state root, and exit" },
     { "new-authority-key", "FILE", OS(new_key), "write a fresh authority key to FILE, print its public key, and exit" },
+    { "tft-threads", "N", OS(tft_threads), "threads that train TFT models in the background, 1-16 (default 1)" },
+    { "tft-cache-mib", "N", OS(tft_cache_mib), "memory cap of the TFT forecast cache in MiB (default 5120; 0: no cache, rebuild each epoch)" },
 };
 
 static void usage(FILE *f)
@@ -68,6 +74,23 @@ static void usage(FILE *f)
     fprintf(f, "  %-26s %s\n  %-26s %s\n", "--help", "this help", "--version", "print the version");
     fprintf(f, "\nFiles in DATADIR: db/ (LevelDB), .cookie (RPC credentials), keys/, basedd.conf, basedd.log\n"
                "Exit status: 0 ok, 1 runtime failure, 2 usage error.\n");
+}
+
+/* A decimal count 0..max, digits only. */
+static int parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (unsigned long long)(*s - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 static int die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -537,6 +560,22 @@ int main(int argc, char **argv)
     if (o.log_level[0] && node_log_parse_level(o.log_level, &lvl) != BASED_E_OK)
         return die_usage("--log-level \"%s\": use error, warn, info or debug", o.log_level);
     node_log_set_level(lvl);
+    if (o.tft_threads[0]) {
+        unsigned long long n;
+        if (parse_count(o.tft_threads, 16, &n) != 0 || n < 1)
+            return die_usage("--tft-threads \"%s\": use a whole number from 1 to 16", o.tft_threads);
+        reward_tft_worker_threads((size_t)n);
+    }
+    if (o.tft_cache_mib[0]) {
+        unsigned long long n;
+        if (parse_count(o.tft_cache_mib, (unsigned long long)1 << 30, &n) != 0)
+            return die_usage("--tft-cache-mib \"%s\": use a whole number of MiB (0 for no cache)",
+                             o.tft_cache_mib);
+        if (n == 0)
+            reward_tft_cache_set(REWARD_TFT_CACHE_REBUILD, 0);
+        else
+            reward_tft_cache_set(REWARD_TFT_CACHE_ON, (size_t)n << 20);
+    }
     if (mkdir_p(d.datadir, 0700) != 0) {
         fprintf(stderr, "basedd: cannot create data directory %s: %s\n", d.datadir, strerror(errno));
         return 1;

@@ -351,22 +351,29 @@ static based_err job_train(const uint8_t *p, size_t pl, uint8_t **bytes, size_t 
 }
 
 /* ---------------- the worker ----------------
- * One thread per submitted job, kept in a slot until its model is taken at
- * apply time. Slots in flight at 1024 Brains: jobs written in D + 1
- * blocks, about 1024 / (8 x (tempo + 1)) x 11 = 14 on average, and at
- * most the Brains whose epoch falls in D + 1 consecutive blocks (113 when
- * every Brain trains at the same epoch). A new job reuses a free or taken
- * slot first; only when all TFT_WORKER_SLOTS hold untaken jobs is the
- * oldest evicted (joined, so the block waits for it; its apply then trains
- * synchronously: the same bytes). */
+ * A fixed pool of training threads (reward_tft_worker_threads, default 1,
+ * started at the first job) takes queued jobs in submission order. A job
+ * stays in its slot until its model is taken at apply time. Slots in
+ * flight at 1024 Brains: jobs written in D + 1 blocks, about 1024 / (8 x
+ * (tempo + 1)) x 11 = 14 on average, and at most the Brains whose epoch
+ * falls in D + 1 consecutive blocks (113 when every Brain trains at the
+ * same epoch). A new job reuses a free or taken slot first; only when all
+ * TFT_WORKER_SLOTS hold untaken jobs is the oldest evicted (waited for if
+ * it is running; its apply then trains synchronously: the same bytes).
+ * The pool bounds the CPU the node gives training: at 1024 Brains the jobs
+ * need about 15 % of one core (docs/tft.md), so one thread keeps up and
+ * the block path keeps the other cores. */
 
 #define TFT_WORKER_SLOTS 256
+#define TFT_WORKER_THREADS_MAX 16
+
+typedef enum { W_FREE, W_QUEUED, W_RUNNING, W_DONE } wstate;
 
 typedef struct {
-    bool used, joined, taken;
+    wstate st;
+    bool taken;
     chain_hash id;
     reward_tft_trainer fn;
-    pthread_t th;
     uint8_t *job, *model;
     size_t jn, mn;
     uint64_t seq;                        /* submission order */
@@ -374,9 +381,12 @@ typedef struct {
 } wslot;
 
 static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wwork = PTHREAD_COND_INITIALIZER;   /* a job was queued */
+static pthread_cond_t wdone = PTHREAD_COND_INITIALIZER;   /* a job finished */
 static wslot wslots[TFT_WORKER_SLOTS];
 static uint64_t wseq;
 static bool wenabled = true;
+static size_t wwant = 1, wstarted;
 static reward_tft_worker_stats wstats;
 
 void reward_tft_use_worker(bool on)
@@ -386,28 +396,65 @@ void reward_tft_use_worker(bool on)
     pthread_mutex_unlock(&wmu);
 }
 
+void reward_tft_worker_threads(size_t n)
+{
+    pthread_mutex_lock(&wmu);
+    wwant = n < 1 ? 1 : n > TFT_WORKER_THREADS_MAX ? TFT_WORKER_THREADS_MAX : n;
+    pthread_mutex_unlock(&wmu);
+}
+
 void reward_tft_worker_stats_get(reward_tft_worker_stats *s)
 {
     pthread_mutex_lock(&wmu);
     *s = wstats;
     s->slots = TFT_WORKER_SLOTS;
-    s->in_flight = 0;
-    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
-        s->in_flight += wslots[i].used && !wslots[i].taken;
+    s->threads = wstarted;
+    s->in_flight = s->queued = 0;
+    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++) {
+        s->in_flight += wslots[i].st != W_FREE && !wslots[i].taken;
+        s->queued += wslots[i].st == W_QUEUED;
+    }
     pthread_mutex_unlock(&wmu);
+}
+
+/* Under wmu: the queued job submitted first, or NULL. */
+static wslot *next_queued(void)
+{
+    wslot *best = NULL;
+    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
+        if (wslots[i].st == W_QUEUED && (!best || wslots[i].seq < best->seq))
+            best = &wslots[i];
+    return best;
 }
 
 static void *worker_main(void *arg)
 {
-    wslot *s = arg;
-    s->rc = s->fn(s->job, s->jn, &s->model, &s->mn);
+    (void)arg;
+    pthread_mutex_lock(&wmu);
+    for (;;) {
+        wslot *s;
+        while (!(s = next_queued()))
+            pthread_cond_wait(&wwork, &wmu);
+        s->st = W_RUNNING;               /* job and fn stay put while running */
+        reward_tft_trainer fn = s->fn;
+        const uint8_t *job = s->job;
+        size_t jn = s->jn;
+        pthread_mutex_unlock(&wmu);
+        uint8_t *model = NULL;
+        size_t mn = 0;
+        based_err rc = fn(job, jn, &model, &mn);
+        pthread_mutex_lock(&wmu);
+        s->rc = rc, s->model = model, s->mn = mn, s->st = W_DONE;
+        pthread_cond_broadcast(&wdone);
+    }
     return NULL;
 }
 
+/* Under wmu: empties a slot, waiting first if its job is running. */
 static void slot_clear(wslot *s)
 {
-    if (s->used && !s->joined)
-        pthread_join(s->th, NULL);
+    while (s->st == W_RUNNING)
+        pthread_cond_wait(&wdone, &wmu);
     free(s->job);
     free(s->model);
     memset(s, 0, sizeof *s);
@@ -416,7 +463,8 @@ static void slot_clear(wslot *s)
 static wslot *slot_find(reward_tft_trainer fn, const chain_hash *id)
 {
     for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
-        if (wslots[i].used && wslots[i].fn == fn && memcmp(wslots[i].id.b, id->b, 32) == 0)
+        if (wslots[i].st != W_FREE && wslots[i].fn == fn &&
+            memcmp(wslots[i].id.b, id->b, 32) == 0)
             return &wslots[i];
     return NULL;
 }
@@ -427,7 +475,7 @@ static wslot *slot_pick(void)
     wslot *taken = NULL, *oldest = NULL;
     for (size_t i = 0; i < TFT_WORKER_SLOTS; i++) {
         wslot *s = &wslots[i];
-        if (!s->used)
+        if (s->st == W_FREE)
             return s;
         if (s->taken && (!taken || s->seq < taken->seq))
             taken = s;
@@ -439,39 +487,48 @@ static wslot *slot_pick(void)
     return taken ? taken : oldest;
 }
 
-/* Starts training a job on a thread (once per job content). */
+/* Queues a job for the pool (once per job content). */
 void reward_tft_submit(reward_tft_trainer fn, const uint8_t *p, size_t pl)
 {
     chain_hash id = chain_hash_bytes(p, pl);
     pthread_mutex_lock(&wmu);
-    if (wenabled && !slot_find(fn, &id)) {
+    while (wenabled && wstarted < wwant) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, worker_main, NULL) != 0)
+            break;
+        pthread_detach(th);
+        wstarted++;
+    }
+    if (wenabled && wstarted && !slot_find(fn, &id)) {
         wslot *s = slot_pick();
         slot_clear(s);
         s->job = malloc(pl ? pl : 1);
         if (s->job) {
             memcpy(s->job, p, pl);
-            s->jn = pl, s->id = id, s->fn = fn, s->used = true, s->seq = wseq++;
-            if (pthread_create(&s->th, NULL, worker_main, s) != 0)
-                slot_clear(s);
-            else
-                wstats.submitted++;
+            s->jn = pl, s->id = id, s->fn = fn, s->seq = wseq++, s->st = W_QUEUED;
+            wstats.submitted++;
+            pthread_cond_signal(&wwork);
         }
     }
     pthread_mutex_unlock(&wmu);
 }
 
-/* The model of a job: the worker's result (waiting for it) or trained now. */
-static based_err worker_take(reward_tft_trainer fn, const uint8_t *p, size_t pl, uint8_t **bytes,
-                             size_t *bl)
+/* The model of a job: the pool's result (waiting for it if it is being
+ * trained), or trained now when it is still queued or was never seen. */
+based_err reward_tft_take(reward_tft_trainer fn, const uint8_t *p, size_t pl, uint8_t **bytes,
+                          size_t *bl)
 {
     chain_hash id = chain_hash_bytes(p, pl);
     based_err rc = BASED_E_NOT_FOUND;
     pthread_mutex_lock(&wmu);
     wslot *s = slot_find(fn, &id);
+    if (s && s->st == W_QUEUED) {
+        slot_clear(s);                   /* not started: cheaper to train here */
+        s = NULL;
+    }
+    while (s && s->st == W_RUNNING)
+        pthread_cond_wait(&wdone, &wmu);
     if (s) {
-        if (!s->joined)
-            pthread_join(s->th, NULL);
-        s->joined = true;
         s->taken = true;
         wstats.taken++;
         rc = s->rc;
@@ -565,7 +622,7 @@ based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t 
     if (!job)
         return BASED_E_NOMEM;
     memcpy(job, val, vl);                 /* borrowed values die at the next put */
-    rc = worker_take(fn, job, vl, &bytes, &bl);
+    rc = reward_tft_take(fn, job, vl, &bytes, &bl);
     free(job);
     uint8_t *rec = rc == BASED_E_OK ? malloc(16 + bl) : NULL;
     if (rc == BASED_E_OK && !rec)

@@ -103,8 +103,12 @@ uint64_t reward_tft_pick_rank(uint16_t brain, uint32_t instance, uint64_t height
 typedef struct {
     uint64_t submitted, taken, evicted;  /* evicted: an untaken job's slot reused */
     size_t slots, in_flight;             /* in_flight: submitted, not yet taken */
+    size_t queued, threads;              /* queued: not started; threads: pool size */
 } reward_tft_worker_stats;
 void reward_tft_worker_stats_get(reward_tft_worker_stats *s);
+/* The training pool's size (1..16, default 1); threads are started at the
+ * next job and never stopped, so it can only grow. */
+void reward_tft_worker_threads(size_t n);
 /* Off: training is synchronous at apply time (tests). Default on. */
 void reward_tft_use_worker(bool on);
 
@@ -122,8 +126,13 @@ typedef based_err (*reward_tft_trainer)(const uint8_t *job, size_t n, uint8_t **
 based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, const uint8_t *salt,
                                size_t sl, uint16_t window, const uint8_t *data, size_t dl,
                                reward_tft_trainer fn);
-/* Starts fn on a worker thread over a copy of the job (once per content). */
+/* Queues a copy of the job for the training pool (once per content). */
 void reward_tft_submit(reward_tft_trainer fn, const uint8_t *job, size_t n);
+/* The job's model: the pool's result (waiting while it trains) or, when the
+ * job is still queued or was never submitted, fn run now: the same bytes.
+ * *bytes is malloc'ed (the caller frees). */
+based_err reward_tft_take(reward_tft_trainer fn, const uint8_t *job, size_t n, uint8_t **bytes,
+                          size_t *bl);
 /* Start of a block: when the job under jk is due (apply_at <= height), its
  * model (the worker's result, waiting for it, or trained now: the same
  * bytes) is stored under mk and the job deleted. Keys are kl bytes.
