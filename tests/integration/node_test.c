@@ -260,12 +260,14 @@ TEST(node_crash_kill9_recovers)
 void test_tft_gen_devnet_records_a_running_chain(void);   /* tftdev_test.c */
 void test_tft_gen_devnet_errors(void);
 void test_tft_gen_devnet_pruned_epochs(void);
+void test_tft_forecast_live_chain_over_http(void);
 
 const struct test_case test_table[] = {
     { "node_rpc_end_to_end", test_node_rpc_end_to_end },
     { "tft_gen_devnet_records_a_running_chain", test_tft_gen_devnet_records_a_running_chain },
     { "tft_gen_devnet_errors", test_tft_gen_devnet_errors },
     { "tft_gen_devnet_pruned_epochs", test_tft_gen_devnet_pruned_epochs },
+    { "tft_forecast_live_chain_over_http", test_tft_forecast_live_chain_over_http },
     { "node_crash_kill9_recovers", test_node_crash_kill9_recovers },
     { NULL, NULL },
 };

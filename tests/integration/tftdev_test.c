@@ -289,3 +289,151 @@ TEST(tft_gen_devnet_pruned_epochs)
     CHECK(oldest >= 4);
     test_node_stop(&n, false);
 }
+
+/* tests/tft/devnet-genesis.json with 100 ms blocks, 60-block years (beta
+ * rises from block 120 to 1 at 240) and the TFT on: training every 2
+ * epochs, applied 3 blocks later, windows of 8 epochs. */
+static const char *tft_live_genesis(void)
+{
+    static char path[600];
+    char buf[8192], out[8400];
+    FILE *f = fopen("tests/tft/devnet-genesis.json", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    static const char *const from[] = { "\"block_time_ms\": 200", "\"blocks_per_year\": 600",
+                                        "\"activity_cutoff\": 100" };
+    static const char *const to[] = { "\"block_time_ms\": 100", "\"blocks_per_year\": 60",
+                                      "\"activity_cutoff\": 100, \"tft_enabled\": 1, "
+                                      "\"tft_train_every\": 2, \"tft_apply_delay\": 3, "
+                                      "\"tft_window\": 8" };
+    for (size_t i = 0; i < 3; i++) {
+        char *p = strstr(buf, from[i]);
+        if (!p)
+            return NULL;
+        size_t pre = (size_t)(p - buf);
+        int w = snprintf(out, sizeof out, "%.*s%s%s", (int)pre, buf, to[i], p + strlen(from[i]));
+        if (w < 0 || (size_t)w >= sizeof buf)
+            return NULL;
+        memcpy(buf, out, (size_t)w + 1);
+    }
+    snprintf(path, sizeof path, "%s/tft-live-genesis.json", test_tmpdir());
+    f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    fputs(buf, f);
+    fclose(f);
+    return path;
+}
+
+static double jnum(json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+/* P10 <= P50 <= P90, non-negative, and at most max. */
+static bool band_ok_max(json_t *q, json_int_t max)
+{
+    json_int_t a = json_integer_value(json_object_get(q, "p10"));
+    json_int_t b = json_integer_value(json_object_get(q, "p50"));
+    json_int_t c = json_integer_value(json_object_get(q, "p90"));
+    return json_is_object(q) && a <= b && b <= c && c <= max && a >= 0;
+}
+
+static bool band_ok(json_t *q)           /* a u16 incentive's band */
+{
+    return band_ok_max(q, 65535);
+}
+
+/* The chain's TFT on a live node, over HTTP: a driven devnet with the TFT
+ * enabled trains and applies models on the worker, beta rises with the
+ * short year, tft_getForecast shows a Brain's bands and the network
+ * series' 3-step forecasts, rewards_getEpoch carries b and the bands, and
+ * bad params are refused naming the field. */
+TEST(tft_forecast_live_chain_over_http)
+{
+    test_node n;
+    char dd[600], cookie[700], out[8192];
+    const char *g = tft_live_genesis();
+    CHECK(g != NULL);
+    snprintf(dd, sizeof dd, "%s/node", test_tmpdir());
+    const char *args[] = { "--dev", "--genesis", g, "--tft-threads", "2", NULL };
+    CHECK_EQ_INT(test_node_start(&n, dd, args), 0);
+    snprintf(cookie, sizeof cookie, "%s/.cookie", dd);
+    const char *drive[] = { test_bin("based-devdrive"), "--rpc", n.url, "--rpc-cookie", cookie,
+                            "--epochs", "16", "--quiet", NULL };
+    int rc = test_run(drive, out, sizeof out);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", out);
+    CHECK_EQ_INT(rc, 0);
+
+    json_t *b = test_rpc_result(&n, "tft_getForecast", json_pack("[i]", 7));
+    CHECK(b != NULL);
+    CHECK(json_is_true(json_object_get(b, "enabled")));
+    json_t *m = json_object_get(b, "model");
+    CHECK(json_is_object(m));
+    CHECK_EQ_INT(json_integer_value(json_object_get(m, "params")), 5715);
+    CHECK_EQ_INT(json_integer_value(json_object_get(m, "applied_at")) -
+                     json_integer_value(json_object_get(m, "trained_at")), 3);
+    uint64_t height = (uint64_t)json_integer_value(json_object_get(b, "height"));
+    CHECK(height > 150);
+    CHECK(jnum(b, "beta") > 0.0);       /* past 2 years of 60 blocks */
+    CHECK(jnum(b, "b") <= jnum(b, "beta"));
+    CHECK(json_integer_value(json_object_get(b, "scored_epochs")) >= 4);
+    json_t *u;
+    size_t i, banded = 0;
+    json_array_foreach(json_object_get(b, "uids"), i, u) {
+        json_t *t = json_object_get(u, "tft");
+        if (json_is_null(t))
+            continue;
+        CHECK(band_ok(t));
+        CHECK(band_ok(json_object_get(u, "naive")));
+        banded += json_integer_value(json_object_get(t, "p50")) > 0;
+    }
+    CHECK(banded >= 8);                  /* the miners have real bands */
+    json_decref(b);
+
+    json_t *net = test_rpc_result(&n, "tft_getForecast", NULL);
+    CHECK(net != NULL);
+    CHECK(json_is_true(json_object_get(net, "network")));
+    CHECK_EQ_INT(json_array_size(json_object_get(net, "series")), 6);
+    json_t *s;
+    json_array_foreach(json_object_get(net, "series"), i, s) {
+        json_t *f = json_object_get(s, "tft");
+        CHECK_EQ_INT(json_array_size(f), 3);
+        for (size_t h = 0; h < 3; h++) {
+            CHECK(band_ok_max(json_array_get(f, h), (json_int_t)1 << 62));
+            CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(f, h), "h")), h + 1);
+        }
+    }
+    json_decref(net);
+    json_t *one = test_rpc_result(&n, "tft_getForecast", json_pack("[s]", "block_interval_ms"));
+    CHECK(one != NULL);
+    CHECK_EQ_INT(json_array_size(json_object_get(one, "series")), 1);
+    json_decref(one);
+
+    json_t *e = test_rpc_result(&n, "rewards_getEpoch", json_pack("[i]", 7));
+    CHECK(e != NULL);
+    json_t *tft = json_object_get(e, "tft");
+    CHECK(json_is_object(tft));
+    CHECK(json_integer_value(json_object_get(tft, "beta_fixed")) > 0);
+    CHECK(json_integer_value(json_object_get(tft, "b_fixed")) <=
+          json_integer_value(json_object_get(tft, "beta_fixed")));
+    banded = 0;
+    json_array_foreach(json_object_get(e, "neurons"), i, u)
+        if (json_is_object(json_object_get(u, "tft_band"))) {
+            CHECK(band_ok(json_object_get(u, "tft_band")));
+            banded++;
+        }
+    CHECK(banded >= 8);
+    json_decref(e);
+
+    json_t *err = test_rpc(&n, "tft_getForecast", json_pack("[s]", "nosuch"));
+    CHECK(err != NULL);
+    json_t *eo = json_object_get(err, "error");
+    CHECK(eo != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(eo, "data"), "field")), "series");
+    json_decref(err);
+    test_node_stop(&n, false);
+}
