@@ -16,12 +16,31 @@ double zscore(double x, double mu, double sd)
     return (x - mu) / sd;
 }
 
+double median3(double a, double b, double c)
+{
+    if (a > b) {
+        double x = a;
+        a = b;
+        b = x;
+    }
+    /* a <= b */
+    return c <= a ? a : (c >= b ? b : c);
+}
+
 double base_z(const struct tft_model *m, const double *y, int start, int t)
 {
     if (m->cfg.ablate & TFT_NO_BASE)
         return 0.0;
-    int p = t + 1 - m->season;
+    int S = m->season, p = t + 1 - S;
+    if (m->base_rev >= 1 && p - 2 * S >= start)
+        return median3(y[p], y[p - S], y[p - 2 * S]);
     return p >= start ? y[p] : y[t];
+}
+
+int level_len(const struct tft_model *m)
+{
+    int S = m->season;
+    return m->base_rev >= 1 ? S * ((4 + S - 1) / S) : S;
 }
 
 static int gate_fwd(struct tape *tp, const struct tft_model *m, const struct gate *g,
@@ -188,7 +207,8 @@ double target_input(const struct tft_model *m, const double *y, int start, int t
 {
     if (m->cfg.ablate & TFT_NO_BASE)
         return y[t];
-    int a = t + 1 - m->season > start ? t + 1 - m->season : start;
+    int L = level_len(m);
+    int a = t + 1 - L > start ? t + 1 - L : start;
     double sum = 0;
     for (int u = a; u <= t; u++)
         sum += y[u];

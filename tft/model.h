@@ -53,6 +53,9 @@ struct tft_model {
     double shrink;      /* P50 shrinkage toward the base, in [0, 1) (0 under
                            TFT_NO_BASE and for version 1-2 files) */
     int season;         /* resolved season of the base (>= 1) */
+    int base_rev;       /* 1 (format 4): base = median of the last three
+                           seasons, target input level over level_len();
+                           0 (formats 1-3): seasonal naive, level over S */
     int np;
     double *P;
 };
@@ -112,9 +115,10 @@ int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
 /* Past/future VSN inputs of series step s (normalised). */
 void past_inputs(const struct tft_model *m, const struct pseries *s, int start, int t,
                  double *x);
-/* The target's input at step t of a window from `start`: the error of the
- * base's forecast of it (y[t] - base_z(t - 1); 0 at the first step), so
- * that the encoder sees level-free values; y[t] under TFT_NO_BASE. */
+/* The target's input at step t of a window from `start`: y[t] minus the
+ * mean of the last level_len() values up to and including t (fewer at the
+ * window's start), so that the encoder sees level-free values; y[t] under
+ * TFT_NO_BASE. */
 double target_input(const struct tft_model *m, const double *y, int start, int t);
 void future_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x);
 
@@ -131,7 +135,10 @@ double zscore(double x, double mu, double sd);
 
 /* The base the head's quantiles are offsets from, for the forecast of step
  * t + 1 made at origin t over a window starting at `start` (z-scored
- * targets y): seasonal naive y[t + 1 - S] when that step is in the window,
+ * targets y), p = t + 1 - S: with base_rev 1 the median of y[p], y[p - S],
+ * y[p - 2S] when all three are in the window (a one-season excursion, e.g.
+ * a boosted season, never becomes the base; a sustained change does after
+ * two seasons); otherwise seasonal naive y[p] when p is in the window,
  * else the last value y[t]; 0 under TFT_NO_BASE. */
 double base_z(const struct tft_model *m, const double *y, int start, int t);
 /* The unit of the head's output for that forecast: the mean absolute error
@@ -141,5 +148,11 @@ double base_z(const struct tft_model *m, const double *y, int start, int t);
 double scale_z(const struct tft_model *m, const double *y, int start, int t);
 /* |e| clipped to 3 r (so that spikes and level shifts do not inflate it). */
 double clip_err(double e, double r);
+/* The median of three values (one of them, bit for bit). */
+double median3(double a, double b, double c);
+/* How many steps target_input()'s local level averages: S under base_rev 0;
+ * else the smallest multiple of S that is >= 4 (S = 1: 4, so that the
+ * input is not identically 0 on aperiodic series). */
+int level_len(const struct tft_model *m);
 
 #endif

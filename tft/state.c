@@ -16,11 +16,18 @@ struct tft_state {
     double cs[MAXD], ce[MAXD], h[MAXD], c[MAXD];
     int n, head;                         /* positions held (<= k), oldest */
     double *K, *V;                       /* ring [k][heads][da], [k][da] */
-    double *yz;                          /* ring [season]: z-scored targets */
+    double *yz;                          /* ring [ring_len()]: z-scored targets */
     long fed;                            /* steps advanced */
     double esum;                         /* sum of |base errors| (scale_z) */
     struct tape tp;
 };
+
+/* Targets kept: three seasons for the base, level_len() for the input. */
+static long ring_len(const struct tft_model *m)
+{
+    long a = 3L * m->season, b = level_len(m);
+    return a > b ? a : b;
+}
 
 struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
                                 double mean, double sd)
@@ -32,7 +39,7 @@ struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
         return NULL;
     s->m = m;
     s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
-                  (size_t)m->season, sizeof(double));
+                  (size_t)ring_len(m), sizeof(double));
     if (!s->K) {
         free(s);
         return NULL;
@@ -97,11 +104,13 @@ static void leaves(struct tft_state *s, struct ctxs *cx, int *h, int *c)
     *c = tape_leaf(&s->tp, s->c, d);
 }
 
-/* base_z() over the fed steps (fed > 0): seasonal naive, else the last. */
+/* base_z() over the fed steps (fed > 0, window start 0, t = fed - 1). */
 static double state_base(const struct tft_state *s)
 {
-    long S = s->m->season;
-    return s->fed >= S ? s->yz[(s->fed - S) % S] : s->yz[(s->fed - 1) % S];
+    long S = s->m->season, R = ring_len(s->m), p = s->fed - S;
+    if (s->m->base_rev >= 1 && p - 2 * S >= 0)
+        return median3(s->yz[p % R], s->yz[(p - S) % R], s->yz[(p - 2 * S) % R]);
+    return p >= 0 ? s->yz[p % R] : s->yz[(s->fed - 1) % R];
 }
 
 based_err tft_state_advance(struct tft_state *s, double target, const double *past,
@@ -119,14 +128,15 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
         s->esum += clip_err(yz - state_base(s), s->esum / (double)s->fed);
     else
         s->esum = 1.0;
-    s->yz[s->fed % m->season] = yz;
+    long R = ring_len(m);
+    s->yz[s->fed % R] = yz;
     s->fed++;
     x[0] = yz;
     if (!(m->cfg.ablate & TFT_NO_BASE)) {    /* = target_input() */
-        long S = m->season, n = s->fed < S ? s->fed : S;
+        long L = level_len(m), n = s->fed < L ? s->fed : L;
         double sum = 0;
         for (long u = s->fed - n; u < s->fed; u++)
-            sum += s->yz[u % S];
+            sum += s->yz[u % R];
         x[0] = yz - sum / (double)n;
     }
     for (int j = 0; j < m->n_past; j++)
@@ -190,6 +200,6 @@ size_t tft_state_trim(struct tft_state *s)
     tape_release(&s->tp);                /* scratch only: regrown by the next call */
     const struct tft_model *m = s->m;
     size_t ring = (size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
-                  (size_t)m->season;
+                  (size_t)ring_len(m);
     return sizeof *s + ring * sizeof(double);
 }
