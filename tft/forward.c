@@ -8,6 +8,8 @@
  * over the last k encoder positions and itself -> gate -> position-wise GRN
  * -> final gated skip to the LSTM output -> quantile head).
  */
+#include <limits.h>
+
 #include "tft/model.h"
 #include "chain/base.h"
 
@@ -27,14 +29,36 @@ double median3(double a, double b, double c)
     return c <= a ? a : (c >= b ? b : c);
 }
 
-double base_z(const struct tft_model *m, const double *y, int start, int t)
+static double minmod(double a, double b)
+{
+    if (a > 0 && b > 0)
+        return a < b ? a : b;
+    if (a < 0 && b < 0)
+        return a > b ? a : b;
+    return 0.0;
+}
+
+double base_ring(const struct tft_model *m, const double *y, long R, long start, long t)
 {
     if (m->cfg.ablate & TFT_NO_BASE)
         return 0.0;
-    int S = m->season, p = t + 1 - S;
-    if (m->base_rev >= 1 && p - 2 * S >= start)
-        return median3(y[p], y[p - S], y[p - 2 * S]);
-    return p >= start ? y[p] : y[t];
+    long S = m->season, p = t + 1 - S;
+    if (m->base_rev >= 1) {
+        long q = S > 1 ? t : t - 1, lo = (p < q ? p : q) - 3 * S;
+        if (lo >= start) {
+            double mp = median3(y[(p - S) % R], y[(p - 2 * S) % R], y[(p - 3 * S) % R]);
+            double mq = median3(y[(q - S) % R], y[(q - 2 * S) % R], y[(q - 3 * S) % R]);
+            return mp + minmod(y[p % R] - mp, y[q % R] - mq);
+        }
+        if (p - 2 * S >= start)
+            return median3(y[p % R], y[(p - S) % R], y[(p - 2 * S) % R]);
+    }
+    return p >= start ? y[p % R] : y[t % R];
+}
+
+double base_z(const struct tft_model *m, const double *y, int start, int t)
+{
+    return base_ring(m, y, LONG_MAX, start, t);
 }
 
 int level_len(const struct tft_model *m)

@@ -53,8 +53,9 @@ struct tft_model {
     double shrink;      /* P50 shrinkage toward the base, in [0, 1) (0 under
                            TFT_NO_BASE and for version 1-2 files) */
     int season;         /* resolved season of the base (>= 1) */
-    int base_rev;       /* 1 (format 4): base = median of the last three
-                           seasons, target input level over level_len();
+    int base_rev;       /* 1 (format 4): base = three-season median profile
+                           + persisting deviation (base_z), target input
+                           level over level_len();
                            0 (formats 1-3): seasonal naive, level over S */
     int np;
     double *P;
@@ -135,12 +136,23 @@ double zscore(double x, double mu, double sd);
 
 /* The base the head's quantiles are offsets from, for the forecast of step
  * t + 1 made at origin t over a window starting at `start` (z-scored
- * targets y), p = t + 1 - S: with base_rev 1 the median of y[p], y[p - S],
- * y[p - 2S] when all three are in the window (a one-season excursion, e.g.
- * a boosted season, never becomes the base; a sustained change does after
- * two seasons); otherwise seasonal naive y[p] when p is in the window,
- * else the last value y[t]; 0 under TFT_NO_BASE. */
+ * targets y), p = t + 1 - S. Base revision 1 (format 4): with
+ * M[u] = median(y[u - S], y[u - 2S], y[u - 3S]) (the seasonal profile before
+ * u, robust to one odd season) and q = t (S > 1) or t - 1 (S = 1):
+ *   base = M[p] + minmod(y[p] - M[p], y[q] - M[q])
+ * (minmod: the one smaller in magnitude when both have the same sign, else
+ * 0), when every step used is in the window (4S + 1 steps for S > 1, 5
+ * for S = 1). The base lies between M[p] and seasonal naive y[p]; the
+ * deviation of y[p] is taken only as far as the latest step q confirms it:
+ * a level shift is followed one season after it (as seasonal naive does;
+ * S = 1: one step later than naive), a one-season excursion (a boosted
+ * season, a spike) comes back for at most one step and never through M.
+ * With fewer steps: the median of y[p], y[p - S], y[p - 2S] when in the
+ * window; then (and under revision 0, formats 1-3) seasonal naive y[p]
+ * when p is in the window, else the last value y[t]; 0 under TFT_NO_BASE. */
 double base_z(const struct tft_model *m, const double *y, int start, int t);
+/* base_z over a ring: y[u % R] holds step u (R = LONG_MAX: a plain array). */
+double base_ring(const struct tft_model *m, const double *y, long R, long start, long t);
 /* The unit of the head's output for that forecast: the mean absolute error
  * of the base over the window so far, one prior error of 1 and each
  * |y[u] - base_z(u - 1)| (start < u <= t, in order) clipped to 3 x the mean

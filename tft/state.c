@@ -22,10 +22,11 @@ struct tft_state {
     struct tape tp;
 };
 
-/* Targets kept: three seasons for the base, level_len() for the input. */
+/* Targets kept: four seasons and one step for the base, level_len() for
+ * the input. */
 static long ring_len(const struct tft_model *m)
 {
-    long a = 3L * m->season, b = level_len(m);
+    long a = 4L * m->season + 1, b = level_len(m);
     return a > b ? a : b;
 }
 
@@ -107,10 +108,7 @@ static void leaves(struct tft_state *s, struct ctxs *cx, int *h, int *c)
 /* base_z() over the fed steps (fed > 0, window start 0, t = fed - 1). */
 static double state_base(const struct tft_state *s)
 {
-    long S = s->m->season, R = ring_len(s->m), p = s->fed - S;
-    if (s->m->base_rev >= 1 && p - 2 * S >= 0)
-        return median3(s->yz[p % R], s->yz[(p - S) % R], s->yz[(p - 2 * S) % R]);
-    return p >= 0 ? s->yz[p % R] : s->yz[(s->fed - 1) % R];
+    return base_ring(s->m, s->yz, ring_len(s->m), 0, s->fed - 1);
 }
 
 based_err tft_state_advance(struct tft_state *s, double target, const double *past,
