@@ -44,10 +44,12 @@ double base_ring(const struct tft_model *m, const double *y, long R, long start,
         return 0.0;
     long S = m->season, p = t + 1 - S;
     if (m->base_rev >= 1) {
-        long q = S > 1 ? t : t - 1, lo = (p < q ? p : q) - 3 * S;
-        if (lo >= start) {
+        /* q's profile from seasons no newer than p's: lags kS..(k + 2)S */
+        long q = S > 1 ? t : t - 1, k = S > 1 ? 2 : 1;
+        if (q - (k + 2) * S >= start && p - 3 * S >= start) {
             double mp = median3(y[(p - S) % R], y[(p - 2 * S) % R], y[(p - 3 * S) % R]);
-            double mq = median3(y[(q - S) % R], y[(q - 2 * S) % R], y[(q - 3 * S) % R]);
+            double mq = median3(y[(q - k * S) % R], y[(q - (k + 1) * S) % R],
+                                y[(q - (k + 2) * S) % R]);
             return mp + minmod(y[p % R] - mp, y[q % R] - mq);
         }
         if (p - 2 * S >= start)

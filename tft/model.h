@@ -137,9 +137,11 @@ double zscore(double x, double mu, double sd);
 /* The base the head's quantiles are offsets from, for the forecast of step
  * t + 1 made at origin t over a window starting at `start` (z-scored
  * targets y), p = t + 1 - S. Base revision 1 (format 4): with
- * M[u] = median(y[u - S], y[u - 2S], y[u - 3S]) (the seasonal profile before
- * u, robust to one odd season) and q = t (S > 1) or t - 1 (S = 1):
- *   base = M[p] + minmod(y[p] - M[p], y[q] - M[q])
+ * M_k[u] = median(y[u - kS], y[u - (k+1)S], y[u - (k+2)S]) (the seasonal
+ * profile before u, robust to one odd season) and the latest step
+ * q = t, k = 2 (S > 1) or q = t - 1, k = 1 (S = 1), so that q's profile
+ * uses no newer seasons than p's:
+ *   base = M_1[p] + minmod(y[p] - M_1[p], y[q] - M_k[q])
  * (minmod: the one smaller in magnitude when both have the same sign, else
  * 0), when every step used is in the window (4S + 1 steps for S > 1, 5
  * for S = 1). The base lies between M[p] and seasonal naive y[p]; the
