@@ -47,10 +47,16 @@ double base_ring(const struct tft_model *m, const double *y, long R, long start,
         /* q's profile from seasons no newer than p's: lags kS..(k + 2)S */
         long q = S > 1 ? t : t - 1, k = S > 1 ? 2 : 1;
         if (q - (k + 2) * S >= start && p - 3 * S >= start) {
-            double mp = median3(y[(p - S) % R], y[(p - 2 * S) % R], y[(p - 3 * S) % R]);
+            double a = y[(p - S) % R], b = y[(p - 2 * S) % R], c = y[(p - 3 * S) % R];
+            double mp = median3(a, b, c), dp = y[p % R] - mp;
+            double hi = a > b ? a : b, lo = a < b ? a : b;
+            hi = c > hi ? c : hi;
+            lo = c < lo ? c : lo;
+            if (dp <= 2.0 * (hi - lo) && -dp <= 2.0 * (hi - lo))
+                return y[p % R];    /* within the seasons' own spread: naive */
             double mq = median3(y[(q - k * S) % R], y[(q - (k + 1) * S) % R],
                                 y[(q - (k + 2) * S) % R]);
-            return mp + minmod(y[p % R] - mp, y[q % R] - mq);
+            return mp + minmod(dp, y[q % R] - mq);
         }
         if (p - 2 * S >= start)
             return median3(y[p % R], y[(p - S) % R], y[(p - 2 * S) % R]);
