@@ -52,7 +52,8 @@ double base_ring(const struct tft_model *m, const double *y, long R, long start,
             double hi = a > b ? a : b, lo = a < b ? a : b;
             hi = c > hi ? c : hi;
             lo = c < lo ? c : lo;
-            if (dp <= 2.0 * (hi - lo) && -dp <= 2.0 * (hi - lo))
+            double sp = hi - lo > 0.5 ? hi - lo : 0.5;     /* z units: sd / 2 */
+            if (dp <= 2.0 * sp && -dp <= 2.0 * sp)
                 return y[p % R];    /* within the seasons' own spread: naive */
             double mq = median3(y[(q - k * S) % R], y[(q - (k + 1) * S) % R],
                                 y[(q - (k + 2) * S) % R]);

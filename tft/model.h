@@ -142,7 +142,8 @@ double zscore(double x, double mu, double sd);
  * q = t, k = 2 (S > 1) or q = t - 1, k = 1 (S = 1), so that q's profile
  * uses no newer seasons than p's:
  *   base = y[p] (seasonal naive) when |y[p] - M_1[p]| <= 2 x the spread
- *          (max - min) of y[p - S], y[p - 2S], y[p - 3S], else
+ *          (max - min) of y[p - S], y[p - 2S], y[p - 3S], at least 0.5
+ *          (half the series' sd: y is z-scored), else
  *   base = M_1[p] + minmod(y[p] - M_1[p], y[q] - M_k[q])
  * (minmod: the one smaller in magnitude when both have the same sign, else
  * 0), when every step used is in the window (4S + 1 steps for S > 1, 5
