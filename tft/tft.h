@@ -16,9 +16,12 @@
  * the forecast position attends to the last k encoder positions and
  * itself); position-wise GRN; final gated skip; linear quantile head trained
  * with the summed pinball loss. Unless TFT_NO_BASE, the head forecasts a
- * correction to seasonal naive in units of naive's recent (clipped) mean
- * absolute error, and the target enters the encoder minus the mean of its
- * last S values (docs/tft.md, "Seasonal-naive base"); the median of that
+ * correction to a manipulation-robust seasonal base (seasonal naive unless
+ * y[t+1-S] is an outlier to its three earlier seasons, then their median
+ * plus the deviation as far as the latest step confirms it) in units of
+ * the base's recent (clipped) mean absolute error, and the target enters
+ * the encoder minus the mean of its last L = S x ceil(4 / S) values
+ * (docs/tft.md, "Manipulation-robust seasonal base"); the median of that
  * correction is shrunk toward 0 by a factor fitted on the held-out tail. Adam with global-norm gradient clipping,
  * early stopping on a held-out tail, z-scoring fitted on training data only.
  *
