@@ -8,6 +8,8 @@
  * over the last k encoder positions and itself -> gate -> position-wise GRN
  * -> final gated skip to the LSTM output -> quantile head).
  */
+#include <limits.h>
+
 #include "tft/model.h"
 #include "chain/base.h"
 
@@ -16,12 +18,62 @@ double zscore(double x, double mu, double sd)
     return (x - mu) / sd;
 }
 
-double base_z(const struct tft_model *m, const double *y, int start, int t)
+double median3(double a, double b, double c)
+{
+    if (a > b) {
+        double x = a;
+        a = b;
+        b = x;
+    }
+    /* a <= b */
+    return c <= a ? a : (c >= b ? b : c);
+}
+
+static double minmod(double a, double b)
+{
+    if (a > 0 && b > 0)
+        return a < b ? a : b;
+    if (a < 0 && b < 0)
+        return a > b ? a : b;
+    return 0.0;
+}
+
+double base_ring(const struct tft_model *m, const double *y, long R, long start, long t)
 {
     if (m->cfg.ablate & TFT_NO_BASE)
         return 0.0;
-    int p = t + 1 - m->season;
-    return p >= start ? y[p] : y[t];
+    long S = m->season, p = t + 1 - S;
+    if (m->base_rev >= 1) {
+        /* q's profile from seasons no newer than p's: lags kS..(k + 2)S */
+        long q = S > 1 ? t : t - 1, k = S > 1 ? 2 : 1;
+        if (q - (k + 2) * S >= start && p - 3 * S >= start) {
+            double a = y[(p - S) % R], b = y[(p - 2 * S) % R], c = y[(p - 3 * S) % R];
+            double mp = median3(a, b, c), dp = y[p % R] - mp;
+            double hi = a > b ? a : b, lo = a < b ? a : b;
+            hi = c > hi ? c : hi;
+            lo = c < lo ? c : lo;
+            double sp = hi - lo > 0.5 ? hi - lo : 0.5;     /* z units: sd / 2 */
+            if (dp <= 2.0 * sp && -dp <= 2.0 * sp)
+                return y[p % R];    /* within the seasons' own spread: naive */
+            double mq = median3(y[(q - k * S) % R], y[(q - (k + 1) * S) % R],
+                                y[(q - (k + 2) * S) % R]);
+            return mp + minmod(dp, y[q % R] - mq);
+        }
+        if (p - 2 * S >= start)
+            return median3(y[p % R], y[(p - S) % R], y[(p - 2 * S) % R]);
+    }
+    return p >= start ? y[p % R] : y[t % R];
+}
+
+double base_z(const struct tft_model *m, const double *y, int start, int t)
+{
+    return base_ring(m, y, LONG_MAX, start, t);
+}
+
+int level_len(const struct tft_model *m)
+{
+    int S = m->season;
+    return m->base_rev >= 1 ? S * ((4 + S - 1) / S) : S;
 }
 
 static int gate_fwd(struct tape *tp, const struct tft_model *m, const struct gate *g,
@@ -188,7 +240,8 @@ double target_input(const struct tft_model *m, const double *y, int start, int t
 {
     if (m->cfg.ablate & TFT_NO_BASE)
         return y[t];
-    int a = t + 1 - m->season > start ? t + 1 - m->season : start;
+    int L = level_len(m);
+    int a = t + 1 - L > start ? t + 1 - L : start;
     double sum = 0;
     for (int u = a; u <= t; u++)
         sum += y[u];

@@ -193,6 +193,7 @@ struct tft_model *tft_model_new(const struct tft_config *cfg, int n_static,
     m->da = cfg->d / cfg->heads;
     m->qscale = 1.0;
     m->season = cfg->season > 0 ? cfg->season : 1;
+    m->base_rev = 1;
     for (int j = 0; j < TFT_MAX_COVARIATES; j++)
         m->past_sd[j] = m->fut_sd[j] = 1.0;
     for (int j = 0; j < TFT_MAX_COVARIATES + 2; j++)
@@ -262,6 +263,7 @@ static void put_all(struct wbuf *w, const struct tft_model *m)
     put_u64(w, c->seed);
     put_f64(w, m->qscale);
     put_f64(w, m->shrink);                              /* since version 3 */
+    put_u64(w, (uint64_t)m->base_rev);                  /* since version 4 */
     for (int j = 0; j < m->n_past; j++) { put_f64(w, m->past_mu[j]); put_f64(w, m->past_sd[j]); }
     for (int j = 0; j < m->n_future; j++) { put_f64(w, m->fut_mu[j]); put_f64(w, m->fut_sd[j]); }
     for (int j = 0; j < m->ms; j++) { put_f64(w, m->stat_mu[j]); put_f64(w, m->stat_sd[j]); }
@@ -324,7 +326,8 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     if (n < 12 || memcmp(buf, TFT_MODEL_MAGIC, 4) != 0)
         return BASED_E_DECODE;
     struct rbuf r = { buf, n, 4, false };
-    /* version 1: no base, no season field; 1 and 2: no shrink field */
+    /* version 1: no base, no season field; 1 and 2: no shrink field;
+     * 1 to 3: no base_rev field (0: seasonal-naive base, level over S) */
     uint64_t ver = get_u64(&r);
     if (ver < 1u || ver > TFT_MODEL_VERSION)
         return BASED_E_DECODE;
@@ -341,7 +344,9 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     c.lr = get_f64(&r); c.clip = get_f64(&r); c.dropout = get_f64(&r);
     c.seed = get_u64(&r);
     double qscale = get_f64(&r), shrink = ver >= 3u ? get_f64(&r) : 0.0;
+    int base_rev = ver >= 4u ? get_int(&r) : 0;
     if (r.bad || !(qscale > 0 && qscale <= 100) || !(shrink >= 0 && shrink < 1) ||
+        base_rev < 0 || base_rev > 1 ||
         (shrink != 0 && (c.ablate & TFT_NO_BASE)))
         return BASED_E_DECODE;
     struct tft_model *m = tft_model_new(&c, ns, npast, nf);
@@ -351,6 +356,7 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     }
     m->qscale = qscale;
     m->shrink = shrink;
+    m->base_rev = base_rev;
     for (int j = 0; j < npast; j++) { m->past_mu[j] = get_f64(&r); m->past_sd[j] = get_f64(&r); }
     for (int j = 0; j < nf; j++) { m->fut_mu[j] = get_f64(&r); m->fut_sd[j] = get_f64(&r); }
     for (int j = 0; j < m->ms; j++) { m->stat_mu[j] = get_f64(&r); m->stat_sd[j] = get_f64(&r); }

@@ -53,6 +53,10 @@ struct tft_model {
     double shrink;      /* P50 shrinkage toward the base, in [0, 1) (0 under
                            TFT_NO_BASE and for version 1-2 files) */
     int season;         /* resolved season of the base (>= 1) */
+    int base_rev;       /* 1 (format 4): base = three-season median profile
+                           + persisting deviation (base_z), target input
+                           level over level_len();
+                           0 (formats 1-3): seasonal naive, level over S */
     int np;
     double *P;
 };
@@ -112,9 +116,10 @@ int dec_fwd(struct tape *tp, const struct tft_model *m, const struct ctxs *cx,
 /* Past/future VSN inputs of series step s (normalised). */
 void past_inputs(const struct tft_model *m, const struct pseries *s, int start, int t,
                  double *x);
-/* The target's input at step t of a window from `start`: the error of the
- * base's forecast of it (y[t] - base_z(t - 1); 0 at the first step), so
- * that the encoder sees level-free values; y[t] under TFT_NO_BASE. */
+/* The target's input at step t of a window from `start`: y[t] minus the
+ * mean of the last level_len() values up to and including t (fewer at the
+ * window's start), so that the encoder sees level-free values; y[t] under
+ * TFT_NO_BASE. */
 double target_input(const struct tft_model *m, const double *y, int start, int t);
 void future_inputs(const struct tft_model *m, const struct pseries *s, int t, double *x);
 
@@ -131,9 +136,28 @@ double zscore(double x, double mu, double sd);
 
 /* The base the head's quantiles are offsets from, for the forecast of step
  * t + 1 made at origin t over a window starting at `start` (z-scored
- * targets y): seasonal naive y[t + 1 - S] when that step is in the window,
- * else the last value y[t]; 0 under TFT_NO_BASE. */
+ * targets y), p = t + 1 - S. Base revision 1 (format 4): with
+ * M_k[u] = median(y[u - kS], y[u - (k+1)S], y[u - (k+2)S]) (the seasonal
+ * profile before u, robust to one odd season) and the latest step
+ * q = t, k = 2 (S > 1) or q = t - 1, k = 1 (S = 1), so that q's profile
+ * uses no newer seasons than p's:
+ *   base = y[p] (seasonal naive) when |y[p] - M_1[p]| <= 2 x the spread
+ *          (max - min) of y[p - S], y[p - 2S], y[p - 3S], at least 0.5
+ *          (half the series' sd: y is z-scored), else
+ *   base = M_1[p] + minmod(y[p] - M_1[p], y[q] - M_k[q])
+ * (minmod: the one smaller in magnitude when both have the same sign, else
+ * 0), when every step used is in the window (4S + 1 steps for S > 1, 5
+ * for S = 1). The base lies between M[p] and seasonal naive y[p]; the
+ * deviation of y[p] is taken only as far as the latest step q confirms it:
+ * a level shift is followed one season after it (as seasonal naive does;
+ * S = 1: one step later than naive), a one-season excursion (a boosted
+ * season, a spike) comes back for at most one step and never through M.
+ * With fewer steps: the median of y[p], y[p - S], y[p - 2S] when in the
+ * window; then (and under revision 0, formats 1-3) seasonal naive y[p]
+ * when p is in the window, else the last value y[t]; 0 under TFT_NO_BASE. */
 double base_z(const struct tft_model *m, const double *y, int start, int t);
+/* base_z over a ring: y[u % R] holds step u (R = LONG_MAX: a plain array). */
+double base_ring(const struct tft_model *m, const double *y, long R, long start, long t);
 /* The unit of the head's output for that forecast: the mean absolute error
  * of the base over the window so far, one prior error of 1 and each
  * |y[u] - base_z(u - 1)| (start < u <= t, in order) clipped to 3 x the mean
@@ -141,5 +165,11 @@ double base_z(const struct tft_model *m, const double *y, int start, int t);
 double scale_z(const struct tft_model *m, const double *y, int start, int t);
 /* |e| clipped to 3 r (so that spikes and level shifts do not inflate it). */
 double clip_err(double e, double r);
+/* The median of three values (one of them, bit for bit). */
+double median3(double a, double b, double c);
+/* How many steps target_input()'s local level averages: S under base_rev 0;
+ * else the smallest multiple of S that is >= 4 (S = 1: 4, so that the
+ * input is not identically 0 on aperiodic series). */
+int level_len(const struct tft_model *m);
 
 #endif

@@ -16,11 +16,19 @@ struct tft_state {
     double cs[MAXD], ce[MAXD], h[MAXD], c[MAXD];
     int n, head;                         /* positions held (<= k), oldest */
     double *K, *V;                       /* ring [k][heads][da], [k][da] */
-    double *yz;                          /* ring [season]: z-scored targets */
+    double *yz;                          /* ring [ring_len()]: z-scored targets */
     long fed;                            /* steps advanced */
     double esum;                         /* sum of |base errors| (scale_z) */
     struct tape tp;
 };
+
+/* Targets kept: four seasons and one step for the base, level_len() for
+ * the input. */
+static long ring_len(const struct tft_model *m)
+{
+    long a = 4L * m->season + 1, b = level_len(m);
+    return a > b ? a : b;
+}
 
 struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
                                 double mean, double sd)
@@ -32,7 +40,7 @@ struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
         return NULL;
     s->m = m;
     s->K = calloc((size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
-                  (size_t)m->season, sizeof(double));
+                  (size_t)ring_len(m), sizeof(double));
     if (!s->K) {
         free(s);
         return NULL;
@@ -97,11 +105,10 @@ static void leaves(struct tft_state *s, struct ctxs *cx, int *h, int *c)
     *c = tape_leaf(&s->tp, s->c, d);
 }
 
-/* base_z() over the fed steps (fed > 0): seasonal naive, else the last. */
+/* base_z() over the fed steps (fed > 0, window start 0, t = fed - 1). */
 static double state_base(const struct tft_state *s)
 {
-    long S = s->m->season;
-    return s->fed >= S ? s->yz[(s->fed - S) % S] : s->yz[(s->fed - 1) % S];
+    return base_ring(s->m, s->yz, ring_len(s->m), 0, s->fed - 1);
 }
 
 based_err tft_state_advance(struct tft_state *s, double target, const double *past,
@@ -119,14 +126,15 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
         s->esum += clip_err(yz - state_base(s), s->esum / (double)s->fed);
     else
         s->esum = 1.0;
-    s->yz[s->fed % m->season] = yz;
+    long R = ring_len(m);
+    s->yz[s->fed % R] = yz;
     s->fed++;
     x[0] = yz;
     if (!(m->cfg.ablate & TFT_NO_BASE)) {    /* = target_input() */
-        long S = m->season, n = s->fed < S ? s->fed : S;
+        long L = level_len(m), n = s->fed < L ? s->fed : L;
         double sum = 0;
         for (long u = s->fed - n; u < s->fed; u++)
-            sum += s->yz[u % S];
+            sum += s->yz[u % R];
         x[0] = yz - sum / (double)n;
     }
     for (int j = 0; j < m->n_past; j++)
@@ -190,6 +198,6 @@ size_t tft_state_trim(struct tft_state *s)
     tape_release(&s->tp);                /* scratch only: regrown by the next call */
     const struct tft_model *m = s->m;
     size_t ring = (size_t)m->cfg.k * (size_t)(m->cfg.heads + 1) * (size_t)m->da +
-                  (size_t)m->season;
+                  (size_t)ring_len(m);
     return sizeof *s + ring * sizeof(double);
 }

@@ -16,9 +16,12 @@
  * the forecast position attends to the last k encoder positions and
  * itself); position-wise GRN; final gated skip; linear quantile head trained
  * with the summed pinball loss. Unless TFT_NO_BASE, the head forecasts a
- * correction to seasonal naive in units of naive's recent (clipped) mean
- * absolute error, and the target enters the encoder minus the mean of its
- * last S values (docs/tft.md, "Seasonal-naive base"); the median of that
+ * correction to a manipulation-robust seasonal base (seasonal naive unless
+ * y[t+1-S] is an outlier to its three earlier seasons, then their median
+ * plus the deviation as far as the latest step confirms it) in units of
+ * the base's recent (clipped) mean absolute error, and the target enters
+ * the encoder minus the mean of its last L = S x ceil(4 / S) values
+ * (docs/tft.md, "Manipulation-robust seasonal base"); the median of that
  * correction is shrunk toward 0 by a factor fitted on the held-out tail. Adam with global-norm gradient clipping,
  * early stopping on a held-out tail, z-scoring fitted on training data only.
  *
@@ -260,10 +263,12 @@ based_err tft_forecast_multi(const struct tft_model *m, const struct tft_dataset
 /* ---- Serialisation --------------------------------------------------------
  * "BTFT" magic, version, config, layout, normalisation statistics and
  * parameters as little-endian IEEE-754 bit patterns. Version 3 adds the
- * P50 shrink; versions 1 and 2 still load (shrink 0; version 1: no base). tft_model_save with
+ * P50 shrink, version 4 the base revision (1: median-of-three-seasons base,
+ * level over >= 4 steps); versions 1 to 3 still load with their old
+ * behaviour (base revision 0; shrink 0 for 1 and 2; version 1: no base). tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 3u
+#define TFT_MODEL_VERSION 4u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 

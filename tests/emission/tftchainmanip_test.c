@@ -39,15 +39,17 @@
  *
  * tft_chain_manipulation_cabal_boost_damped (load cycle 15 %, noise 4 %):
  * asserts b = 1 (TFT_BETA_ONE) in the attack epochs; excess(TFT, attack)
- * <= excess(b = 0, attack) / 2; every honest change (attack, normal, run)
- * below 5 %. The 4 epochs after the attack are printed, not asserted: the
- * TFT's base is seasonal naive (y[t + 1 - S], S = 4 detected), so the
- * boosted values come back as the next season's forecast and the clamp
- * then holds the miner up (docs/tft.md "In the chain").
+ * <= excess(b = 0, attack) / 2; over the attack and the 4 epochs after it,
+ * the excess in shares of the epochs' miners' totals with the TFT <= half
+ * of b = 0's (the base, format 4, takes a season's deviation only as far
+ * as the latest epoch confirms it, so the boosted season is not echoed a
+ * season later, except for its first epoch: docs/tft.md "In the chain");
+ * every honest change (attack, normal, run) below 5 %.
  * tft_chain_manipulation_aperiodic_network (no cycle, noise 8 %): the same
- * attack where the TFT cannot reach accuracy 1 (see docs/tft.md); asserts
- * the records' b = beta x accuracy, that the TFT does not raise the
- * excess, and the honest changes below 5 %. */
+ * attack with no season detected (S = 1); asserts the records' b = beta x
+ * accuracy, b >= 1/2 in the attack epochs (formats 1-3, whose target input
+ * was identically 0 with S = 1, reached ~0.1: docs/tft.md), that the TFT
+ * does not raise the excess, and the honest changes below 5 %. */
 #include <stdio.h>
 
 #include "tests/runner.h"
@@ -278,6 +280,7 @@ static double excess_share(const run *r, double fair, size_t t0, size_t t1)
 
 typedef struct {
     double ex0, ex1, after0, after1;  /* excess: attack epochs, the 4 after */
+    double sh0, sh1;                  /* excess_share over attack + the 4 after */
     double h_att, h_norm, h_after, h_run;
     uint64_t bmin_attack;
 } figures;
@@ -294,6 +297,8 @@ static void compare(const run *r0, const run *r1, figures *f)
     f->ex1 = excess(r1, fair, ATTACK, ATTACK + NATTACK);
     f->after0 = excess(r0, fair, ATTACK + NATTACK, ATTACK + 2 * NATTACK);
     f->after1 = excess(r1, fair, ATTACK + NATTACK, ATTACK + 2 * NATTACK);
+    f->sh0 = excess_share(r0, fair, ATTACK, ATTACK + 2 * NATTACK);
+    f->sh1 = excess_share(r1, fair, ATTACK, ATTACK + 2 * NATTACK);
     f->h_att = honest_change(r0, r1, ATTACK, ATTACK + NATTACK);
     f->h_norm = honest_change(r0, r1, NORMAL0, ATTACK);
     f->h_after = honest_change(r0, r1, ATTACK + NATTACK, ATTACK + 2 * NATTACK);
@@ -327,6 +332,8 @@ static void compare(const run *r0, const run *r1, figures *f)
            excess_share(r1, fair, ATTACK, ATTACK + NATTACK),
            excess_share(r0, fair, ATTACK + NATTACK, ATTACK + 2 * NATTACK),
            excess_share(r1, fair, ATTACK + NATTACK, ATTACK + 2 * NATTACK));
+    printf("attack + after in shares: b=0 %.4f, TFT %.4f (%.1f %%)\n", f->sh0, f->sh1,
+           f->sh0 != 0 ? 100.0 * f->sh1 / f->sh0 : 0.0);
     printf("worst honest change TFT vs b=0: attack epochs %+.2f %%, normal epochs %d-%d %+.2f %%, "
            "%d epochs after %+.2f %%, whole run %+.2f %%\n", 100.0 * f->h_att, NORMAL0,
            ATTACK - 1, 100.0 * f->h_norm, NATTACK, 100.0 * f->h_after, 100.0 * f->h_run);
@@ -351,6 +358,8 @@ TEST(tft_chain_manipulation_cabal_boost_damped)
         CHECK_EQ_U64(r1.b[t], TFT_BETA_ONE);
     CHECK(f.ex0 > 0);
     CHECK(2 * f.ex1 <= f.ex0);
+    CHECK(f.sh0 > 0);
+    CHECK(2 * f.sh1 <= f.sh0);          /* no echo of the boosted season */
     CHECK(f.h_att < 0.05 && f.h_att > -0.05);
     CHECK(f.h_norm < 0.05 && f.h_norm > -0.05);
     CHECK(f.h_run < 0.05 && f.h_run > -0.05);
@@ -366,6 +375,7 @@ TEST(tft_chain_manipulation_aperiodic_network)
     compare(&r0, &r1, &f);
     check_records(&r1);
     printf("b in the attack epochs >= %.3f\n", f.bmin_attack / 4294967296.0);
+    CHECK(f.bmin_attack >= TFT_BETA_ONE / 2);
     CHECK(f.ex0 > 0);
     CHECK(f.ex1 <= f.ex0);
     CHECK(f.h_att < 0.05 && f.h_att > -0.05);

@@ -195,6 +195,13 @@ TEST(tft_state_matches_series)
     if (ab == 2 * TFT_NO_BASE)          /* with the base and a P50 shrinkage */
         m->shrink = 0.35;
     double out[41 * 3];
+    /* every base revision (1: median of three seasons, level over >= 4
+     * steps; 0: formats 1-3) and seasons 1, 2, 3, 7 (the weights do not
+     * depend on them, so setting them after training is a fair check) */
+    int seasons[4] = { 1, 2, 3, 7 };
+    for (int v = 0; v < 8; v++) {
+    m->base_rev = v & 1;
+    m->season = seasons[v >> 1];
     for (int i = 0; i < 3; i++) {
         int fit = 30;
         CHECK(tft_forecast_series(m, d, i, fit, out) == BASED_E_OK);
@@ -212,6 +219,7 @@ TEST(tft_state_matches_series)
             CHECK(q[0] < q[1] && q[1] < q[2]);
         }
         tft_state_free(s);
+    }
     }
     tft_model_free(m);
     tft_dataset_free(d);
@@ -254,7 +262,9 @@ TEST(tft_train_deterministic_and_serialises)
 }
 
 /* A version 2 file (no shrink field) still loads, with shrink 0, and
- * forecasts as before; bad shrink values are rejected. */
+ * forecasts as before; bad shrink values are rejected. A version 3 file
+ * (no base revision field) loads with base revision 0 and forecasts as a
+ * model with the seasonal-naive base. */
 TEST(tft_model_loads_version_2)
 {
     struct tft_dataset *d = small_data(2, 40, 13);
@@ -265,10 +275,31 @@ TEST(tft_model_loads_version_2)
     CHECK(tft_model_save(a, NULL, &n) == BASED_E_OK);
     uint8_t *buf = malloc(n);
     CHECK(tft_model_save(a, buf, &n) == BASED_E_OK);
-    CHECK_EQ_INT(buf[4], 3);                              /* version 3 */
+    CHECK_EQ_INT(buf[4], 4);                              /* version 4 */
+    CHECK_EQ_INT(a->base_rev, 1);
     /* the shrink field follows magic, version, 15 ints, lr, clip, dropout,
-     * seed and qscale: byte 4 + 8 * 21 */
+     * seed and qscale: byte 4 + 8 * 21; the base revision follows it */
     size_t at = 4 + 8 * 21;
+    CHECK_EQ_INT(buf[at + 8], 1);
+    buf[at + 8] = 2;                                      /* unknown revision */
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_DECODE && b == NULL);
+    /* version 3: the same bytes without the base revision */
+    memmove(buf + at + 8, buf + at + 16, n - at - 16);
+    n -= 8;
+    buf[4] = 3;
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_OK);
+    CHECK_EQ_INT(b->base_rev, 0);
+    {
+        double o1[40 * 3], o0[40 * 3], o3[40 * 3];
+        CHECK(tft_forecast_series(a, d, 1, 30, o1) == BASED_E_OK);
+        CHECK(tft_forecast_series(b, d, 1, 30, o3) == BASED_E_OK);
+        a->base_rev = 0;
+        CHECK(tft_forecast_series(a, d, 1, 30, o0) == BASED_E_OK);
+        CHECK_EQ_MEM(o0, o3, sizeof o0);
+        CHECK(memcmp(o1, o3, sizeof o1) != 0);
+    }
+    tft_model_free(b);
+    b = NULL;
     double x = 0.5;
     memcpy(buf + at, &x, 8);
     CHECK(tft_model_load(buf, n, &b) == BASED_E_OK);
