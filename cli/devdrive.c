@@ -247,7 +247,9 @@ static int send_tx(drv *d, int i, const char *kind, json_t *pj, bool quiet_rejec
         chain_hex(tx.raw, tx.raw_len, hex + 2);
         json_t *res = NULL;
         cli_rpc_error e;
-        based_err rc = cli_rpc_call(d->rpc, "tx_send", json_pack("[s]", hex), &res, &e);
+        json_t *params = json_pack("[s]", hex);
+        based_err rc = cli_rpc_call(d->rpc, "tx_send", params, &res, &e);
+        json_decref(params);
         free(hex);
         chain_tx_release(&tx);
         memset(&tx, 0, sizeof tx);

@@ -131,6 +131,9 @@ TEST(cli_rewards_end_to_end)
         if (rc != 0)
             fprintf(stderr, "%s\n", out);
         CHECK_EQ_INT(rc, 0);
+        /* the next commit must come weights_rate_limit (5) blocks of 200 ms
+         * after this one; the reveal can follow the commit by one block */
+        usleep(1500000);
     }
     /* let a few epochs (tempo 9) pay out */
     usleep(5000000);
