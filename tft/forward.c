@@ -218,6 +218,57 @@ void quantiles_out(const struct tft_model *m, const double *z, double *q)
     quantiles_with(z, m->shrink, m->qscale, q);
 }
 
+void guard_init(struct tft_guard *g)
+{
+    for (int k = 0; k < GUARD_NW; k++)
+        g->loss[k] = 0.0;
+}
+
+static double guard_w(int k)
+{
+    return (double)k / (double)(GUARD_NW - 1);
+}
+
+double guard_weight(const struct tft_model *m, const struct tft_guard *g)
+{
+    if (!m->guard)
+        return 1.0;
+    int best = GUARD_NW - 1;
+    for (int k = GUARD_NW - 2; k >= 0; k--)
+        if (g->loss[k] < g->loss[best])
+            best = k;
+    return guard_w(best);
+}
+
+void guard_apply(const double *q, double w, double *out)
+{
+    if (w == 1.0) {             /* the model as is, bit for bit */
+        out[0] = q[0], out[1] = q[1], out[2] = q[2];
+        return;
+    }
+    double lo = q[1] - q[0], hi = q[2] - q[1];
+    out[1] = w * q[1];
+    out[0] = out[1] - lo;
+    out[2] = out[1] + hi;
+}
+
+void guard_update(const struct tft_model *m, struct tft_guard *g, const double *q,
+                  double b, double r, double y)
+{
+    static const double QS[3] = { 0.1, 0.5, 0.9 };
+    if (!m->guard)
+        return;
+    for (int k = 0; k < GUARD_NW; k++) {
+        double c[3], loss = 0.0;
+        guard_apply(q, guard_w(k), c);
+        for (int j = 0; j < 3; j++) {
+            double e = y - (b + r * c[j]);
+            loss += e > 0 ? QS[j] * e : (QS[j] - 1.0) * e;
+        }
+        g->loss[k] = GUARD_DECAY * g->loss[k] + loss;
+    }
+}
+
 double clip_err(double e, double r)
 {
     double a = e < 0 ? -e : e;

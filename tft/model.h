@@ -57,6 +57,9 @@ struct tft_model {
                            + persisting deviation (base_z), target input
                            level over level_len();
                            0 (formats 1-3): seasonal naive, level over S */
+    int guard;          /* 1 (format 5): the per-series online guard
+                           (guard_*); 0 (formats 1-4, and under
+                           TFT_NO_BASE): quantiles_out() as is */
     int np;
     double *P;
 };
@@ -66,6 +69,27 @@ struct tft_model {
  * P50 -/+ qscale x the head's offsets (z1 - z0, z2 - z1). */
 void quantiles_out(const struct tft_model *m, const double *z, double *q);
 void quantiles_with(const double *z, double shrink, double qscale, double *q);
+
+/* The per-series online guard (format 5). Per series, discounted pinball
+ * losses (in z-scored units, discount GUARD_DECAY per observed step) of
+ * GUARD_NW candidate forecasts: the final quantiles with P50 pulled toward
+ * the base, P50 x w for w = 0, 1/(NW-1), ..., 1, the P10/P90 offsets kept
+ * (w = 0: the base with the model's offsets; w = 1: the model as is). The
+ * forecast for the next step uses the candidate with the smallest loss so
+ * far (ties: the larger w; before any step: w = 1). Only the series' own
+ * past steps decide it. */
+enum { GUARD_NW = 5 };
+#define GUARD_DECAY 0.9
+struct tft_guard { double loss[GUARD_NW]; };
+void guard_init(struct tft_guard *g);
+/* The chosen w (1.0 when the model has no guard). */
+double guard_weight(const struct tft_model *m, const struct tft_guard *g);
+/* q (final quantiles) with P50 x w, offsets kept: non-crossing if q is. */
+void guard_apply(const double *q, double w, double *out);
+/* Scores the forecast made with final quantiles q, base b and scale r
+ * against the observed y (no-op without the guard). */
+void guard_update(const struct tft_model *m, struct tft_guard *g, const double *q,
+                  double b, double r, double y);
 
 /* The tail fit run after training (train.c; exported for tests). One
  * held-out point: head output z, target y, base b and scale r (z-scored

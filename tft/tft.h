@@ -268,7 +268,7 @@ based_err tft_forecast_multi(const struct tft_model *m, const struct tft_dataset
  * behaviour (base revision 0; shrink 0 for 1 and 2; version 1: no base). tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 4u
+#define TFT_MODEL_VERSION 5u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 
