@@ -132,7 +132,7 @@ based_err tft_forecast_series(const struct tft_model *m, const struct tft_datase
             esum += clip_err(s.y[t] - base_z(m, s.y, lo, t - 1), esum / (double)(t - lo));
         double b = base_z(m, s.y, lo, t);
         double r = (m->cfg.ablate & TFT_NO_BASE) ? 1.0 : esum / (double)(1 + t - lo);
-        guard_apply(q, guard_weight(m, &g), qg);
+        guard_apply(q, guard_choice(m, &g), qg);
         for (int j = 0; j < 3; j++)
             out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * (b + r * qg[j]);
         if (t + 1 < hi)         /* origin t scored on y[t + 1] */

@@ -236,7 +236,7 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
         b = state_base(s);                  /* = base_z(), scale_z() */
         r = s->esum / (double)s->fed;
     }
-    guard_apply(zq, guard_weight(m, &s->g), z);
+    guard_apply(zq, guard_choice(m, &s->g), z);
     for (int j = 0; j < 3; j++)
         q[j] = s->mean + s->sd * (b + r * z[j]);
     return BASED_E_OK;
