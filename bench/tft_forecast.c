@@ -9,12 +9,15 @@
  *    64 series, scaled to 1792.
  * 2. The per-epoch cost at 1024 Brains as a share of an epoch's wall time
  *    (tempo 99 blocks x 10 s).
+ * 2b. Rebuilding 256 states over HIST values (what a new model or a cache
+ *    miss costs) with the per-series guard (format 5: one more decoder
+ *    step per value fed) against the same with the guard off.
  * 3. Training of the reference configuration: seconds per epoch on the
  *    128 x 240 synthetic set (3 epochs timed), one thread.
  */
 #include <time.h>
 
-#include "tft/tft.h"
+#include "tft/model.h"
 #include "chain/base.h"
 
 static double now(void)
@@ -77,6 +80,33 @@ int main(void)
     double brains = best * 1024.0;
     printf("1024 Brains x 1792 miners per epoch: %.1f s = %.2f %% of an epoch (99 blocks x 10 s)\n",
            brains, 100.0 * brains / 990.0);
+    /* rebuilds: guard on vs off, same process */
+    double rb[2];
+    for (int on = 1; on >= 0; on--) {
+        m->guard = on;
+        double b0 = 1e9;
+        for (int rep = 0; rep < 3; rep++) {
+            double t1 = now();
+            for (int i = 0; i < 256; i++) {
+                double mean, sd;
+                tft_series_scaling(d, i, HIST, &mean, &sd);
+                struct tft_state *s = tft_state_new(m, d->stat + (size_t)i * 2, mean, sd);
+                for (int t = 0; s && t < HIST; t++) {
+                    size_t at = (size_t)i * (size_t)T + (size_t)t;
+                    tft_state_advance(s, d->target[at], d->past + at, d->future + at * 2);
+                }
+                tft_state_forecast(s, d->future + ((size_t)i * (size_t)T + HIST) * 2, q);
+                sink += q[1];
+                tft_state_free(s);
+            }
+            double dt = now() - t1;
+            b0 = dt < b0 ? dt : b0;
+        }
+        rb[on] = b0;
+    }
+    m->guard = 1;
+    printf("rebuild 256 states over %d values: guard on %.1f ms, off %.1f ms  ratio %.2fx\n",
+           HIST, rb[1] * 1e3, rb[0] * 1e3, rb[1] / rb[0]);
     /* training */
     struct tft_gen_opts g2 = { 128, 240, 42 };
     struct tft_dataset *d2 = tft_gen_synthetic(&g2);

@@ -218,6 +218,63 @@ void quantiles_out(const struct tft_model *m, const double *z, double *q)
     quantiles_with(z, m->shrink, m->qscale, q);
 }
 
+/* The guard's candidates: P50 x w for w = iw / (GUARD_NW - 1), and the
+ * band: ib = 0 the model's P10/P90 offsets, ib >= 1 symmetric offsets of
+ * GUARD_HALF[ib] (units of the base's error scale r). */
+static const double GUARD_HALF[GUARD_NB] = { 0.0, 0.7, 1.2, 1.8 };
+enum { GUARD_DEF = (GUARD_NW - 1) * GUARD_NB };    /* w = 1, model band */
+
+void guard_init(struct tft_guard *g)
+{
+    for (int k = 0; k < GUARD_NC; k++)
+        g->loss[k] = 0.0;
+}
+
+int guard_choice(const struct tft_model *m, const struct tft_guard *g)
+{
+    if (!m->guard)
+        return GUARD_DEF;
+    int best = -1;
+    for (int k = 0; k < GUARD_NC; k++)
+        if (k != GUARD_DEF && (best < 0 || g->loss[k] < g->loss[best]))
+            best = k;
+    return g->loss[best] < GUARD_MARGIN * g->loss[GUARD_DEF] ? best : GUARD_DEF;
+}
+
+void guard_apply(const double *q, int k, double *out)
+{
+    if (k == GUARD_DEF) {           /* the model as is, bit for bit */
+        out[0] = q[0], out[1] = q[1], out[2] = q[2];
+        return;
+    }
+    int ib = k % GUARD_NB;
+    out[1] = (double)(k / GUARD_NB) / (double)(GUARD_NW - 1) * q[1];
+    if (ib > 0) {
+        out[0] = out[1] - GUARD_HALF[ib];
+        out[2] = out[1] + GUARD_HALF[ib];
+    } else {
+        out[0] = out[1] - (q[1] - q[0]);
+        out[2] = out[1] + (q[2] - q[1]);
+    }
+}
+
+void guard_update(const struct tft_model *m, struct tft_guard *g, const double *q,
+                  double b, double r, double y)
+{
+    static const double QS[3] = { 0.1, 0.5, 0.9 };
+    if (!m->guard)
+        return;
+    for (int k = 0; k < GUARD_NC; k++) {
+        double c[3], loss = 0.0;
+        guard_apply(q, k, c);
+        for (int j = 0; j < 3; j++) {
+            double e = y - (b + r * c[j]);
+            loss += e > 0 ? QS[j] * e : (QS[j] - 1.0) * e;
+        }
+        g->loss[k] = GUARD_DECAY * g->loss[k] + loss;
+    }
+}
+
 double clip_err(double e, double r)
 {
     double a = e < 0 ? -e : e;

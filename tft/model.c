@@ -194,6 +194,7 @@ struct tft_model *tft_model_new(const struct tft_config *cfg, int n_static,
     m->qscale = 1.0;
     m->season = cfg->season > 0 ? cfg->season : 1;
     m->base_rev = 1;
+    m->guard = (cfg->ablate & TFT_NO_BASE) ? 0 : 1;
     for (int j = 0; j < TFT_MAX_COVARIATES; j++)
         m->past_sd[j] = m->fut_sd[j] = 1.0;
     for (int j = 0; j < TFT_MAX_COVARIATES + 2; j++)
@@ -264,6 +265,7 @@ static void put_all(struct wbuf *w, const struct tft_model *m)
     put_f64(w, m->qscale);
     put_f64(w, m->shrink);                              /* since version 3 */
     put_u64(w, (uint64_t)m->base_rev);                  /* since version 4 */
+    put_u64(w, (uint64_t)m->guard);                     /* since version 5 */
     for (int j = 0; j < m->n_past; j++) { put_f64(w, m->past_mu[j]); put_f64(w, m->past_sd[j]); }
     for (int j = 0; j < m->n_future; j++) { put_f64(w, m->fut_mu[j]); put_f64(w, m->fut_sd[j]); }
     for (int j = 0; j < m->ms; j++) { put_f64(w, m->stat_mu[j]); put_f64(w, m->stat_sd[j]); }
@@ -327,7 +329,8 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
         return BASED_E_DECODE;
     struct rbuf r = { buf, n, 4, false };
     /* version 1: no base, no season field; 1 and 2: no shrink field;
-     * 1 to 3: no base_rev field (0: seasonal-naive base, level over S) */
+     * 1 to 3: no base_rev field (0: seasonal-naive base, level over S);
+     * 1 to 4: no guard field (0: no per-series online guard) */
     uint64_t ver = get_u64(&r);
     if (ver < 1u || ver > TFT_MODEL_VERSION)
         return BASED_E_DECODE;
@@ -345,8 +348,10 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     c.seed = get_u64(&r);
     double qscale = get_f64(&r), shrink = ver >= 3u ? get_f64(&r) : 0.0;
     int base_rev = ver >= 4u ? get_int(&r) : 0;
+    int guard = ver >= 5u ? get_int(&r) : 0;
     if (r.bad || !(qscale > 0 && qscale <= 100) || !(shrink >= 0 && shrink < 1) ||
-        base_rev < 0 || base_rev > 1 ||
+        base_rev < 0 || base_rev > 1 || guard < 0 || guard > 1 ||
+        (guard != 0 && (c.ablate & TFT_NO_BASE)) ||
         (shrink != 0 && (c.ablate & TFT_NO_BASE)))
         return BASED_E_DECODE;
     struct tft_model *m = tft_model_new(&c, ns, npast, nf);
@@ -357,6 +362,7 @@ based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out)
     m->qscale = qscale;
     m->shrink = shrink;
     m->base_rev = base_rev;
+    m->guard = guard;
     for (int j = 0; j < npast; j++) { m->past_mu[j] = get_f64(&r); m->past_sd[j] = get_f64(&r); }
     for (int j = 0; j < nf; j++) { m->fut_mu[j] = get_f64(&r); m->fut_sd[j] = get_f64(&r); }
     for (int j = 0; j < m->ms; j++) { m->stat_mu[j] = get_f64(&r); m->stat_sd[j] = get_f64(&r); }

@@ -57,6 +57,9 @@ struct tft_model {
                            + persisting deviation (base_z), target input
                            level over level_len();
                            0 (formats 1-3): seasonal naive, level over S */
+    int guard;          /* 1 (format 5): the per-series online guard
+                           (guard_*); 0 (formats 1-4, and under
+                           TFT_NO_BASE): quantiles_out() as is */
     int np;
     double *P;
 };
@@ -66,6 +69,33 @@ struct tft_model {
  * P50 -/+ qscale x the head's offsets (z1 - z0, z2 - z1). */
 void quantiles_out(const struct tft_model *m, const double *z, double *q);
 void quantiles_with(const double *z, double shrink, double qscale, double *q);
+
+/* The per-series online guard (format 5): a rolling-origin safeguard so
+ * that no series' forecasts run away from the base. Per series it keeps
+ * discounted pinball losses (q = 0.1, 0.5, 0.9; z-scored units; each
+ * step's loss added to GUARD_DECAY x the sum so far) of GUARD_NC candidate
+ * forecasts b + r x c, each made from the final quantiles q of the same
+ * origin: P50 = w x q1 (pulled toward the base b), w in 0, 1/4, ..., 1,
+ * and P10/P90 = P50 -/+ either the model's offsets (q1 - q0, q2 - q1) or
+ * symmetric 0.7, 1.2, 1.8 (units of r). Candidate GUARD_DEF (w = 1, the
+ * model's offsets) is the model as is. The forecast for the next step
+ * uses the candidate with the smallest loss if it is below GUARD_MARGIN x
+ * the model's (ties: the lower index), else the model. Only steps already
+ * observed count; no gradients. */
+enum { GUARD_NW = 5, GUARD_NB = 4, GUARD_NC = GUARD_NW * GUARD_NB };
+#define GUARD_DECAY 0.9
+#define GUARD_MARGIN 0.8
+struct tft_guard { double loss[GUARD_NC]; };
+void guard_init(struct tft_guard *g);
+/* The candidate for the next forecast (GUARD_DEF without the guard). */
+int guard_choice(const struct tft_model *m, const struct tft_guard *g);
+/* Candidate k's quantiles from the final quantiles q (non-crossing if q
+ * is; k = GUARD_DEF: q itself). */
+void guard_apply(const double *q, int k, double *out);
+/* Scores every candidate of the forecast made with final quantiles q,
+ * base b and scale r against the observed y (no-op without the guard). */
+void guard_update(const struct tft_model *m, struct tft_guard *g, const double *q,
+                  double b, double r, double y);
 
 /* The tail fit run after training (train.c; exported for tests). One
  * held-out point: head output z, target y, base b and scale r (z-scored

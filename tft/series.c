@@ -123,15 +123,20 @@ based_err tft_forecast_series(const struct tft_model *m, const struct tft_datase
         return e;
     memset(out, 0, (size_t)s.len * 3 * sizeof(double));
     double esum = 1.0;          /* scale_z() kept incrementally, same ops */
+    struct tft_guard g;
+    guard_init(&g);
     for (int t = lo; t < hi; t++) {
-        double q[3];
+        double q[3], qg[3];
         quantiles_out(m, tape_val(&tp, f.q[t - lo]), q);
         if (t > lo)
             esum += clip_err(s.y[t] - base_z(m, s.y, lo, t - 1), esum / (double)(t - lo));
         double b = base_z(m, s.y, lo, t);
         double r = (m->cfg.ablate & TFT_NO_BASE) ? 1.0 : esum / (double)(1 + t - lo);
+        guard_apply(q, guard_choice(m, &g), qg);
         for (int j = 0; j < 3; j++)
-            out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * (b + r * q[j]);
+            out[(size_t)t * 3 + (size_t)j] = s.mean + s.sd * (b + r * qg[j]);
+        if (t + 1 < hi)         /* origin t scored on y[t + 1] */
+            guard_update(m, &g, q, b, r, s.y[t + 1]);
     }
     tape_release(&tp);
     free(f.q);

@@ -19,6 +19,9 @@ struct tft_state {
     double *yz;                          /* ring [ring_len()]: z-scored targets */
     long fed;                            /* steps advanced */
     double esum;                         /* sum of |base errors| (scale_z) */
+    struct tft_guard g;                  /* the online guard's losses */
+    double zc[3], xc[MAXV];              /* head output of the last forecast */
+    long zfed;                           /* ... made at fed = zfed (-1: none) */
     struct tape tp;
 };
 
@@ -49,6 +52,8 @@ struct tft_state *tft_state_new(const struct tft_model *m, const double *stat,
     s->yz = s->V + (size_t)m->cfg.k * (size_t)m->da;
     s->mean = mean;
     s->sd = sd;
+    s->zfed = -1;
+    guard_init(&s->g);
     for (int j = 0; j < m->n_static; j++)
         s->st[j] = zscore(stat[j], m->stat_mu[j], m->stat_sd[j]);
     s->st[m->n_static] = zscore(mean, m->stat_mu[m->n_static], m->stat_sd[m->n_static]);
@@ -111,6 +116,58 @@ static double state_base(const struct tft_state *s)
     return base_ring(s->m, s->yz, ring_len(s->m), 0, s->fed - 1);
 }
 
+/* Future inputs (z-scored; 1.0 without future covariates) into x. */
+static void future_x(const struct tft_model *m, const double *future, double *x)
+{
+    if (m->n_future == 0)
+        x[0] = 1.0;
+    for (int j = 0; j < m->n_future; j++)
+        x[j] = zscore(future[j], m->fut_mu[j], m->fut_sd[j]);
+}
+
+/* The head's output z for the next step from the state as it is (the
+ * decoder over the held positions), cached with its inputs. */
+static based_err decode(struct tft_state *s, const double *x, double z[3])
+{
+    const struct tft_model *m = s->m;
+    int H = m->cfg.heads, K[64 * MAXH], V[64], h, c, attn, wf;
+    struct ctxs cx;
+    leaves(s, &cx, &h, &c);
+    for (int j = 0; j < s->n; j++) {
+        for (int hh = 0; hh < H; hh++)
+            K[j * H + hh] = tape_leaf(&s->tp, kslot(s, j, hh), m->da);
+        V[j] = tape_leaf(&s->tp, vslot(s, j), m->da);
+    }
+    int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
+    if (s->tp.fail)
+        return BASED_E_NOMEM;
+    memcpy(z, tape_val(&s->tp, out), 3 * sizeof(double));
+    memcpy(s->zc, z, 3 * sizeof(double));
+    memcpy(s->xc, x, (size_t)m->mf * sizeof(double));
+    s->zfed = s->fed;
+    return BASED_E_OK;
+}
+
+/* Scores the forecast made before this step (the last forecast's head
+ * output when it was made here with the same inputs, else decoded now)
+ * on the new z-scored target yz: = guard_update() in tft_forecast_series. */
+static based_err guard_step(struct tft_state *s, const double *future, double yz)
+{
+    const struct tft_model *m = s->m;
+    double x[MAXV], z[3], q[3];
+    future_x(m, future, x);
+    if (s->zfed == s->fed && memcmp(x, s->xc, (size_t)m->mf * sizeof(double)) == 0) {
+        memcpy(z, s->zc, sizeof z);
+    } else {
+        based_err e = decode(s, x, z);
+        if (e != BASED_E_OK)
+            return e;
+    }
+    quantiles_out(m, z, q);
+    guard_update(m, &s->g, q, state_base(s), s->esum / (double)s->fed, yz);
+    return BASED_E_OK;
+}
+
 based_err tft_state_advance(struct tft_state *s, double target, const double *past,
                             const double *future)
 {
@@ -122,6 +179,11 @@ based_err tft_state_advance(struct tft_state *s, double target, const double *pa
     struct ctxs cx;
     struct enc_out e;
     double yz = zscore(target, s->mean, s->sd);
+    if (s->fed > 0 && m->guard && s->n > 0) {
+        based_err ge = guard_step(s, future, yz);
+        if (ge != BASED_E_OK)
+            return ge;
+    }
     if (s->fed > 0)                      /* = scale_z() */
         s->esum += clip_err(yz - state_base(s), s->esum / (double)s->fed);
     else
@@ -163,29 +225,18 @@ based_err tft_state_forecast(struct tft_state *s, const double *future_next, dou
     if (!s || s->n == 0)
         return BASED_E_BAD_PARAM;
     const struct tft_model *m = s->m;
-    int H = m->cfg.heads, K[64 * MAXH], V[64], h, c, attn, wf;
-    double x[MAXV];
-    struct ctxs cx;
-    if (m->n_future == 0)
-        x[0] = 1.0;
-    for (int j = 0; j < m->n_future; j++)
-        x[j] = zscore(future_next[j], m->fut_mu[j], m->fut_sd[j]);
-    leaves(s, &cx, &h, &c);
-    for (int j = 0; j < s->n; j++) {
-        for (int hh = 0; hh < H; hh++)
-            K[j * H + hh] = tape_leaf(&s->tp, kslot(s, j, hh), m->da);
-        V[j] = tape_leaf(&s->tp, vslot(s, j), m->da);
-    }
-    int out = dec_fwd(&s->tp, m, &cx, x, h, c, K, V, s->n, false, &attn, &wf);
-    if (s->tp.fail)
-        return BASED_E_NOMEM;
-    double z[3], b = 0.0, r = 1.0;
-    quantiles_out(m, tape_val(&s->tp, out), z);
+    double x[MAXV], z[3], zq[3], b = 0.0, r = 1.0;
+    future_x(m, future_next, x);
+    based_err e = decode(s, x, z);
+    if (e != BASED_E_OK)
+        return e;
+    quantiles_out(m, z, zq);
     if (!(m->cfg.ablate & TFT_NO_BASE))
     {
         b = state_base(s);                  /* = base_z(), scale_z() */
         r = s->esum / (double)s->fed;
     }
+    guard_apply(zq, guard_choice(m, &s->g), z);
     for (int j = 0; j < 3; j++)
         q[j] = s->mean + s->sd * (b + r * z[j]);
     return BASED_E_OK;

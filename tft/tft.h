@@ -264,11 +264,12 @@ based_err tft_forecast_multi(const struct tft_model *m, const struct tft_dataset
  * "BTFT" magic, version, config, layout, normalisation statistics and
  * parameters as little-endian IEEE-754 bit patterns. Version 3 adds the
  * P50 shrink, version 4 the base revision (1: median-of-three-seasons base,
- * level over >= 4 steps); versions 1 to 3 still load with their old
- * behaviour (base revision 0; shrink 0 for 1 and 2; version 1: no base). tft_model_save with
+ * level over >= 4 steps), version 5 the per-series online guard flag;
+ * versions 1 to 4 still load with their old behaviour (no guard; base
+ * revision 0 for 1 to 3; shrink 0 for 1 and 2; version 1: no base). tft_model_save with
  * buf == NULL returns the size needed in *n. */
 #define TFT_MODEL_MAGIC "BTFT"
-#define TFT_MODEL_VERSION 4u
+#define TFT_MODEL_VERSION 5u
 based_err tft_model_save(const struct tft_model *m, uint8_t *buf, size_t *n);
 based_err tft_model_load(const uint8_t *buf, size_t n, struct tft_model **out);
 

@@ -198,29 +198,52 @@ TEST(tft_state_matches_series)
     /* every base revision (1: median of three seasons, level over >= 4
      * steps; 0: formats 1-3) and seasons 1, 2, 3, 7 (the weights do not
      * depend on them, so setting them after training is a fair check) */
-    int seasons[4] = { 1, 2, 3, 7 };
-    for (int v = 0; v < 8; v++) {
+    int seasons[4] = { 1, 2, 3, 7 }, guarded = 0;
+    /* v & 8: the per-series guard on (format 5; never under TFT_NO_BASE) */
+    for (int v = 0; v < 16; v++) {
     m->base_rev = v & 1;
-    m->season = seasons[v >> 1];
+    m->season = seasons[(v >> 1) & 3];
+    m->guard = (v & 8) && !(ab & TFT_NO_BASE);
     for (int i = 0; i < 3; i++) {
         int fit = 30;
+        double off[41 * 3];
+        if (m->guard) {                 /* the same without the guard */
+            m->guard = 0;
+            CHECK(tft_forecast_series(m, d, i, fit, off) == BASED_E_OK);
+            m->guard = 1;
+        }
         CHECK(tft_forecast_series(m, d, i, fit, out) == BASED_E_OK);
+        if (m->guard)
+            guarded += memcmp(off, out, 40 * 3 * sizeof(double)) != 0;
         double mean, sd;
         tft_series_scaling(d, i, fit, &mean, &sd);
         struct tft_state *s = tft_state_new(m, d->stat + i * d->n_static, mean, sd);
-        CHECK(s != NULL);
+        /* s2 forecasts only now and then, sometimes with other future
+         * inputs: the guard's scoring must not depend on those calls */
+        struct tft_state *s2 = tft_state_new(m, d->stat + i * d->n_static, mean, sd);
+        CHECK(s != NULL && s2 != NULL);
         for (int t = 0; t < 40; t++) {
             size_t at = (size_t)i * 40 + (size_t)t;
             CHECK(tft_state_advance(s, d->target[at], d->past + at * 1, d->future + at * 2) == BASED_E_OK);
+            CHECK(tft_state_advance(s2, d->target[at], d->past + at * 1, d->future + at * 2) == BASED_E_OK);
             const double *fn = t + 1 < 40 ? d->future + (at + 1) * 2 : d->future + at * 2;
-            double q[3];
+            double q[3], q2[3], other[2] = { fn[0] + 1.0, fn[1] - 0.5 };
             CHECK(tft_state_forecast(s, fn, q) == BASED_E_OK);
             CHECK_EQ_MEM(q, out + t * 3, sizeof q);
             CHECK(q[0] < q[1] && q[1] < q[2]);
+            if (t % 3 == 0)
+                CHECK(tft_state_forecast(s2, other, q2) == BASED_E_OK);
+            if (t % 3 == 1) {
+                CHECK(tft_state_forecast(s2, fn, q2) == BASED_E_OK);
+                CHECK_EQ_MEM(q2, out + t * 3, sizeof q2);
+            }
         }
         tft_state_free(s);
+        tft_state_free(s2);
     }
     }
+    if (!(ab & TFT_NO_BASE))            /* the guard acted on some series */
+        CHECK(guarded > 0);
     tft_model_free(m);
     tft_dataset_free(d);
     }
@@ -261,7 +284,8 @@ TEST(tft_train_deterministic_and_serialises)
     tft_dataset_free(d);
 }
 
-/* A version 2 file (no shrink field) still loads, with shrink 0, and
+/* A version 4 file (no guard field) loads without the guard and forecasts
+ * as before. A version 2 file (no shrink field) still loads, with shrink 0, and
  * forecasts as before; bad shrink values are rejected. A version 3 file
  * (no base revision field) loads with base revision 0 and forecasts as a
  * model with the seasonal-naive base. */
@@ -275,11 +299,34 @@ TEST(tft_model_loads_version_2)
     CHECK(tft_model_save(a, NULL, &n) == BASED_E_OK);
     uint8_t *buf = malloc(n);
     CHECK(tft_model_save(a, buf, &n) == BASED_E_OK);
-    CHECK_EQ_INT(buf[4], 4);                              /* version 4 */
+    CHECK_EQ_INT(buf[4], 5);                              /* version 5 */
     CHECK_EQ_INT(a->base_rev, 1);
+    CHECK_EQ_INT(a->guard, 1);
     /* the shrink field follows magic, version, 15 ints, lr, clip, dropout,
-     * seed and qscale: byte 4 + 8 * 21; the base revision follows it */
+     * seed and qscale: byte 4 + 8 * 21; the base revision follows it, then
+     * the guard */
     size_t at = 4 + 8 * 21;
+    CHECK_EQ_INT(buf[at + 16], 1);
+    buf[at + 16] = 2;                                     /* unknown guard */
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_DECODE && b == NULL);
+    buf[at + 16] = 1;
+    /* version 4: the same bytes without the guard: loads without it and
+     * forecasts as the model with the guard off */
+    memmove(buf + at + 16, buf + at + 24, n - at - 24);
+    n -= 8;
+    buf[4] = 4;
+    CHECK(tft_model_load(buf, n, &b) == BASED_E_OK);
+    CHECK_EQ_INT(b->guard, 0);
+    {
+        double og[40 * 3], o0[40 * 3], o4[40 * 3];
+        CHECK(tft_forecast_series(a, d, 1, 30, og) == BASED_E_OK);
+        CHECK(tft_forecast_series(b, d, 1, 30, o4) == BASED_E_OK);
+        a->guard = 0;
+        CHECK(tft_forecast_series(a, d, 1, 30, o0) == BASED_E_OK);
+        CHECK_EQ_MEM(o0, o4, sizeof o0);
+    }
+    tft_model_free(b);
+    b = NULL;
     CHECK_EQ_INT(buf[at + 8], 1);
     buf[at + 8] = 2;                                      /* unknown revision */
     CHECK(tft_model_load(buf, n, &b) == BASED_E_DECODE && b == NULL);
