@@ -359,7 +359,8 @@ static bucket *bucket_at(rec *r, uint64_t idx)
 
 static void bucket_close(rec *r, bucket *k)
 {
-    qsort(r->senders, r->nsend, sizeof *r->senders, cmp_str);
+    if (r->nsend)                        /* qsort's base must not be NULL */
+        qsort(r->senders, r->nsend, sizeof *r->senders, cmp_str);
     uint64_t d = 0;
     for (size_t i = 0; i < r->nsend; i++)
         if (i == 0 || strcmp(r->senders[i], r->senders[i - 1]))
@@ -644,7 +645,8 @@ static based_err occupants(rec *r, occ **out, size_t *nout)
         }
     }
     free(cur);
-    qsort(v, n, sizeof *v, cmp_occ);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_occ);
     *out = v;
     *nout = n;
     return BASED_E_OK;

@@ -330,7 +330,8 @@ void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed 
             for (size_t i = 0; i < n; i++) {
                 size_t len = f[i].len <= REWARD_TFT_MAX_FEED ? f[i].len : 0;
                 uint16_t *y = p->ybuf + i * REWARD_TFT_MAX_FEED;
-                memcpy(y, f[i].y, len * sizeof *y);
+                if (len)
+                    memcpy(y, f[i].y, len * sizeof *y);
                 p->f[i] = (reward_tft_feed){ .reg = f[i].reg, .y = y, .len = len };
             }
             p->brain = b->brain, p->instance = b->instance;
