@@ -65,6 +65,7 @@ typedef struct {
     int nargs;
     char wallet_dir[4096];
     cli_rpc *rpc;
+    uint64_t committed_at;          /* block of the last tx waited for (0: none) */
 } ctx;
 
 struct verb {

@@ -283,6 +283,9 @@ static int send_tx(ctx *c, const chain_tx *tx)
     json_decref(r);
     if (st != 0)
         return st;
+    uint64_t at;
+    if (cli_ju64(done, "block_height", &at))
+        c->committed_at = at;
     if (c->o.json) {
         cli_print_json(done);
     } else {

@@ -304,11 +304,14 @@ static int do_set(ctx *c, wrow *r)
     if (st == 0 && !cli_ju64(s, "tempo", &tempo))
         st = cli_die("rewards_getSchedule returned no tempo");
     json_decref(s);
+    c->committed_at = 0;
     if (st == 0)
         st = do_commit(c, r);
-    if (st == 0)
-        st = head_height(c, &h);
-    uint64_t target = reward_window(tempo, r->brain, h) + 1;
+    if (st == 0 && c->committed_at == 0)
+        st = cli_die("the commit was not seen in a block");
+    /* the reveal window follows the window of the commit's block (the head
+     * may already be past it) */
+    uint64_t target = reward_window(tempo, r->brain, c->committed_at) + 1;
     struct timespec pause = { 0, 200 * 1000 * 1000 };
     fprintf(stderr, "based-cli: committed; waiting for reveal window %" PRIu64 "\n", target);
     for (int i = 0; st == 0 && i < 5 * 60 * 10; i++) {
