@@ -15,31 +15,6 @@
 #include "rewards/internal.h"
 #include "rewards/tftchain.h"
 
-static const uint8_t SALT[2] = { 7, 7 };
-
-static void weights_of(uint64_t win, uint16_t w[3])
-{
-    w[0] = 65535;
-    w[1] = (uint16_t)(20000 + 4000 * (win % 5));
-    w[2] = (uint16_t)(30000 + 2500 * (win % 3));
-}
-
-static void commit_reveal(env *e, uint64_t win)
-{
-    static const uint16_t uids[3] = { 1, 2, 3 };
-    uint16_t w[3];
-    char j[256], hex[65];
-    weights_of(win - 1, w);
-    snprintf(j, sizeof j, "{\"brain\": 0, \"uids\": [1, 2, 3], \"weights\": [%u, %u, %u], "
-             "\"salt\": \"0x0707\"}", w[0], w[1], w[2]);
-    env_tx(e, 1, "weights_reveal", j);
-    weights_of(win, w);
-    chain_hash h = reward_commit_hash(0, uids, w, 3, SALT, sizeof SALT);
-    chain_hex(h.b, 32, hex);
-    snprintf(j, sizeof j, "{\"brain\": 0, \"commit\": \"0x%s\"}", hex);
-    env_tx(e, 1, "weights_commit", j);
-}
-
 static void run_chain(env *e, uint64_t bpy, const char *params, unsigned blocks)
 {
     char j[256];
@@ -52,7 +27,7 @@ static void run_chain(env *e, uint64_t bpy, const char *params, unsigned blocks)
     while (env_height(e) < blocks) {
         uint64_t h = env_height(e) + 1;
         if (reward_window(9, 0, h) != reward_window(9, 0, h - 1))
-            commit_reveal(e, reward_window(9, 0, h));
+            env_toy_commit_reveal(e, reward_window(9, 0, h));
         else
             env_blocks(e, 1);
     }

@@ -195,25 +195,6 @@ TEST(tft_incremental_equals_full_recomputation)
 
 /* ---- the chain ---- */
 
-static const uint8_t SALT[2] = { 7, 7 };
-
-static void weights_of(uint64_t win, uint16_t w[3])
-{
-    w[0] = 65535;
-    w[1] = (uint16_t)(20000 + 4000 * (win % 5));
-    w[2] = (uint16_t)(30000 + 2500 * (win % 3));
-}
-
-static void commit_reveal(env *e, uint64_t win)
-{
-    static const uint16_t uids[3] = { 1, 2, 3 };
-    uint16_t w[3];
-    weights_of(win - 1, w);
-    env_weights(e, 1, 0, true, uids, w, 3, SALT, sizeof SALT);
-    weights_of(win, w);
-    env_weights(e, 1, 0, false, uids, w, 3, SALT, sizeof SALT);
-}
-
 /* K = 8, a model every 12 epochs: feeds grow past 2K and are rebased. The
  * cache is cleared after a block with probability 1/clear_every (0: never). */
 static void run_chain(env *e, unsigned blocks, unsigned clear_every)
@@ -230,7 +211,7 @@ static void run_chain(env *e, unsigned blocks, unsigned clear_every)
     while (env_height(e) < blocks) {
         uint64_t h = env_height(e) + 1;
         if (reward_window(9, 0, h) != reward_window(9, 0, h - 1))
-            commit_reveal(e, reward_window(9, 0, h));
+            env_toy_commit_reveal(e, reward_window(9, 0, h));
         else
             env_blocks(e, 1);
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;

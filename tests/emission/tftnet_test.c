@@ -65,17 +65,8 @@ static void q_of(json_t *q, uint64_t out[3])
 
 /* One block of the driver: a transfer, a stake or an empty block with a
  * varied time. */
-static void net_weights(uint64_t win, uint16_t w[3])
-{
-    w[0] = 65535;
-    w[1] = (uint16_t)(20000 + 4000 * (win % 5));
-    w[2] = (uint16_t)(30000 + 2500 * (win % 3));
-}
-
 static void net_block(env *e, uint64_t h)
 {
-    static const uint16_t uids[3] = { 1, 2, 3 };
-    static const uint8_t salt[2] = { 7, 7 };
     uint16_t w[3];
     char j[256];
     uint64_t win = reward_window(NET_T, 0, h);
@@ -86,11 +77,11 @@ static void net_block(env *e, uint64_t h)
         CHECK_EQ_INT(env_tx(e, (unsigned)h, "memorize", "{\"brain\": 0, \"role\": \"miner\"}"),
                      BASED_E_OK);
     else if (h > 6 && win != reward_window(NET_T, 0, h - 1)) {
-        net_weights(win - 1, w);         /* reveal last window's weights */
-        env_weights(e, 1, 0, true, uids, w, 3, salt, sizeof salt);
+        env_toy_weights(win - 1, w);     /* reveal last window's weights */
+        env_weights(e, 1, 0, true, env_toy_uids, w, 3, env_toy_salt, sizeof env_toy_salt);
     } else if (h > 6 && reward_window(NET_T, 0, h - 1) != reward_window(NET_T, 0, h - 2)) {
-        net_weights(win, w);             /* commit this window's */
-        env_weights(e, 1, 0, false, uids, w, 3, salt, sizeof salt);
+        env_toy_weights(win, w);         /* commit this window's */
+        env_weights(e, 1, 0, false, env_toy_uids, w, 3, env_toy_salt, sizeof env_toy_salt);
     } else if (h == 5 || h % 40 == 7) {
         snprintf(j, sizeof j, "{\"brain\": 0, \"hotkey\": \"%s\", \"amount\": \"%u\"}",
                  env_addr(e, 1), (unsigned)(100 + h));
