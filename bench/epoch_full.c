@@ -8,6 +8,7 @@
  */
 #include <time.h>
 
+#include "bench/bench.h"
 #include "rewards/epoch.h"
 #include "rewards/fixed.h"
 #include "chain/base.h"
@@ -15,48 +16,23 @@
 #define NV 256
 #define NN 2048
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
 
 static double cpu_median = 0;          /* CPU time of the same runs (loaded machines) */
-
-static uint64_t rng(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static double median5(reward_epoch_in *in)
 {
     double t[5], c[5];
     for (int r = 0; r < 5; r++) {
         reward_epoch_out o;
-        double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        double t0 = bench_now(), c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
         if (reward_epoch_run(in, &o) != BASED_E_OK)
             return -1;
-        t[r] = now() - t0;
-        c[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        t[r] = bench_now() - t0;
+        c[r] = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         reward_epoch_out_free(&o);
     }
-    qsort(t, 5, sizeof *t, cmp_d);
-    qsort(c, 5, sizeof *c, cmp_d);
+    qsort(t, 5, sizeof *t, bench_cmp_d);
+    qsort(c, 5, sizeof *c, bench_cmp_d);
     cpu_median = c[2];
     return t[2];
 }
@@ -102,24 +78,10 @@ static double numpy_baseline(const reward_neuron_in *ns, const uint16_t *bdense)
 int main(void)
 {
     static reward_neuron_in ns[NN];
-    static uint16_t wu[NV][NN], wv[NV][NN], bdense[NV * NN];
+    static uint16_t wu[NV][NN - NV], wv[NV][NN - NV], bdense[NV * NN];
     uint16_t **bu = calloc(NN, sizeof *bu), **bv = calloc(NN, sizeof *bv);
-    uint64_t x = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < NN; i++) {
-        ns[i].last_update = 10;
-        ns[i].permit = true;
-        if (i >= NV)
-            continue;
-        ns[i].stake = 1000000000000ull + rng(&x) % 100000000000000ull;
-        for (int j = 0; j < NN - NV; j++) {
-            wu[i][j] = (uint16_t)(NV + j);
-            wv[i][j] = (uint16_t)(1 + rng(&x) % 65535);
-        }
-        reward_weights_upscale(wv[i], NN - NV, wv[i]);
-        ns[i].weights = (reward_row){ wu[i], wv[i], NN - NV };
-    }
-    reward_epoch_in in = { 100, 1000000000000ull, { REWARD_MODE_YUMA, 32767, 10, 900000, 5000, 256 },
-                           NN, ns, 0, NULL, NULL };
+    reward_epoch_in in;
+    bench_full_brain(&in, ns, &wu[0][0], &wv[0][0], NV, NN);
     reward_epoch_out o;                       /* a first epoch makes realistic bonds */
     if (reward_epoch_run(&in, &o) != BASED_E_OK)
         return 1;

@@ -32,6 +32,7 @@
  */
 #include <time.h>
 
+#include "bench/bench.h"
 #include "chain/genesis.h"
 #include "chain/state.h"
 #include "rewards/epoch.h"
@@ -44,42 +45,11 @@
 #define NV 256
 #define NN 2048
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
 
 static double cpu_last;                 /* thread CPU time of the last tft_epoch */
 
-static uint64_t rng(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_d);
-    return t[n / 2];
-}
-
 static reward_neuron_in ns[NN];
-static uint16_t wu[NV][NN], wv[NV][NN];
+static uint16_t wu[NV][NN - NV], wv[NV][NN - NV];
 static uint16_t base_inc[NN], inc[NN];
 static stake_neuron nn[NN];
 
@@ -87,22 +57,7 @@ static stake_neuron nn[NN];
  * first epoch. */
 static bool brain_setup(reward_epoch_in *in, reward_epoch_out *first)
 {
-    uint64_t x = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < NN; i++) {
-        ns[i].last_update = 10;
-        ns[i].permit = true;
-        if (i >= NV)
-            continue;
-        ns[i].stake = 1000000000000ull + rng(&x) % 100000000000000ull;
-        for (int j = 0; j < NN - NV; j++) {
-            wu[i][j] = (uint16_t)(NV + j);
-            wv[i][j] = (uint16_t)(1 + rng(&x) % 65535);
-        }
-        reward_weights_upscale(wv[i], NN - NV, wv[i]);
-        ns[i].weights = (reward_row){ wu[i], wv[i], NN - NV };
-    }
-    *in = (reward_epoch_in){ 100, 1000000000000ull, { REWARD_MODE_YUMA, 32767, 10, 900000, 5000, 256 },
-                             NN, ns, 0, NULL, NULL };
+    bench_full_brain(in, ns, &wu[0][0], &wv[0][0], NV, NN);
     if (reward_epoch_run(in, first) != BASED_E_OK)
         return false;
     for (int i = 0; i < NN; i++) {
@@ -116,7 +71,7 @@ static bool brain_setup(reward_epoch_in *in, reward_epoch_out *first)
 static void next_incentives(uint64_t *x)
 {
     for (int i = 0; i < NN; i++) {
-        int64_t v = base_inc[i] + (i >= NV ? (int64_t)(rng(x) % 41) - 20 : 0);
+        int64_t v = base_inc[i] + (i >= NV ? (int64_t)(bench_rng(x) % 41) - 20 : 0);
         inc[i] = v < 0 ? 0 : v > 65535 ? 65535 : (uint16_t)v;
     }
 }
@@ -183,10 +138,10 @@ static bool quality_run(size_t k, uint64_t height, quality *r)
             if (v == 0 || take[i])
                 y[n] = qy[i], len[n++] = k;
         struct tft_model *m = NULL;
-        double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        double c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
         if (reward_tft_train(y, len, n, (int)k, 0x5EED + height, &m) != BASED_E_OK || !m)
             return false;
-        r->train_cpu[v] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        r->train_cpu[v] = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         r->n[v] = n;
         r->loss[v] = pooled_loss(m, k);
         tft_model_free(m);
@@ -206,12 +161,12 @@ static double tft_epoch(bctx *c)
     reward_tft_epoch t;
     next_incentives(&c->x);
     c->ex.height += c->tempo + 1;
-    double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    double t0 = bench_now(), c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
     based_err rc = reward_tft_before(&c->ex, &c->b, nn, NN, &t);
     if (rc == BASED_E_OK)
         rc = reward_tft_after(&c->ex, &c->b, nn, NN, inc);
-    double dt = now() - t0;
-    cpu_last = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    double dt = bench_now() - t0;
+    cpu_last = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     reward_tft_epoch_free(&t);
     if (rc != BASED_E_OK) {
         fprintf(stderr, "tft_chain_epoch: epoch failed (%d)\n", (int)rc);
@@ -243,14 +198,14 @@ int main(void)
     double tc[5], cc[5];
     for (int r = 0; r < 5; r++) {
         reward_epoch_out o;
-        double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+        double t0 = bench_now(), c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
         if (reward_epoch_run(&in, &o) != BASED_E_OK)
             return 1;
-        tc[r] = now() - t0;
-        cc[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        tc[r] = bench_now() - t0;
+        cc[r] = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         reward_epoch_out_free(&o);
     }
-    double classic_wall = median(tc, 5), classic = median(cc, 5);
+    double classic_wall = bench_median(tc, 5), classic = bench_median(cc, 5);
 
     bctx c;
     memset(&c, 0, sizeof c);
@@ -270,18 +225,18 @@ int main(void)
         if (e + 8 >= k + 1)
             tn[e + 8 - (k + 1)] = dt;
     }
-    double nomodel = median(tn, 8);    /* wall: too short to be disturbed much */
+    double nomodel = bench_median(tn, 8);    /* wall: too short to be disturbed much */
     /* (c) a training job over full windows: one epoch with every = 1 */
     g.params.tft_train_every = 1;
     tft_epoch(&c);
     g.params.tft_train_every = every;
     c.ex.height += g.params.tft_apply_delay + 1;
-    double t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    double t0 = bench_now(), c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
     if (reward_tft_block(&c.ex, &c.b) != BASED_E_OK) {
         fprintf(stderr, "tft_chain_epoch: training failed\n");
         return 1;
     }
-    double train_wall = now() - t0, train = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    double train_wall = bench_now() - t0, train = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     /* first epoch with the model: feeds cut to K, every state rebuilt */
     reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
     tft_epoch(&c);
@@ -298,8 +253,8 @@ int main(void)
     for (int r = 0; r < 3; r++)
         ts[r] = tft_epoch(&c), cs[r] = cpu_last;
     reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
-    double warm_wall = median(ta, 7), cold_wall = median(tb, 5), series_wall = median(ts, 3);
-    double warm = median(ca, 7), cold = median(cb, 5), series = median(cs, 3);
+    double warm_wall = bench_median(ta, 7), cold_wall = bench_median(tb, 5), series_wall = bench_median(ts, 3);
+    double warm = bench_median(ca, 7), cold = bench_median(cb, 5), series = bench_median(cs, 3);
     /* (p) a second model, applied with the worker on: prebuilt states */
     tft_epoch(&c);                                                /* warm the cache again */
     g.params.tft_train_every = 1;
@@ -307,16 +262,16 @@ int main(void)
     g.params.tft_train_every = every;
     c.ex.height += g.params.tft_apply_delay + 1;
     reward_tft_use_worker(true);
-    t0 = now(), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    t0 = bench_now(), c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
     if (reward_tft_block(&c.ex, &c.b) != BASED_E_OK) {
         fprintf(stderr, "tft_chain_epoch: training failed\n");
         return 1;
     }
-    double train2_wall = now() - t0, train2 = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    double train2_wall = bench_now() - t0, train2 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     reward_tft_use_worker(false);
-    t0 = now();
+    t0 = bench_now();
     reward_tft_prebuild_wait();
-    double prebuild = now() - t0;
+    double prebuild = bench_now() - t0;
     reward_tft_cache_stats s0, s1;
     reward_tft_cache_stats_get(&s0);
     tft_epoch(&c);
