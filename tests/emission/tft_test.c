@@ -17,19 +17,10 @@
 
 static void run_chain(env *e, uint64_t bpy, const char *params, unsigned blocks)
 {
-    char j[256];
     env_open_year(e, bpy, params);
-    env_tx(e, 1, "memorize", "{\"brain\": 0, \"role\": \"validator\"}");
-    for (unsigned m = 2; m <= 4; m++)
-        env_tx(e, m, "memorize", "{\"brain\": 0, \"role\": \"miner\"}");
-    snprintf(j, sizeof j, "{\"brain\": 0, \"hotkey\": \"%s\", \"amount\": \"1000\"}", env_addr(e, 1));
-    env_tx(e, 1, "stake", j);
+    env_toy_setup(e);
     while (env_height(e) < blocks) {
-        uint64_t h = env_height(e) + 1;
-        if (reward_window(9, 0, h) != reward_window(9, 0, h - 1))
-            env_toy_commit_reveal(e, reward_window(9, 0, h));
-        else
-            env_blocks(e, 1);
+        env_toy_step(e);
     }
 }
 

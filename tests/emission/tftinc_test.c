@@ -199,21 +199,12 @@ TEST(tft_incremental_equals_full_recomputation)
  * cache is cleared after a block with probability 1/clear_every (0: never). */
 static void run_chain(env *e, unsigned blocks, unsigned clear_every)
 {
-    char j[256];
     uint64_t rng = 99;
     env_open_year(e, 20, "\"tft_enabled\": 1, \"tempo\": 9, \"weights_rate_limit\": 5, "
                   "\"tft_window\": 8, \"tft_train_every\": 12, \"tft_apply_delay\": 5");
-    env_tx(e, 1, "memorize", "{\"brain\": 0, \"role\": \"validator\"}");
-    for (unsigned m = 2; m <= 4; m++)
-        env_tx(e, m, "memorize", "{\"brain\": 0, \"role\": \"miner\"}");
-    snprintf(j, sizeof j, "{\"brain\": 0, \"hotkey\": \"%s\", \"amount\": \"1000\"}", env_addr(e, 1));
-    env_tx(e, 1, "stake", j);
+    env_toy_setup(e);
     while (env_height(e) < blocks) {
-        uint64_t h = env_height(e) + 1;
-        if (reward_window(9, 0, h) != reward_window(9, 0, h - 1))
-            env_toy_commit_reveal(e, reward_window(9, 0, h));
-        else
-            env_blocks(e, 1);
+        env_toy_step(e);
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
         if (clear_every && (rng >> 33) % clear_every == 0)
             reward_tft_cache_clear();
