@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/wrk.h"
 #include "chain/crypto.h"
 
 #define TARGET_RPS 20000.0
@@ -180,54 +181,6 @@ static int node_stop(node_proc *n)
     return -1;
 }
 
-static int write_script(char *path, size_t cap, const char *req, const char *cookie)
-{
-    char b64[sodium_base64_ENCODED_LEN(256, sodium_base64_VARIANT_ORIGINAL)];
-    snprintf(path, cap, "/tmp/based-bench-wrk-XXXXXX");
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f)
-        return -1;
-    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)cookie, strlen(cookie),
-                      sodium_base64_VARIANT_ORIGINAL);
-    fprintf(f, "wrk.method = \"POST\"\n"
-               "wrk.body = '%s'\n"
-               "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
-               "wrk.headers[\"Authorization\"] = \"Basic %s\"\n", req, b64);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-typedef struct {
-    double rps;
-    char latency[160];
-    long non2xx;
-    int socket_errors;
-} wrk_result;
-
-static int run_wrk(const char *args, wrk_result *r)
-{
-    char cmd[1024], line[512];
-    memset(r, 0, sizeof *r);
-    snprintf(cmd, sizeof cmd, "wrk %s 2>&1", args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    while (fgets(line, sizeof line, p)) {
-        char *v;
-        if ((v = strstr(line, "Requests/sec:")))
-            r->rps = strtod(v + 13, NULL);
-        else if ((v = strstr(line, "Latency")) && !r->latency[0])
-            snprintf(r->latency, sizeof r->latency, "%s", v);
-        else if ((v = strstr(line, "Non-2xx or 3xx responses:")))
-            r->non2xx = strtol(v + 26, NULL, 10);
-        else if (strstr(line, "Socket errors:"))
-            r->socket_errors = 1;
-    }
-    int rc = pclose(p);
-    r->latency[strcspn(r->latency, "\n")] = '\0';
-    return rc == 0 && r->rps > 0 ? 0 : -1;
-}
-
 int main(void)
 {
     node_proc n;
@@ -253,15 +206,15 @@ int main(void)
     chain_ss58_encode(CHAIN_SS58_DEFAULT_PREFIX, &dev1, addr);
     snprintf(req, sizeof req,
              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"account_get\",\"params\":[\"%s\"]}", addr);
-    if (node_start(&n, bindir, req) != 0 || write_script(script, sizeof script, req, n.cookie)) {
+    if (node_start(&n, bindir, req) != 0 || wrk_write_script(script, sizeof script, req, n.cookie)) {
         node_stop(&n);
         return 1;
     }
     snprintf(args, sizeof args, WRK_ARGS " http://127.0.0.1:%d/health", n.port);
-    if (run_wrk(args, &health) != 0)
+    if (wrk_run(args, &health) != 0)
         status = 1;
     snprintf(args, sizeof args, WRK_ARGS " -s %s http://127.0.0.1:%d/", script, n.port);
-    if (run_wrk(args, &rpc) != 0)
+    if (wrk_run(args, &rpc) != 0)
         status = 1;
     unlink(script);
     int code = node_stop(&n);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bench/wrk.h"
 #include "node/http.h"
 #include "node/log.h"
 #include "node/rpc.h"
@@ -90,75 +91,29 @@ static int server_start(bench_server *b)
     return uv_thread_create(&b->thread, run_loop, b);
 }
 
-/* Writes the wrk Lua script for the account_get POST; returns 0 on success. */
-static int write_script(char *path, size_t cap)
-{
-    char b64[sodium_base64_ENCODED_LEN(sizeof cookie, sodium_base64_VARIANT_ORIGINAL)];
-    snprintf(path, cap, "/tmp/based-bench-wrk-XXXXXX");
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f)
-        return -1;
-    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)cookie, sizeof cookie - 1,
-                      sodium_base64_VARIANT_ORIGINAL);
-    fprintf(f, "wrk.method = \"POST\"\n"
-               "wrk.body = '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"account_get\",\"params\":[\"%s\"]}'\n"
-               "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
-               "wrk.headers[\"Authorization\"] = \"Basic %s\"\n", ADDRESS, b64);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-typedef struct {
-    double rps;
-    char latency[160];
-    long non2xx;
-    long socket_errors;
-} wrk_result;
-
-/* Runs wrk with args; parses its summary. Returns 0 when it ran. */
-static int run_wrk(const char *args, wrk_result *r)
-{
-    char cmd[1024], line[512];
-    memset(r, 0, sizeof *r);
-    snprintf(cmd, sizeof cmd, "wrk %s 2>&1", args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    while (fgets(line, sizeof line, p)) {
-        char *v;
-        if ((v = strstr(line, "Requests/sec:")))
-            r->rps = strtod(v + 13, NULL);
-        else if ((v = strstr(line, "Latency")) && !r->latency[0])
-            snprintf(r->latency, sizeof r->latency, "%s", v);
-        else if ((v = strstr(line, "Non-2xx or 3xx responses:")))
-            r->non2xx = strtol(v + 26, NULL, 10);
-        else if ((v = strstr(line, "Socket errors:")))
-            r->socket_errors = 1;
-    }
-    int rc = pclose(p);
-    r->latency[strcspn(r->latency, "\n")] = '\0';
-    return rc == 0 && r->rps > 0 ? 0 : -1;
-}
-
 int main(void)
 {
     bench_server b;
     wrk_result health, rpc;
-    char script[64], args[512];
+    char script[64], args[512], body[256];
     int status = 0;
     if (access("/usr/bin/wrk", X_OK) != 0) {
         fprintf(stderr, "rpc_http: wrk is not installed (apt-get install wrk)\n");
         return 1;
     }
     node_log_set_level(NODE_LOG_WARN);
-    if (sodium_init() < 0 || server_start(&b) != 0 || write_script(script, sizeof script) != 0)
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"account_get\",\"params\":[\"%s\"]}",
+             ADDRESS);
+    if (sodium_init() < 0 || server_start(&b) != 0 ||
+        wrk_write_script(script, sizeof script, body, cookie) != 0)
         return 1;
     int port = node_http_port(b.srv);
     snprintf(args, sizeof args, "-t1 -c32 -d5s http://127.0.0.1:%d/health", port);
-    if (run_wrk(args, &health) != 0)
+    if (wrk_run(args, &health) != 0)
         status = 1;
     snprintf(args, sizeof args, "-t1 -c32 -d5s -s %s http://127.0.0.1:%d/", script, port);
-    if (run_wrk(args, &rpc) != 0)
+    if (wrk_run(args, &rpc) != 0)
         status = 1;
     unlink(script);
     uv_async_send(&b.stop);
