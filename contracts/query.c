@@ -164,20 +164,43 @@ static int add_stake(void *user, const uint8_t *k, size_t kl, const uint8_t *v, 
     return 0;
 }
 
+typedef struct {
+    chain_view *v;
+    const chain_addr *a;
+    json_t *arr;
+    uint64_t locked;
+} owned_ctx;
+
+/* A Brain record's key is CHAIN_T_BRAIN || id (be16); it is read through
+ * the view (ids ascending, as the scan goes). */
+static int add_owned(void *user, const uint8_t *k, size_t kl, const uint8_t *val, size_t vl)
+{
+    owned_ctx *o = user;
+    contract_brain b;
+    (void)val, (void)vl;
+    if (kl != 3)
+        return 0;
+    uint64_t id = (uint64_t)k[1] << 8 | k[2];
+    if (contract_brain_get(o->v, id, &b) == BASED_E_OK && memcmp(b.owner.b, o->a->b, 32) == 0) {
+        json_array_append_new(o->arr, json_integer((json_int_t)id));
+        o->locked += b.locked;
+    }
+    return 0;
+}
+
 based_err contract_account_json(chain_store *st, chain_view *v, const chain_genesis *g,
                                 const chain_addr *a, json_t *obj)
 {
     uint64_t pepe = 0, locked = 0, take = 0, changed = 0;
     uint8_t pfx[33];
-    json_t *owned = json_array();
+    owned_ctx o = { v, a, json_array(), 0 };
     based_err rc = contract_pepe_get(v, a, &pepe);
-    for (uint64_t id = 0; rc == BASED_E_OK && id < CONTRACT_MAX_BRAINS; id++) {
-        contract_brain b;
-        if (contract_brain_get(v, id, &b) != BASED_E_OK || memcmp(b.owner.b, a->b, 32) != 0)
-            continue;
-        json_array_append_new(owned, json_integer((json_int_t)id));
-        locked += b.locked;
-    }
+    /* only the Brains that exist (one ordered scan), not all 1024 ids */
+    pfx[0] = CHAIN_T_BRAIN;
+    if (rc == BASED_E_OK && chain_store_scan(st, pfx, 1, add_owned, &o) != 0)
+        rc = BASED_E_DB;
+    json_t *owned = o.arr;
+    locked = o.locked;
     if (rc == BASED_E_OK)
         rc = stake_take_get(v, g, a, &take, &changed);
     stakes_ctx c = { g, json_array() };
