@@ -83,7 +83,42 @@ static const field dev_fields[] = {
     { "accounts", F_U64, false, DOFF(accounts), 0, 10, 10 },
     { "balance", F_AMOUNT, false, DOFF(balance), 0, 0, 1000000 * CHAIN_COIN },
     { "pepecoin", F_AMOUNT, false, DOFF(pepecoin), 0, 0, 200000000 * CHAIN_COIN },
+    { "tempo", F_U64, false, DOFF(tempo), 0, 65535, CHAIN_DEV_UNSET },
+    { "weights_rate_limit", F_U64, false, DOFF(weights_rate_limit), 0, UINT32_MAX, CHAIN_DEV_UNSET },
+    { "activity_cutoff", F_U64, false, DOFF(activity_cutoff), 1, UINT32_MAX, CHAIN_DEV_UNSET },
+    { "immunity_blocks", F_U64, false, DOFF(immunity_blocks), 0, UINT32_MAX, CHAIN_DEV_UNSET },
 };
+
+/* The dev overrides: a "dev" key and the param it replaces under --dev
+ * (the ranges above are the params' own). */
+static const struct {
+    size_t dev, param;
+} dev_overrides[] = {
+    { DOFF(tempo), POFF(tempo) },
+    { DOFF(weights_rate_limit), POFF(weights_rate_limit) },
+    { DOFF(activity_cutoff), POFF(activity_cutoff) },
+    { DOFF(immunity_blocks), POFF(immunity_blocks) },
+};
+
+static uint64_t dev_get(const chain_dev_params *d, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, (const uint8_t *)d + dev_overrides[i].dev, sizeof v);
+    return v;
+}
+
+static void dev_set(chain_dev_params *d, size_t i, uint64_t v)
+{
+    memcpy((uint8_t *)d + dev_overrides[i].dev, &v, sizeof v);
+}
+
+static bool dev_overrides_set(const chain_dev_params *d)
+{
+    for (size_t i = 0; i < BASED_ARRAY_LEN(dev_overrides); i++)
+        if (dev_get(d, i) != CHAIN_DEV_UNSET)
+            return true;
+    return false;
+}
 
 typedef struct {
     const char *text;
@@ -555,6 +590,11 @@ based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint6
     if (!g->has_bridge)
         g->pepe_bridge = g->auth[0].account;
     g->has_admin = g->has_bridge = true;
+    for (size_t i = 0; i < BASED_ARRAY_LEN(dev_overrides); i++) {
+        uint64_t v = dev_get(&g->dev, i);
+        if (v != CHAIN_DEV_UNSET)
+            memcpy((uint8_t *)&g->params + dev_overrides[i].param, &v, sizeof v);
+    }
     g->block_time_ms = g->dev.block_time_ms;
     g->genesis_time_ms = time_ms;
     g->is_dev = true;
@@ -607,6 +647,35 @@ static based_err decode_balances(chain_rbuf *r, chain_balance **out, size_t *nou
     return BASED_E_OK;
 }
 
+/* The dev overrides go last, and only when the file sets one: a genesis
+ * without them encodes (and hashes) as it did before they existed, so the
+ * chains stored by earlier versions still open. Then: u8 count, the values
+ * (CHAIN_DEV_UNSET for the ones left out). */
+static void encode_dev_overrides(const chain_dev_params *d, chain_wbuf *w)
+{
+    if (!dev_overrides_set(d))
+        return;
+    chain_w_u8(w, (uint8_t)BASED_ARRAY_LEN(dev_overrides));
+    for (size_t i = 0; i < BASED_ARRAY_LEN(dev_overrides); i++)
+        chain_w_u64(w, dev_get(d, i));
+}
+
+static void decode_dev_overrides(chain_rbuf *r, chain_dev_params *d)
+{
+    for (size_t i = 0; i < BASED_ARRAY_LEN(dev_overrides); i++)
+        dev_set(d, i, CHAIN_DEV_UNSET);
+    if (r->err || r->pos == r->len)
+        return;
+    if (chain_r_u8(r) != BASED_ARRAY_LEN(dev_overrides)) {
+        chain_r_fail(r, "bad dev override count");
+        return;
+    }
+    for (size_t i = 0; i < BASED_ARRAY_LEN(dev_overrides); i++)
+        dev_set(d, i, chain_r_u64(r));
+    if (!r->err && !dev_overrides_set(d))
+        chain_r_fail(r, "dev overrides present but none set");
+}
+
 void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w)
 {
     chain_w_raw(w, "based/genesis/1", 15);
@@ -637,6 +706,7 @@ void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w)
     chain_w_uleb(w, g->nreserved);
     for (size_t i = 0; i < g->nreserved; i++)
         chain_w_u16(w, g->reserved[i]);
+    encode_dev_overrides(&g->dev, w);
 }
 
 based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g)
@@ -689,6 +759,7 @@ based_err chain_genesis_decode(const void *p, size_t n, chain_genesis *g)
         g->reserved[i] = chain_r_u16(&r);
         g->nreserved = i + 1;
     }
+    decode_dev_overrides(&r, &g->dev);
     chain_r_finish(&r);
     if (rc != BASED_E_OK) {
         chain_genesis_release(g);

@@ -73,11 +73,20 @@ typedef struct {
     uint64_t tft_window;            /* K: epochs of history kept per uid */
 } chain_params;
 
+/* A dev override left out of the file (the params value stands). */
+#define CHAIN_DEV_UNSET UINT64_MAX
+
 typedef struct {
     uint64_t block_time_ms;
     uint64_t accounts;         /* dev0..dev(N-1) are prefunded */
     uint64_t balance;          /* base units each */
     uint64_t pepecoin;         /* Pepecoin base units each */
+    /* Optional overrides of the same-named params that --dev applies (a
+     * short epoch for 1-second blocks), CHAIN_DEV_UNSET when absent. */
+    uint64_t tempo;
+    uint64_t weights_rate_limit;
+    uint64_t activity_cutoff;
+    uint64_t immunity_blocks;
 } chain_dev_params;
 
 #define CHAIN_MAX_RESERVED_BRAINS 16
@@ -117,7 +126,9 @@ based_err chain_genesis_load(const char *path, chain_genesis *g, char *err, size
 /* Turns a parsed genesis into a dev genesis: the one authority `key` (its
  * fee account is dev0), dev0..dev(N-1) prefunded with BASED and Pepecoin,
  * dev0 as admin and Pepecoin bridge key unless the file names them, the dev
- * block time, the given genesis time; recomputes the hash. */
+ * block time, the dev overrides of params (tempo, weights_rate_limit,
+ * activity_cutoff, immunity_blocks) that the file sets, the given genesis
+ * time; recomputes the hash. */
 based_err chain_genesis_make_dev(chain_genesis *g, const chain_edpub *key, uint64_t time_ms);
 /* Canonical encoding (the genesis hash is the hash of these bytes). */
 void chain_genesis_encode(const chain_genesis *g, chain_wbuf *w);

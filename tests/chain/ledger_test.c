@@ -88,6 +88,85 @@ TEST(genesis_default_and_encoding)
     chain_genesis_release(&g);
 }
 
+/* The dev overrides: parsed, applied by make_dev, encoded only when set
+ * (so a genesis without them hashes as before), errors with line:col. */
+TEST(genesis_dev_overrides)
+{
+    chain_genesis g, back;
+    char err[256];
+    chain_wbuf w, w2;
+    chain_edpub pub;
+    uint8_t sk[64];
+    CHECK_EQ_INT(chain_genesis_parse(chain_genesis_default, strlen(chain_genesis_default),
+                                     "genesis.json", &g, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_U64(g.params.tempo, 99);
+    CHECK_EQ_U64(g.dev.tempo, 19);
+    CHECK_EQ_U64(g.dev.weights_rate_limit, 10);
+    CHECK_EQ_U64(g.dev.activity_cutoff, CHAIN_DEV_UNSET);
+    chain_ed_generate(sk, &pub);
+    chain_genesis_make_dev(&g, &pub, 1767225600000ull);
+    CHECK_EQ_U64(g.params.tempo, 19);
+    CHECK_EQ_U64(g.params.weights_rate_limit, 10);
+    CHECK_EQ_U64(g.params.activity_cutoff, 5000);
+    CHECK_EQ_U64(g.params.immunity_blocks, 4096);
+    chain_w_init(&w, 1 << 20);
+    chain_w_init(&w2, 1 << 20);
+    chain_genesis_encode(&g, &w);
+    CHECK_EQ_INT(chain_genesis_decode(w.p, w.len, &back), BASED_E_OK);
+    CHECK_EQ_U64(back.dev.tempo, 19);
+    CHECK_EQ_U64(back.dev.immunity_blocks, CHAIN_DEV_UNSET);
+    CHECK_EQ_U64(back.params.tempo, 19);
+    chain_genesis_encode(&back, &w2);
+    CHECK_EQ_U64(w2.len, w.len);
+    CHECK_EQ_MEM(w2.p, w.p, w.len);
+    chain_genesis_release(&back);
+    /* a bad override count in the trailer (count byte at len - 33) */
+    w.p[w.len - 33] = 3;
+    CHECK_EQ_INT(chain_genesis_decode(w.p, w.len, &back), BASED_E_DECODE);
+    chain_genesis_release(&g);
+    /* no overrides: no trailer; decodes as unset, the same hash */
+    const char *t0 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\", "
+                     "\"block_time_ms\": 5, \"authorities\": [], \"dev\": {\"accounts\": 2}}";
+    CHECK_EQ_INT(chain_genesis_parse(t0, strlen(t0), "g.json", &g, err, sizeof err), BASED_E_OK);
+    chain_genesis_make_dev(&g, &pub, 1767225600000ull);
+    CHECK_EQ_U64(g.params.tempo, 99);
+    chain_w_reset(&w2);
+    chain_genesis_encode(&g, &w2);
+    CHECK_EQ_INT(chain_genesis_decode(w2.p, w2.len, &back), BASED_E_OK);
+    CHECK_EQ_U64(back.dev.tempo, CHAIN_DEV_UNSET);
+    CHECK_EQ_U64(back.dev.weights_rate_limit, CHAIN_DEV_UNSET);
+    CHECK_EQ_MEM(back.hash.b, g.hash.b, 32);
+    chain_genesis_release(&back);
+    chain_genesis_release(&g);
+    /* every override at once; 0 is a valid tempo and rate limit */
+    const char *t1 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\", "
+                     "\"block_time_ms\": 5, \"authorities\": [], \"dev\": {\"tempo\": 0, "
+                     "\"weights_rate_limit\": 0, \"activity_cutoff\": 7, \"immunity_blocks\": 3}}";
+    CHECK_EQ_INT(chain_genesis_parse(t1, strlen(t1), "g.json", &g, err, sizeof err), BASED_E_OK);
+    chain_genesis_make_dev(&g, &pub, 1767225600000ull);
+    CHECK_EQ_U64(g.params.tempo, 0);
+    CHECK_EQ_U64(g.params.weights_rate_limit, 0);
+    CHECK_EQ_U64(g.params.activity_cutoff, 7);
+    CHECK_EQ_U64(g.params.immunity_blocks, 3);
+    chain_genesis_release(&g);
+    /* out of range and unknown keys, with line and column */
+    const char *t2 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+                     " \"block_time_ms\": 5, \"authorities\": [],\n \"dev\": {\"tempo\": 65536}}";
+    CHECK_EQ_INT(chain_genesis_parse(t2, strlen(t2), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:3:10: \"tempo\" must be an integer from 0 to 65535");
+    const char *t3 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+                     " \"block_time_ms\": 5, \"authorities\": [],\n \"dev\": {\"activity_cutoff\": 0}}";
+    CHECK_EQ_INT(chain_genesis_parse(t3, strlen(t3), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:3:10: \"activity_cutoff\" must be an integer from 1 to 4294967295");
+    const char *t4 = "{\"chain_id\": \"x\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+                     " \"block_time_ms\": 5, \"authorities\": [],\n \"dev\": {\"tempo\": 9,\n"
+                     "  \"kappa\": 5}}";
+    CHECK_EQ_INT(chain_genesis_parse(t4, strlen(t4), "g.json", &g, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_STR(err, "g.json:4:3: unknown key \"kappa\"");
+    chain_w_free(&w);
+    chain_w_free(&w2);
+}
+
 struct skipped { int n; based_err last; };
 static void on_skip(void *user, const chain_tx *tx, based_err e, const char *why)
 {

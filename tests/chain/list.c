@@ -9,6 +9,7 @@ void test_crypto_ss58(void);
 void test_tx_roundtrip_and_checks(void);
 void test_genesis_errors_name_position(void);
 void test_genesis_default_and_encoding(void);
+void test_genesis_dev_overrides(void);
 void test_ledger_blocks_transfers_verify(void);
 void test_ledger_apply_rejects_bad_blocks(void);
 void test_fuzz_regress_unhex_no_partial_output(void);
@@ -23,6 +24,7 @@ const struct test_case test_table[] = {
     { "tx_roundtrip_and_checks", test_tx_roundtrip_and_checks },
     { "genesis_errors_name_position", test_genesis_errors_name_position },
     { "genesis_default_and_encoding", test_genesis_default_and_encoding },
+    { "genesis_dev_overrides", test_genesis_dev_overrides },
     { "ledger_blocks_transfers_verify", test_ledger_blocks_transfers_verify },
     { "ledger_apply_rejects_bad_blocks", test_ledger_apply_rejects_bad_blocks },
     { "fuzz_regress_unhex_no_partial_output", test_fuzz_regress_unhex_no_partial_output },
