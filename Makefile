@@ -2,7 +2,8 @@
 #
 #   make            build every program into bin/
 #   make test       build and run every test; last line "N passed, N failed"
-#   make devnet     build, then run a one-authority dev chain (basedd --dev)
+#   make devnet     build, then run the dev network: basedd --dev, Brain 7, validators
+#                   and miners, a live board (bin/based-devnet; DEVNET_ARGS=--help)
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses (clang), each for a bounded time
 #   make bench      benchmarks (they print ratios against an in-process baseline)
@@ -132,7 +133,7 @@ bench: all
 	$(MAKE) -f bench/bench.mk run
 
 devnet: all
-	$(BIN)/basedd --dev
+	$(BIN)/based-devnet $(DEVNET_ARGS)
 
 clean:
 	rm -rf build build-asan bin

@@ -1,0 +1,1547 @@
+/*
+ * devnet.c: based-devnet, what `make devnet` runs: a whole BasedAI network
+ * on this machine in one command.
+ *
+ *   based-devnet [--datadir DIR] [--genesis FILE] [--rpc-bind ADDR:PORT]
+ *                [--interval N] [--miners LIST] [--validators N]
+ *                [--base-port P] [--model FILE] [--bin DIR] [--no-board]
+ *
+ * 1. Starts `basedd --dev` on DIR (default ~/.based/dev) and waits for its
+ *    RPC (a fresh cookie in DIR/.cookie that the node accepts).
+ * 2. Sets the chain up with signed transactions, each step skipped when it
+ *    is already done (so a second run continues the same chain): Brain 7
+ *    bought by burn by dev1; the validators dev2.. registered on it
+ *    ("memorize"; their program would do it too) and each staking
+ *    DEVNET_STAKE BASED on itself.
+ * 3. Starts each neuron as its own process: the validators, then the miners
+ *    (dev accounts after the validators', one compression method each, on
+ *    free ports from --base-port). Every process writes stdout and stderr
+ *    to DIR/logs/NAME.log and has its PID in DIR/run/NAME.pid.
+ * 4. Prints the banner (RPC, cookie, the dev accounts, every process with
+ *    its PID and log) and a board redrawn every 2 s: height, the Brain's
+ *    window and next epoch, each validator's last round (from the JSON
+ *    lines its --json prints into its log), and per miner the score, the
+ *    smoothed score and the weight each validator gave it, its on-chain
+ *    incentive and the BASED it earned (brain_getNeurons, rewards_get).
+ *    With stdout not a terminal the board is plain lines every 5 s.
+ * A neuron that exits is shown on the board with its log and restarted
+ * after DEVNET_RESTART_DELAY_MS, at most DEVNET_RESTARTS times; a node that
+ * exits stops the devnet (exit 1). SIGINT/SIGTERM/SIGHUP stop every child
+ * by its PID (SIGTERM, then SIGKILL after a timeout; the neurons first, the
+ * node last), remove the PID files and exit 0. PID files left by a crashed
+ * run are acted on only when /proc/PID/cmdline shows one of our programs
+ * with an argument in DIR; otherwise they are removed and ignored.
+ * Children run in their own process groups, so a Ctrl-C in the terminal
+ * reaches this program only and the stop order is ours.
+ *
+ * Exit status: 0 stopped by a signal, 1 runtime failure, 2 usage error.
+ */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain/crypto.h"
+#include "chain/kinds.h"
+#include "chain/tx.h"
+#include "cli/rpcclient.h"
+#include "chain/base.h"
+
+#define DN_PATH 1024
+#define DN_MAX_CHILDREN 12
+#define DN_MAX_MINERS 8
+#define DN_NDEV 10
+#define DN_OWNER 1                       /* dev1 buys the Brain */
+#define DN_FIRST_NEURON 2                /* dev2.. are the neurons */
+#define DN_ARGS 32
+#define DN_ARGBUF 8192
+#define DEVNET_BRAIN 7
+#define DEVNET_STAKE (1000ull * CHAIN_COIN)
+#define DEVNET_FEE 100000ull             /* 0.0001 BASED */
+#define DEVNET_RESTARTS 3
+#define DEVNET_RESTART_DELAY_MS 5000
+#define DN_BOARD_MS 2000                 /* on a terminal */
+#define DN_PLAIN_MS 5000                 /* plain lines, stdout not a terminal */
+#define DN_TAIL_BYTES 65536              /* of a validator log read per board */
+#define DN_ROUND_MAX 256                 /* miner entries kept from one round */
+#define DN_EVENTS 6
+
+static const char *const default_methods[] = { "f32", "q8_0", "cerberus", "q4_0", "heads",
+                                               "prime" };
+
+typedef struct {
+    char datadir[DN_PATH], genesis[DN_PATH], model[DN_PATH], bindir[DN_PATH];
+    char rpc_bind[128];
+    unsigned interval, base_port;
+    int nvalidators, nminers;
+    char methods[DN_MAX_MINERS][48];
+    bool board;
+} dn_opts;
+
+typedef enum { C_NODE, C_VALIDATOR, C_MINER } ckind;
+
+typedef struct {
+    ckind kind;
+    char name[64];                   /* basedd, validator-dev2, miner-f32 */
+    char prog[DN_PATH];
+    int dev;                         /* dev account, -1 for the node */
+    char method[48];
+    unsigned port;
+    char log[DN_PATH], pidfile[DN_PATH];
+    char argbuf[DN_ARGBUF];
+    size_t arglen;
+    char *argv[DN_ARGS + 1];
+    int argc;
+    pid_t pid;                       /* 0: not running */
+    bool missing;                    /* the program is not built */
+    bool gave_up;
+    int restarts, last_status;
+    uint64_t restart_at;             /* monotonic ms, 0: none due */
+} child;
+
+typedef struct {
+    int uid;
+    double score, smoothed;
+    char gate[24];
+    uint64_t weight;
+} mscore;
+
+typedef struct {                     /* a validator's last --json round */
+    bool have;
+    int64_t round, height, vuid;
+    char posted[16];
+    size_t n;
+    mscore m[DN_ROUND_MAX];
+    uint64_t wsum;
+} vround;
+
+typedef struct {
+    uint8_t sk[32];
+    chain_addr addr;
+    char ss58[CHAIN_ADDR_STRLEN];
+} dev_acct;
+
+typedef struct {
+    dn_opts o;
+    char url[160], cookie[DN_PATH], self_pidfile[DN_PATH];
+    cli_rpc *rpc;
+    char chain_id[CHAIN_CHAIN_ID_MAX + 1];
+    uint16_t prefix;
+    dev_acct dev[DN_NDEV];
+    child ch[DN_MAX_CHILDREN];
+    int nch;
+    vround vr[DN_MAX_CHILDREN];
+    char events[DN_EVENTS][DN_PATH + 128];
+    int nevents;
+    bool tty;
+    char err[CLI_ERR_LEN];
+} devnet;
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    g_stop = sig;
+}
+
+/* ---------------- small helpers ---------------- */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("based-devnet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* An event for the board (printed at once when the board is plain). */
+static void event(devnet *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void event(devnet *d, const char *fmt, ...)
+{
+    char line[sizeof d->events[0]];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (!d->tty || !d->o.board) {
+        printf("based-devnet: %s\n", line);
+        fflush(stdout);
+    }
+    if (d->nevents == DN_EVENTS) {
+        memmove(d->events[0], d->events[1], sizeof d->events[0] * (DN_EVENTS - 1));
+        d->nevents--;
+    }
+    snprintf(d->events[d->nevents++], sizeof d->events[0], "%s", line);
+}
+
+static bool path_fmt(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool path_fmt(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+    return k >= 0 && (size_t)k < n;
+}
+
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[DN_PATH];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return (mkdir(tmp, 0700) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+static void read_small(const char *path, char *out, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t k = fd >= 0 ? read(fd, out, n - 1) : 0;
+    if (fd >= 0)
+        close(fd);
+    out[k > 0 ? k : 0] = '\0';
+}
+
+/* Can a server listen on 127.0.0.1:port (SO_REUSEADDR, as libuv does)? */
+static bool port_free(unsigned port)
+{
+    struct sockaddr_in a;
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok;
+    if (fd < 0)
+        return false;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* ---------------- options ---------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: based-devnet [FLAGS]\n"
+        "Starts a dev chain (basedd --dev), Brain %d, validators and miners, each its own\n"
+        "process, and shows a live board; Ctrl-C stops them all. Running it again\n"
+        "continues the same chain and the same neurons.\n\n"
+        "  --datadir DIR        chain, logs (DIR/logs), PID files (DIR/run); default ~/.based/dev\n"
+        "  --genesis FILE       genesis of a fresh chain (default: the built-in genesis.json)\n"
+        "  --rpc-bind ADDR:PORT the node's RPC (default 127.0.0.1:9933)\n"
+        "  --interval N         blocks between two validator rounds (default 10)\n"
+        "  --miners LIST        compression methods, one miner each (default\n"
+        "                       f32,q8_0,cerberus,q4_0,heads,prime)\n"
+        "  --validators N       validators (default 2); validators and miners use dev2..dev9\n"
+        "  --base-port P        first miner port (default 8091; a busy port is skipped)\n"
+        "  --model FILE         the Brain's model (default models/based-fortunes.gguf)\n"
+        "  --bin DIR            where basedd, based-validator and based-miner are\n"
+        "                       (default: this program's directory)\n"
+        "  --no-board           no live board: the banner, then events only\n"
+        "  --help, --version\n\n"
+        "Exit status: 0 stopped by Ctrl-C/SIGTERM, 1 runtime failure, 2 usage error.\n",
+        DEVNET_BRAIN);
+}
+
+static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("based-devnet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see based-devnet --help)\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || errno || s[0] == '-' || v < lo || v > hi)
+        return usage_err("%s must be an integer from %u to %u, not \"%s\"", flag, lo, hi, s);
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* "f32,q8_0,..." into o->methods; each METHOD[:ARGS] of safe characters. */
+static int parse_methods(dn_opts *o, const char *list)
+{
+    char buf[512];
+    if (strlen(list) >= sizeof buf)
+        return usage_err("--miners: list too long");
+    snprintf(buf, sizeof buf, "%s", list);
+    o->nminers = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (o->nminers == DN_MAX_MINERS)
+            return usage_err("--miners: at most %d miners", DN_MAX_MINERS);
+        if (strlen(t) >= sizeof o->methods[0])
+            return usage_err("--miners: method \"%s\" too long", t);
+        for (const char *c = t; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                  strchr("_:.=-", *c)))
+                return usage_err("--miners: bad character '%c' in \"%s\"", *c, t);
+        snprintf(o->methods[o->nminers++], sizeof o->methods[0], "%s", t);
+    }
+    return o->nminers ? 0 : usage_err("--miners: no method given");
+}
+
+/* The directory of this program (for --bin). */
+static void self_dir(char *out, size_t n)
+{
+    char exe[DN_PATH];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0) {
+        snprintf(out, n, "bin");
+        return;
+    }
+    exe[k] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, n, "%s", exe);
+}
+
+static void opts_defaults(dn_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    const char *home = getenv("HOME");
+    snprintf(o->datadir, sizeof o->datadir, "%s/.based/dev", home && *home ? home : ".");
+    snprintf(o->rpc_bind, sizeof o->rpc_bind, "127.0.0.1:9933");
+    o->interval = 10;
+    o->base_port = 8091;
+    o->nvalidators = 2;
+    o->board = true;
+    o->nminers = (int)BASED_ARRAY_LEN(default_methods);
+    for (int i = 0; i < o->nminers; i++)
+        snprintf(o->methods[i], sizeof o->methods[i], "%s", default_methods[i]);
+    self_dir(o->bindir, sizeof o->bindir);
+}
+
+/* One flag with its value (argv[*i + 1]); returns 0, 2 on a usage error. */
+static int opt_value(dn_opts *o, const char *f, const char *v)
+{
+    unsigned u;
+    char *dst = NULL;
+    size_t cap = 0;
+    if (!strcmp(f, "--datadir"))
+        dst = o->datadir, cap = sizeof o->datadir;
+    else if (!strcmp(f, "--genesis"))
+        dst = o->genesis, cap = sizeof o->genesis;
+    else if (!strcmp(f, "--model"))
+        dst = o->model, cap = sizeof o->model;
+    else if (!strcmp(f, "--bin"))
+        dst = o->bindir, cap = sizeof o->bindir;
+    else if (!strcmp(f, "--rpc-bind"))
+        dst = o->rpc_bind, cap = sizeof o->rpc_bind;
+    if (dst) {
+        if (!*v || strlen(v) >= cap)
+            return usage_err("%s: empty or too long", f);
+        snprintf(dst, cap, "%s", v);
+        return 0;
+    }
+    if (!strcmp(f, "--interval"))
+        return parse_uint(f, v, 1, 100000, &o->interval);
+    if (!strcmp(f, "--base-port"))
+        return parse_uint(f, v, 1024, 65535, &o->base_port);
+    if (!strcmp(f, "--validators")) {
+        if (parse_uint(f, v, 1, DN_NDEV - DN_FIRST_NEURON - 1, &u))
+            return 2;
+        o->nvalidators = (int)u;
+        return 0;
+    }
+    if (!strcmp(f, "--miners"))
+        return parse_methods(o, v);
+    return usage_err("unknown flag %s", f);
+}
+
+/* 0 = run, 2 = usage error, 3 = --help/--version printed. */
+static int parse_opts(int argc, char **argv, dn_opts *o)
+{
+    opts_defaults(o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage(stdout), 3;
+        if (!strcmp(a, "--version"))
+            return printf("based-devnet %s\n", BASED_VERSION), 3;
+        if (!strcmp(a, "--no-board")) {
+            o->board = false;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return usage_err("unexpected argument \"%s\"", a);
+        const char *eq = strchr(a, '=');
+        char flag[64];
+        if (eq) {
+            snprintf(flag, sizeof flag, "%.*s", (int)(eq - a), a);
+        } else {
+            if (i + 1 >= argc)
+                return usage_err("%s needs a value", a);
+            snprintf(flag, sizeof flag, "%s", a);
+        }
+        if (opt_value(o, flag, eq ? eq + 1 : argv[++i]))
+            return 2;
+    }
+    if (DN_FIRST_NEURON + o->nvalidators + o->nminers > DN_NDEV)
+        return usage_err("%d validators and %d miners need dev%d..dev%d: at most %d neurons "
+                         "(dev%d..dev%d)", o->nvalidators, o->nminers, DN_FIRST_NEURON,
+                         DN_FIRST_NEURON + o->nvalidators + o->nminers - 1,
+                         DN_NDEV - DN_FIRST_NEURON, DN_FIRST_NEURON, DN_NDEV - 1);
+    if (o->base_port + (unsigned)o->nminers > 65535)
+        return usage_err("--base-port %u leaves no room for %d miners", o->base_port, o->nminers);
+    const char *colon = strrchr(o->rpc_bind, ':');
+    unsigned port;
+    if (!colon || colon == o->rpc_bind || parse_uint("--rpc-bind port", colon + 1, 1, 65535, &port))
+        return colon && colon != o->rpc_bind ? 2 : usage_err("--rpc-bind must be ADDR:PORT");
+    return 0;
+}
+
+/* Makes every path absolute (children run with the same cwd, but PID file
+ * checks compare command lines); finds the default model. */
+static int resolve_paths(dn_opts *o)
+{
+    char *p;
+    if (mkdirs(o->datadir) != 0)
+        return fail("cannot create %s: %s", o->datadir, strerror(errno));
+    if (!(p = realpath(o->datadir, NULL)))
+        return fail("%s: %s", o->datadir, strerror(errno));
+    snprintf(o->datadir, sizeof o->datadir, "%s", p);
+    free(p);
+    if (!o->model[0]) {
+        char alt[DN_PATH];
+        snprintf(o->model, sizeof o->model, "models/based-fortunes.gguf");
+        if (!is_file(o->model) && path_fmt(alt, sizeof alt, "%s/../models/based-fortunes.gguf",
+                                            o->bindir) && is_file(alt))
+            snprintf(o->model, sizeof o->model, "%s", alt);
+    }
+    char *const fields[] = { o->model, o->genesis, o->bindir };
+    for (size_t i = 0; i < BASED_ARRAY_LEN(fields); i++) {
+        if (!fields[i][0])
+            continue;
+        if (!(p = realpath(fields[i], NULL)))
+            return fail("%s: %s", fields[i], strerror(errno));
+        snprintf(fields[i], DN_PATH, "%s", p);
+        free(p);
+    }
+    return 0;
+}
+
+/* ---------------- PID files ---------------- */
+
+/* Is pid running one of our programs with an argument in datadir? */
+static bool ours(const char *datadir, pid_t pid, char *what, size_t n)
+{
+    static const char *const progs[] = { "basedd", "based-miner", "based-validator",
+                                         "based-devnet" };
+    char path[64], buf[8192];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+        return false;
+    buf[k] = '\0';
+    const char *base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+    bool prog = false, dir = false;
+    for (size_t i = 0; i < BASED_ARRAY_LEN(progs); i++)
+        prog = prog || !strcmp(base, progs[i]);
+    size_t dl = strlen(datadir);
+    for (ssize_t i = 0; i < k; i += (ssize_t)strlen(buf + i) + 1)
+        dir = dir || (!strncmp(buf + i, datadir, dl) && (buf[i + dl] == '\0' || buf[i + dl] == '/'));
+    snprintf(what, n, "%.40s", base);
+    return prog && dir;
+}
+
+static pid_t read_pidfile(const char *path)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+        return 0;
+    buf[k] = '\0';
+    char *end;
+    long v = strtol(buf, &end, 10);
+    return (v > 1 && v < INT32_MAX && (*end == '\n' || *end == '\0')) ? (pid_t)v : 0;
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    bool ok = write(fd, buf, (size_t)n) == n;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
+/* Exists and is not a zombie (an orphan may wait for a reaper). */
+static bool alive(pid_t pid)
+{
+    char path[64], buf[256];
+    if (kill(pid, 0) != 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    read_small(path, buf, sizeof buf);
+    const char *rp = strrchr(buf, ')');
+    return !(rp && rp[1] == ' ' && rp[2] == 'Z');
+}
+
+/* Stops a process that is not our child: SIGTERM, up to 5 s, SIGKILL. */
+static void stop_foreign(pid_t pid)
+{
+    if (kill(pid, SIGTERM) != 0)
+        return;
+    for (int i = 0; i < 50; i++) {
+        if (!alive(pid))
+            return;
+        sleep_ms(100);
+    }
+    kill(pid, SIGKILL);
+    for (int i = 0; i < 20 && alive(pid); i++)
+        sleep_ms(100);
+}
+
+/* The PID files of an earlier run: a live based-devnet on this datadir
+ * stops us; other live programs of ours are stopped; the rest ignored. */
+static int clean_stale(devnet *d, const char *rundir)
+{
+    DIR *dir = opendir(rundir);
+    struct dirent *e;
+    if (!dir)
+        return 0;
+    while ((e = readdir(dir))) {
+        size_t l = strlen(e->d_name);
+        char path[DN_PATH + 300], what[64];
+        if (l < 5 || strcmp(e->d_name + l - 4, ".pid") != 0 ||
+            !path_fmt(path, sizeof path, "%s/%s", rundir, e->d_name))
+            continue;
+        pid_t pid = read_pidfile(path);
+        if (pid > 0 && pid != getpid() && ours(d->o.datadir, pid, what, sizeof what)) {
+            if (!strcmp(what, "based-devnet")) {
+                closedir(dir);
+                return fail("another based-devnet (PID %d) runs on %s: stop it first (Ctrl-C "
+                            "in its terminal, or kill %d)", (int)pid, d->o.datadir, (int)pid);
+            }
+            printf("based-devnet: stopping %s (PID %d) left running by an earlier run (%s)\n",
+                   what, (int)pid, path);
+            fflush(stdout);
+            stop_foreign(pid);
+        }
+        unlink(path);
+    }
+    closedir(dir);
+    return 0;
+}
+
+/* ---------------- children ---------------- */
+
+static void add_arg(child *c, const char *a)
+{
+    size_t l = strlen(a) + 1;
+    if (c->argc >= DN_ARGS || c->arglen + l > sizeof c->argbuf)
+        return;                          /* sizes are fixed by this file: cannot happen */
+    memcpy(c->argbuf + c->arglen, a, l);
+    c->argv[c->argc++] = c->argbuf + c->arglen;
+    c->argv[c->argc] = NULL;
+    c->arglen += l;
+}
+
+static child *new_child(devnet *d, ckind kind, const char *name, const char *prog)
+{
+    child *c = &d->ch[d->nch++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->dev = -1;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    if (!path_fmt(c->prog, sizeof c->prog, "%s/%s", d->o.bindir, prog) ||
+        !path_fmt(c->log, sizeof c->log, "%s/logs/%s.log", d->o.datadir, name) ||
+        !path_fmt(c->pidfile, sizeof c->pidfile, "%s/run/%s.pid", d->o.datadir, name))
+        c->missing = true;
+    c->missing = c->missing || access(c->prog, X_OK) != 0;
+    add_arg(c, c->prog);
+    return c;
+}
+
+static void stamp(char *out, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* fork + exec with stdout/stderr appended to the child's log. */
+static int spawn(devnet *d, child *c)
+{
+    char ts[32];
+    int fd = open(c->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fail("cannot open %s: %s", c->log, strerror(errno));
+    stamp(ts, sizeof ts);
+    dprintf(fd, "=== %s based-devnet starts:", ts);
+    for (int i = 0; i < c->argc; i++)
+        dprintf(fd, " %s", c->argv[i]);
+    dprintf(fd, "\n");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd);
+        return fail("fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        for (int k = 3; k < 1024; k++)
+            close(k);
+        execv(c->prog, c->argv);
+        dprintf(2, "based-devnet: cannot run %s: %s\n", c->prog, strerror(errno));
+        _exit(127);
+    }
+    close(fd);
+    c->pid = pid;
+    c->restart_at = 0;
+    if (write_pidfile(c->pidfile, pid) != 0)
+        event(d, "cannot write %s", c->pidfile);
+    return 0;
+}
+
+static void describe_status(int st, char *out, size_t n)
+{
+    if (WIFEXITED(st))
+        snprintf(out, n, "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(out, n, "signal %d", WTERMSIG(st));
+    else
+        snprintf(out, n, "status %d", st);
+}
+
+/* Collects exited children; schedules restarts of neurons. Returns true
+ * when the node is among them. */
+static bool reap(devnet *d)
+{
+    bool node_died = false;
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        for (int i = 0; i < d->nch; i++) {
+            child *c = &d->ch[i];
+            if (c->pid != pid)
+                continue;
+            char how[32];
+            c->pid = 0;
+            c->last_status = st;
+            unlink(c->pidfile);
+            describe_status(st, how, sizeof how);
+            if (c->kind == C_NODE) {
+                node_died = true;
+                event(d, "%s (PID %d) exited (%s): see %s", c->name, (int)pid, how, c->log);
+            } else if (c->restarts < DEVNET_RESTARTS) {
+                c->restart_at = now_ms() + DEVNET_RESTART_DELAY_MS;
+                event(d, "%s (PID %d) exited (%s), restart %d of %d in %d s: see %s", c->name,
+                      (int)pid, how, c->restarts + 1, DEVNET_RESTARTS,
+                      DEVNET_RESTART_DELAY_MS / 1000, c->log);
+            } else {
+                c->gave_up = true;
+                event(d, "%s (PID %d) exited (%s) after %d restarts, left down: see %s", c->name,
+                      (int)pid, how, DEVNET_RESTARTS, c->log);
+            }
+        }
+    }
+    return node_died;
+}
+
+static void restart_due(devnet *d)
+{
+    uint64_t t = now_ms();
+    for (int i = 0; i < d->nch; i++) {
+        child *c = &d->ch[i];
+        if (c->pid || !c->restart_at || t < c->restart_at)
+            continue;
+        c->restarts++;
+        if (spawn(d, c) == 0)
+            event(d, "%s restarted (PID %d)", c->name, (int)c->pid);
+        else
+            c->restart_at = 0, c->gave_up = true;
+    }
+}
+
+/* SIGTERM to every running child of `kind`, wait up to timeout_ms for all,
+ * SIGKILL the rest. */
+static void stop_kind(devnet *d, bool node, unsigned timeout_ms)
+{
+    int running = 0;
+    for (int i = 0; i < d->nch; i++) {
+        child *c = &d->ch[i];
+        c->restart_at = 0;
+        if (c->pid && (c->kind == C_NODE) == node && kill(c->pid, SIGTERM) == 0)
+            running++;
+    }
+    uint64_t until = now_ms() + timeout_ms;
+    while (running && now_ms() < until) {
+        sleep_ms(50);
+        running = 0;
+        for (int i = 0; i < d->nch; i++) {
+            child *c = &d->ch[i];
+            int st;
+            if (!c->pid || (c->kind == C_NODE) != node)
+                continue;
+            if (waitpid(c->pid, &st, WNOHANG) == c->pid)
+                c->pid = 0, unlink(c->pidfile);
+            else
+                running++;
+        }
+    }
+    for (int i = 0; i < d->nch; i++) {
+        child *c = &d->ch[i];
+        if (!c->pid || (c->kind == C_NODE) != node)
+            continue;
+        printf("based-devnet: %s (PID %d) did not stop in %u s: SIGKILL\n", c->name,
+               (int)c->pid, timeout_ms / 1000);
+        kill(c->pid, SIGKILL);
+        waitpid(c->pid, NULL, 0);
+        c->pid = 0;
+        unlink(c->pidfile);
+    }
+}
+
+static void stop_all(devnet *d)
+{
+    int n = 0;
+    for (int i = 0; i < d->nch; i++)
+        n += d->ch[i].pid != 0;
+    if (n)
+        printf("based-devnet: stopping %d process%s\n", n, n == 1 ? "" : "es");
+    fflush(stdout);
+    stop_kind(d, false, 10000);
+    stop_kind(d, true, 20000);
+}
+
+/* ---------------- RPC and transactions ---------------- */
+
+/* params stolen; *res a new reference on success; the error in d->err. */
+static based_err rpc(devnet *d, const char *method, json_t *params, json_t **res)
+{
+    cli_rpc_error e;
+    based_err rc = cli_rpc_call(d->rpc, method, params, res, &e);
+    json_decref(params);
+    if (rc != BASED_E_OK)
+        snprintf(d->err, sizeof d->err, "%.60s: %.440s", method, e.line);
+    return rc;
+}
+
+static int64_t jint(json_t *o, const char *k, int64_t def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* Signs and sends kind with JSON payload pj (stolen) from dev account i;
+ * hash gets the "0x..." tx hash. */
+static based_err send_tx(devnet *d, int i, const char *kind, json_t *pj, char hash[80])
+{
+    const chain_kind *k = chain_kind_by_name(kind);
+    const char *why = "payload";
+    json_t *o = NULL;
+    chain_wbuf w;
+    chain_tx tx;
+    chain_w_init(&w, CHAIN_TX_PAYLOAD_MAX);
+    based_err rc = k ? k->from_json(pj, d->prefix, &w, &why) : BASED_E_UNKNOWN_KIND;
+    json_decref(pj);
+    if (rc != BASED_E_OK) {
+        chain_w_free(&w);
+        return cli_fail(d->err, rc, "internal: bad %s payload (%s)", kind, why);
+    }
+    rc = rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o);
+    uint64_t nonce = (uint64_t)jint(o, "next_nonce", 0);
+    json_decref(o);
+    if (rc == BASED_E_OK)
+        rc = chain_tx_make(&tx, d->chain_id, nonce, DEVNET_FEE, k->id, w.p, w.len, d->dev[i].sk);
+    chain_w_free(&w);
+    if (rc != BASED_E_OK)
+        return rc;
+    char *hex = malloc(tx.raw_len * 2 + 3);
+    if (!hex) {
+        chain_tx_release(&tx);
+        return BASED_E_NOMEM;
+    }
+    memcpy(hex, "0x", 2);
+    chain_hex(tx.raw, tx.raw_len, hex + 2);
+    chain_tx_release(&tx);
+    rc = rpc(d, "tx_send", json_pack("[s]", hex), &o);
+    free(hex);
+    if (rc != BASED_E_OK) {
+        char m[CLI_ERR_LEN];
+        snprintf(m, sizeof m, "%s", d->err);
+        return cli_fail(d->err, rc, "%s from dev%d rejected: %s", kind, i, m);
+    }
+    snprintf(hash, 80, "%s", jstr(o, "hash"));
+    json_decref(o);
+    return BASED_E_OK;
+}
+
+/* Waits until every tx in hashes is committed with a successful receipt. */
+static based_err wait_txs(devnet *d, char (*hashes)[80], int n, const char *what)
+{
+    for (int t = 0; t < 600 && !g_stop; t++) {
+        int pending = 0;
+        for (int i = 0; i < n; i++) {
+            json_t *o;
+            based_err rc = rpc(d, "tx_get", json_pack("[s]", hashes[i]), &o);
+            if (rc == BASED_E_NOT_FOUND)
+                return cli_fail(d->err, rc, "%s: tx %s was dropped (it failed when its block "
+                                "was made: see %s)", what, hashes[i], d->ch[0].log);
+            if (rc != BASED_E_OK)
+                return rc;
+            json_t *r = json_object_get(o, "receipt");
+            bool done = !strcmp(jstr(o, "status"), "committed");
+            char st[64];
+            snprintf(st, sizeof st, "%s", jstr(r, "status"));
+            json_decref(o);
+            if (done && strcmp(st, "ok") != 0)
+                return cli_fail(d->err, BASED_E_INTERNAL, "%s: tx %s failed in its block (%s)",
+                                what, hashes[i], st);
+            pending += !done;
+        }
+        if (!pending)
+            return BASED_E_OK;
+        sleep_ms(100);
+    }
+    return g_stop ? BASED_E_OK
+                  : cli_fail(d->err, BASED_E_UNAVAILABLE, "%s: not in a block after 60 s", what);
+}
+
+/* ---------------- node and setup ---------------- */
+
+static void dev_accounts(devnet *d)
+{
+    for (int i = 0; i < DN_NDEV; i++) {
+        chain_key_dev((unsigned)i, d->dev[i].sk);
+        chain_key_pub(d->dev[i].sk, &d->dev[i].addr);
+        chain_ss58_encode(d->prefix, &d->dev[i].addr, d->dev[i].ss58);
+    }
+}
+
+static int start_node(devnet *d)
+{
+    child *c = new_child(d, C_NODE, "basedd", "basedd");
+    if (c->missing)
+        return fail("%s is not built (run make)", c->prog);
+    add_arg(c, "--dev");
+    add_arg(c, "--datadir");
+    add_arg(c, d->o.datadir);
+    add_arg(c, "--rpc-bind");
+    add_arg(c, d->o.rpc_bind);
+    if (d->o.genesis[0]) {
+        add_arg(c, "--genesis");
+        add_arg(c, d->o.genesis);
+    }
+    return spawn(d, c);
+}
+
+/* Prints the last lines of a log (the node's, when it failed). */
+static void show_tail(const char *path)
+{
+    char buf[2048];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, sz > (long)sizeof buf - 1 ? sz - (long)sizeof buf + 1 : 0, SEEK_SET);
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = '\0';
+    fprintf(stderr, "--- the end of %s:\n%s---\n", path, buf);
+}
+
+/* Waits for a cookie other than the stale one and an answering RPC. */
+static int wait_node(devnet *d)
+{
+    char old[256], cur[256];
+    read_small(d->cookie, old, sizeof old);
+    for (int t = 0; t < 600 && !g_stop; t++, sleep_ms(100)) {
+        if (reap(d))
+            return show_tail(d->ch[0].log), fail("basedd exited during start-up");
+        read_small(d->cookie, cur, sizeof cur);
+        if (!cur[0] || !strcmp(cur, old))
+            continue;
+        cli_rpc_free(d->rpc);
+        d->rpc = NULL;
+        json_t *o;
+        if (cli_rpc_new(d->url, d->cookie, &d->rpc, d->err) != BASED_E_OK ||
+            rpc(d, "node_getInfo", NULL, &o) != BASED_E_OK)
+            continue;
+        snprintf(d->chain_id, sizeof d->chain_id, "%s", jstr(o, "chain_id"));
+        d->prefix = (uint16_t)jint(o, "ss58_prefix", 0);
+        bool dev = json_is_true(json_object_get(o, "dev"));
+        json_decref(o);
+        if (!dev)
+            return fail("the node at %s is not a dev chain", d->url);
+        dev_accounts(d);
+        return 0;
+    }
+    return g_stop ? 0 : (show_tail(d->ch[0].log), fail("basedd did not answer at %s in 60 s", d->url));
+}
+
+/* Brain DEVNET_BRAIN: exists (any owner), or bought by burn by dev1. */
+static int setup_brain(devnet *d)
+{
+    json_t *o;
+    char h[1][80];
+    based_err rc = rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o);
+    if (rc == BASED_E_OK) {
+        bool mine = !strcmp(jstr(o, "owner"), d->dev[DN_OWNER].ss58);
+        printf("based-devnet: Brain %d exists (owner %s%s)\n", DEVNET_BRAIN, jstr(o, "owner"),
+               mine ? ", dev1" : "");
+        json_decref(o);
+        return 0;
+    }
+    if (rc != BASED_E_NOT_FOUND)
+        return fail("%s", d->err);
+    if (send_tx(d, DN_OWNER, "brain_buy", json_pack("{s:s}", "method", "burn"), h[0]) != BASED_E_OK ||
+        wait_txs(d, h, 1, "brain_buy") != BASED_E_OK)
+        return fail("%s", d->err);
+    if (g_stop)
+        return 0;
+    if (rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
+        return fail("dev1 bought a Brain by burn, but not Brain %d (another Brain was bought "
+                    "first on this chain?): %s", DEVNET_BRAIN, d->err);
+    json_decref(o);
+    printf("based-devnet: Brain %d bought by burn by dev1\n", DEVNET_BRAIN);
+    return 0;
+}
+
+/* The role of dev account i on the Brain ("" when not registered). */
+static void role_of(json_t *neurons, const char *ss58, char *role, size_t n)
+{
+    size_t k;
+    json_t *x;
+    role[0] = '\0';
+    json_array_foreach(json_object_get(neurons, "neurons"), k, x)
+        if (!strcmp(jstr(x, "address"), ss58))
+            snprintf(role, n, "%s", jstr(x, "role"));
+}
+
+/* The validators registered (memorize) if they are not. */
+static int setup_validators(devnet *d)
+{
+    json_t *nb;
+    char h[DN_NDEV][80];
+    int n = 0;
+    if (rpc(d, "brain_getNeurons", json_pack("[i]", DEVNET_BRAIN), &nb) != BASED_E_OK)
+        return fail("%s", d->err);
+    for (int v = 0; v < d->o.nvalidators; v++) {
+        int i = DN_FIRST_NEURON + v;
+        char role[32];
+        role_of(nb, d->dev[i].ss58, role, sizeof role);
+        if (!strcmp(role, "validator"))
+            continue;
+        if (role[0]) {
+            json_decref(nb);
+            return fail("dev%d is registered on Brain %d as a %s, not a validator: use another "
+                        "--datadir (or rm -rf %s)", i, DEVNET_BRAIN, role, d->o.datadir);
+        }
+        if (send_tx(d, i, "memorize", json_pack("{s:i,s:s}", "brain", DEVNET_BRAIN, "role",
+                                                "validator"), h[n]) != BASED_E_OK) {
+            json_decref(nb);
+            return fail("%s", d->err);
+        }
+        printf("based-devnet: registering dev%d as a validator of Brain %d\n", i, DEVNET_BRAIN);
+        n++;
+    }
+    json_decref(nb);
+    if (n && wait_txs(d, h, n, "memorize") != BASED_E_OK)
+        return fail("%s", d->err);
+    return 0;
+}
+
+/* What dev account i has staked on itself on the Brain's current instance. */
+static based_err self_stake(devnet *d, int i, int64_t instance, uint64_t *amount)
+{
+    json_t *o, *x;
+    size_t k;
+    *amount = 0;
+    based_err rc = rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o);
+    if (rc != BASED_E_OK)
+        return rc;
+    json_array_foreach(json_object_get(o, "stakes"), k, x) {
+        uint64_t a;
+        const char *why;
+        if (jint(x, "brain", -1) == DEVNET_BRAIN && jint(x, "instance", -1) == instance &&
+            !strcmp(jstr(x, "hotkey"), d->dev[i].ss58) &&
+            chain_amount_parse(jstr(x, "amount"), &a, &why) == BASED_E_OK)
+            *amount += a;
+    }
+    json_decref(o);
+    return BASED_E_OK;
+}
+
+/* Each validator's own stake topped up to DEVNET_STAKE. */
+static int setup_stake(devnet *d)
+{
+    json_t *o;
+    char h[DN_NDEV][80];
+    int n = 0;
+    if (rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
+        return fail("%s", d->err);
+    int64_t instance = jint(o, "instance", -1);
+    json_decref(o);
+    for (int v = 0; v < d->o.nvalidators; v++) {
+        int i = DN_FIRST_NEURON + v;
+        uint64_t have;
+        char amt[32];
+        if (self_stake(d, i, instance, &have) != BASED_E_OK)
+            return fail("%s", d->err);
+        if (have >= DEVNET_STAKE)
+            continue;
+        chain_amount_format(DEVNET_STAKE - have, amt);
+        if (send_tx(d, i, "stake", json_pack("{s:i,s:s,s:s}", "brain", DEVNET_BRAIN, "hotkey",
+                                             d->dev[i].ss58, "amount", amt), h[n]) != BASED_E_OK)
+            return fail("%s", d->err);
+        printf("based-devnet: dev%d stakes %s BASED on itself\n", i, amt);
+        n++;
+    }
+    if (n && wait_txs(d, h, n, "stake") != BASED_E_OK)
+        return fail("%s", d->err);
+    return 0;
+}
+
+/* ---------------- the neurons (the only place naming their programs) ---------------- */
+
+static void add_common(devnet *d, child *c, int dev)
+{
+    char brain[16], key[16];
+    snprintf(brain, sizeof brain, "%d", DEVNET_BRAIN);
+    snprintf(key, sizeof key, "dev%d", dev);
+    c->dev = dev;
+    add_arg(c, "--node");
+    add_arg(c, d->url);
+    add_arg(c, "--rpc-cookie");
+    add_arg(c, d->cookie);
+    add_arg(c, "--brain");
+    add_arg(c, brain);
+    add_arg(c, "--key");
+    add_arg(c, key);
+    add_arg(c, "--model");
+    add_arg(c, d->o.model);
+}
+
+static void add_validator(devnet *d, int dev)
+{
+    char name[32], interval[16], state[DN_PATH];
+    snprintf(name, sizeof name, "validator-dev%d", dev);
+    child *c = new_child(d, C_VALIDATOR, name, "based-validator");
+    add_common(d, c, dev);
+    snprintf(interval, sizeof interval, "%u", d->o.interval);
+    add_arg(c, "--interval");
+    add_arg(c, interval);
+    add_arg(c, "--json");
+    if (!path_fmt(state, sizeof state, "%s/validator-dev%d.state", d->o.datadir, dev))
+        c->missing = true;
+    add_arg(c, "--state");
+    add_arg(c, state);
+}
+
+/* A file-name form of a method ("q4_0", "heads:0.5" -> "heads_0.5"). */
+static void method_name(const char *m, char *out, size_t n)
+{
+    snprintf(out, n, "%s", m);
+    for (char *p = out; *p; p++)
+        if (*p == ':' || *p == '=')
+            *p = '_';
+}
+
+static bool port_taken(const devnet *d, unsigned port)
+{
+    for (int i = 0; i < d->nch; i++)
+        if (d->ch[i].kind == C_MINER && d->ch[i].port == port)
+            return true;
+    return false;
+}
+
+static void add_miner(devnet *d, int dev, const char *method, unsigned *next_port)
+{
+    char name[64], mn[48], listen[32];
+    method_name(method, mn, sizeof mn);
+    snprintf(name, sizeof name, "miner-%.40s", mn);
+    for (int i = 0; i < d->nch; i++)
+        if (!strcmp(d->ch[i].name, name))
+            snprintf(name, sizeof name, "miner-%.40s-dev%d", mn, dev);
+    unsigned want = *next_port, port = want;
+    while (port < 65535 && (port_taken(d, port) || !port_free(port)))
+        port++;
+    if (port != want)
+        printf("based-devnet: port %u is busy: miner %s listens on %u instead\n", want, method,
+               port);
+    *next_port = port + 1;
+    child *c = new_child(d, C_MINER, name, "based-miner");
+    snprintf(c->method, sizeof c->method, "%s", method);
+    c->port = port;
+    add_common(d, c, dev);
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
+    add_arg(c, "--compress");
+    add_arg(c, method);
+    add_arg(c, "--listen");
+    add_arg(c, listen);
+}
+
+static int start_neurons(devnet *d)
+{
+    unsigned port = d->o.base_port;
+    int dev = DN_FIRST_NEURON;
+    for (int v = 0; v < d->o.nvalidators; v++)
+        add_validator(d, dev++);
+    for (int m = 0; m < d->o.nminers; m++)
+        add_miner(d, dev++, d->o.methods[m], &port);
+    for (int i = 1; i < d->nch; i++) {
+        child *c = &d->ch[i];
+        if (c->missing)
+            event(d, "%s: %s is not built, not started", c->name, c->prog);
+        else if (spawn(d, c) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---------------- banner ---------------- */
+
+static const char *role_label(const devnet *d, int i, char *buf, size_t n)
+{
+    if (i == 0)
+        return "the authority's fee account";
+    if (i == DN_OWNER) {
+        snprintf(buf, n, "owns Brain %d", DEVNET_BRAIN);
+        return buf;
+    }
+    for (int k = 1; k < d->nch; k++)
+        if (d->ch[k].dev == i) {
+            snprintf(buf, n, "%s", d->ch[k].name);
+            return buf;
+        }
+    return "";
+}
+
+static void banner(devnet *d)
+{
+    json_t *o = NULL;
+    uint64_t height = 0;
+    if (rpc(d, "chain_getHead", NULL, &o) == BASED_E_OK)
+        height = (uint64_t)jint(o, "height", 0);
+    json_decref(o);
+    printf("\nbased-devnet %s  chain %s  height %" PRIu64 "  Brain %d\n", BASED_VERSION,
+           d->chain_id, height, DEVNET_BRAIN);
+    printf("  data dir   %s\n  RPC        %s\n  cookie     %s\n", d->o.datadir, d->url, d->cookie);
+    printf("  try        bin/based-cli --rpc %s --rpc-cookie %s neurons %d\n", d->url, d->cookie,
+           DEVNET_BRAIN);
+    printf("  dev accounts (PUBLIC dev keys, for dev networks only; based-cli knows them as "
+           "dev0..dev9):\n");
+    for (int i = 0; i < DN_NDEV; i++) {
+        char bal[40] = "?", lab[64];
+        if (rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o) == BASED_E_OK)
+            snprintf(bal, sizeof bal, "%s", jstr(o, "balance"));
+        json_decref(o);
+        o = NULL;
+        printf("    dev%-2d %s  %s BASED  %s\n", i, d->dev[i].ss58, bal,
+               role_label(d, i, lab, sizeof lab));
+    }
+    printf("  processes (logs in %s/logs, PID files in %s/run):\n", d->o.datadir, d->o.datadir);
+    for (int i = 0; i < d->nch; i++) {
+        child *c = &d->ch[i];
+        char port[24] = "";
+        if (c->port)
+            snprintf(port, sizeof port, "  port %u", c->port);
+        if (c->missing)
+            printf("    %-20s not built (%s)\n", c->name, c->prog);
+        else
+            printf("    %-20s PID %-7d log %s%s\n", c->name, (int)c->pid, c->log, port);
+    }
+    printf("  stop with Ctrl-C (stops every process above by its PID)\n\n");
+    fflush(stdout);
+}
+
+/* ---------------- the board: validator rounds ---------------- */
+
+static void parse_round(json_t *o, vround *r)
+{
+    size_t k;
+    json_t *x;
+    memset(r, 0, sizeof *r);
+    r->round = jint(o, "round", -1);
+    r->height = jint(o, "height", -1);
+    r->vuid = jint(o, "vuid", -1);
+    snprintf(r->posted, sizeof r->posted, "%s", jstr(o, "posted"));
+    json_array_foreach(json_object_get(o, "miners"), k, x) {
+        if (r->n == DN_ROUND_MAX || !json_is_object(x))
+            break;
+        mscore *m = &r->m[r->n++];
+        m->uid = (int)jint(x, "uid", -1);
+        m->score = json_number_value(json_object_get(x, "score"));
+        m->smoothed = json_number_value(json_object_get(x, "smoothed"));
+        snprintf(m->gate, sizeof m->gate, "%s", jstr(x, "gate"));
+    }
+    json_array_foreach(json_object_get(o, "weights"), k, x) {
+        json_int_t uid = json_integer_value(json_array_get(x, 0));
+        json_int_t w = json_integer_value(json_array_get(x, 1));
+        if (!json_is_array(x) || w < 0 || w > 65535)
+            continue;
+        r->wsum += (uint64_t)w;
+        for (size_t j = 0; j < r->n; j++)
+            if (r->m[j].uid == uid)
+                r->m[j].weight = (uint64_t)w;
+    }
+    r->have = true;
+}
+
+/* The last line of the log's tail that is a JSON object with "round". */
+static void read_round(const char *log, vround *r)
+{
+    static char buf[DN_TAIL_BYTES + 1];
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, sz > DN_TAIL_BYTES ? sz - DN_TAIL_BYTES : 0, SEEK_SET);
+    size_t n = fread(buf, 1, DN_TAIL_BYTES, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n > 0) {
+        buf[n] = '\0';
+        char *line = buf + n;
+        while (line > buf && line[-1] != '\n')
+            line--;
+        n = line > buf ? (size_t)(line - buf) - 1 : 0;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line != '{')
+            continue;
+        json_t *o = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
+        bool ok = json_is_object(o) && json_is_integer(json_object_get(o, "round"));
+        if (ok)
+            parse_round(o, r);
+        json_decref(o);
+        if (ok)
+            return;
+    }
+}
+
+/* ---------------- the board: chain columns and drawing ---------------- */
+
+typedef struct {
+    int uid;                /* -1: not registered */
+    char stake[32], incentive[16], earned[32];
+} nstat;
+
+typedef struct {
+    uint64_t height, tempo;
+    bool have_head, have_brain;
+    nstat n[DN_MAX_CHILDREN];
+} chainview;
+
+static void read_chain(devnet *d, chainview *cv)
+{
+    json_t *o, *x;
+    size_t k;
+    memset(cv, 0, sizeof *cv);
+    for (int i = 0; i < d->nch; i++)
+        cv->n[i].uid = -1;
+    if (rpc(d, "chain_getHead", NULL, &o) == BASED_E_OK)
+        cv->height = (uint64_t)jint(o, "height", 0), cv->have_head = true, json_decref(o);
+    if (rpc(d, "rewards_getSchedule", NULL, &o) == BASED_E_OK)
+        cv->tempo = (uint64_t)jint(o, "tempo", 0), json_decref(o);
+    if (rpc(d, "brain_getNeurons", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
+        return;
+    cv->have_brain = true;
+    json_array_foreach(json_object_get(o, "neurons"), k, x)
+        for (int i = 1; i < d->nch; i++)
+            if (!strcmp(jstr(x, "address"), d->dev[d->ch[i].dev].ss58)) {
+                cv->n[i].uid = (int)jint(x, "uid", -1);
+                snprintf(cv->n[i].stake, sizeof cv->n[i].stake, "%s", jstr(x, "stake"));
+                snprintf(cv->n[i].incentive, sizeof cv->n[i].incentive, "%s",
+                         jstr(x, "incentive_frac"));
+            }
+    json_decref(o);
+    for (int i = 1; i < d->nch; i++) {
+        if (d->ch[i].kind != C_MINER)
+            continue;
+        json_t *p = json_pack("[s,I]", d->dev[d->ch[i].dev].ss58, (json_int_t)cv->height);
+        if (rpc(d, "rewards_get", p, &o) == BASED_E_OK)
+            snprintf(cv->n[i].earned, sizeof cv->n[i].earned, "%s",
+                     jstr(json_object_get(o, "total"), "miner")), json_decref(o);
+    }
+}
+
+static void state_of(const child *c, char *out, size_t n)
+{
+    char how[32];
+    if (c->missing)
+        snprintf(out, n, "not built");
+    else if (c->pid)
+        snprintf(out, n, "PID %d", (int)c->pid);
+    else {
+        describe_status(c->last_status, how, sizeof how);
+        snprintf(out, n, "%s (%s)", c->gave_up ? "down" : "restarting", how);
+    }
+}
+
+static void draw_header(devnet *d, const chainview *cv)
+{
+    char ts[32];
+    stamp(ts, sizeof ts);
+    printf("based-devnet  %s  height %s%" PRIu64 "  Brain %d", ts, cv->have_head ? "" : "? ",
+           cv->height, DEVNET_BRAIN);
+    if (cv->tempo) {
+        uint64_t t1 = cv->tempo + 1, pos = (cv->height + DEVNET_BRAIN + 1) % t1;
+        printf("  tempo %" PRIu64 "  window %" PRIu64 "  next epoch in %" PRIu64 " blocks",
+               cv->tempo, (cv->height + DEVNET_BRAIN + 2) / t1,
+               pos == cv->tempo ? t1 : cv->tempo - pos);
+    }
+    printf("\n\n%-16s %-5s %-12s %-7s %-8s %-8s %s\n", "validator", "uid", "stake", "round",
+           "at", "posted", "process");
+    for (int i = 1; i < d->nch; i++) {
+        const child *c = &d->ch[i];
+        const vround *r = &d->vr[i];
+        char st[64], uid[16] = "-", rnd[24] = "-", at[24] = "-";
+        if (c->kind != C_VALIDATOR)
+            continue;
+        state_of(c, st, sizeof st);
+        if (cv->n[i].uid >= 0)
+            snprintf(uid, sizeof uid, "%d", cv->n[i].uid);
+        if (r->have)
+            snprintf(rnd, sizeof rnd, "%" PRId64, r->round), snprintf(at, sizeof at, "%" PRId64, r->height);
+        printf("%-16s %-5s %-12s %-7s %-8s %-8s %s\n", c->name, uid,
+               cv->n[i].stake[0] ? cv->n[i].stake : "-", rnd, at, r->have ? r->posted : "-", st);
+    }
+}
+
+/* "score smooth weight" of miner uid in validator v's last round. */
+static void score_cell(const vround *r, int uid, char *out, size_t n)
+{
+    snprintf(out, n, "%-20s", "-");
+    for (size_t j = 0; r->have && uid >= 0 && j < r->n; j++) {
+        const mscore *m = &r->m[j];
+        if (m->uid != uid)
+            continue;
+        char w[16] = "-";
+        if (r->wsum)
+            snprintf(w, sizeof w, "%.3f", (double)m->weight / (double)r->wsum);
+        if (m->gate[0] && strcmp(m->gate, "ok") != 0)
+            snprintf(out, n, "%-13.13s %-6s", m->gate, w);
+        else
+            snprintf(out, n, "%.3f %.3f %-6s", m->score, m->smoothed, w);
+    }
+}
+
+static void draw_miners(devnet *d, const chainview *cv)
+{
+    printf("\n%-18s %-5s %-5s %-6s", "miner", "dev", "uid", "port");
+    for (int i = 1; i < d->nch; i++)
+        if (d->ch[i].kind == C_VALIDATOR)
+            printf(" %-20.20s", d->ch[i].name + strlen("validator-"));
+    printf(" %-9s %-14s %s\n", "incentive", "earned BASED", "process");
+    printf("%-18s %-5s %-5s %-6s", "", "", "", "");
+    for (int i = 1; i < d->nch; i++)
+        if (d->ch[i].kind == C_VALIDATOR)
+            printf(" %-20s", "score avg   weight");
+    printf("\n");
+    for (int i = 1; i < d->nch; i++) {
+        const child *c = &d->ch[i];
+        char st[64], uid[16] = "-", cell[64];
+        if (c->kind != C_MINER)
+            continue;
+        state_of(c, st, sizeof st);
+        if (cv->n[i].uid >= 0)
+            snprintf(uid, sizeof uid, "%d", cv->n[i].uid);
+        printf("%-18.18s dev%-2d %-5s %-6u", c->method, c->dev, uid, c->port);
+        for (int v = 1; v < d->nch; v++)
+            if (d->ch[v].kind == C_VALIDATOR)
+                score_cell(&d->vr[v], cv->n[i].uid, cell, sizeof cell), printf(" %s", cell);
+        printf(" %-9s %-14s %s\n", cv->n[i].incentive[0] ? cv->n[i].incentive : "-",
+               cv->n[i].earned[0] ? cv->n[i].earned : "-", st);
+    }
+}
+
+static void draw(devnet *d)
+{
+    chainview cv;
+    read_chain(d, &cv);
+    for (int i = 1; i < d->nch; i++)
+        if (d->ch[i].kind == C_VALIDATOR)
+            read_round(d->ch[i].log, &d->vr[i]);
+    if (d->tty)
+        printf("\033[H\033[2J");
+    draw_header(d, &cv);
+    draw_miners(d, &cv);
+    if (d->tty) {
+        printf("\nnode: basedd PID %d, log %s; RPC %s, cookie %s\n", (int)d->ch[0].pid,
+               d->ch[0].log, d->url, d->cookie);
+        for (int i = 0; i < d->nevents; i++)
+            printf("  %s\n", d->events[i]);
+        printf("Ctrl-C stops every process\n");
+    } else {
+        printf("\n");
+    }
+    fflush(stdout);
+}
+
+/* ---------------- main ---------------- */
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int prepare(devnet *d)
+{
+    char logs[DN_PATH + 8], run[DN_PATH + 8];
+    const char *colon = strrchr(d->o.rpc_bind, ':');
+    char host[128];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - d->o.rpc_bind), d->o.rpc_bind);
+    if (!strcmp(host, "0.0.0.0") || !host[0])
+        snprintf(host, sizeof host, "127.0.0.1");
+    snprintf(d->url, sizeof d->url, "http://%s:%s/", host, colon + 1);
+    if (resolve_paths(&d->o) != 0)
+        return 1;
+    if (!path_fmt(logs, sizeof logs, "%s/logs", d->o.datadir) ||
+        !path_fmt(run, sizeof run, "%s/run", d->o.datadir) ||
+        !path_fmt(d->cookie, sizeof d->cookie, "%s/.cookie", d->o.datadir) ||
+        !path_fmt(d->self_pidfile, sizeof d->self_pidfile, "%s/based-devnet.pid", run))
+        return fail("--datadir is too long");
+    if (mkdirs(logs) != 0 || mkdirs(run) != 0)
+        return fail("cannot create %s and %s: %s", logs, run, strerror(errno));
+    if (clean_stale(d, run) != 0)
+        return 1;
+    if (write_pidfile(d->self_pidfile, getpid()) != 0)
+        return fail("cannot write %s: %s", d->self_pidfile, strerror(errno));
+    if (!d->o.model[0] || !is_file(d->o.model))
+        printf("based-devnet: warning: no model at %s (pass --model FILE)\n", d->o.model);
+    return 0;
+}
+
+static int setup(devnet *d)
+{
+    if (start_node(d) != 0 || wait_node(d) != 0)
+        return 1;
+    if (g_stop || setup_brain(d) != 0)
+        return g_stop ? 0 : 1;
+    if (g_stop || setup_validators(d) != 0)
+        return g_stop ? 0 : 1;
+    if (g_stop || setup_stake(d) != 0)
+        return g_stop ? 0 : 1;
+    return g_stop ? 0 : start_neurons(d);
+}
+
+static int run_loop(devnet *d)
+{
+    uint64_t next = 0;
+    banner(d);
+    while (!g_stop) {
+        if (reap(d)) {
+            show_tail(d->ch[0].log);
+            return fail("the node exited: stopping the devnet");
+        }
+        restart_due(d);
+        if (d->o.board && now_ms() >= next) {
+            draw(d);
+            next = now_ms() + (d->tty ? DN_BOARD_MS : DN_PLAIN_MS);
+        }
+        sleep_ms(100);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static devnet d;
+    int rc = parse_opts(argc, argv, &d.o);
+    if (rc)
+        return rc == 3 ? 0 : rc;
+    d.tty = isatty(1);
+    install_signals();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (prepare(&d) != 0)
+        return 1;
+    rc = setup(&d);
+    if (rc == 0 && !g_stop)
+        rc = run_loop(&d);
+    if (d.tty && d.o.board && g_stop)
+        printf("\n");
+    stop_all(&d);
+    unlink(d.self_pidfile);
+    cli_rpc_free(d.rpc);
+    curl_global_cleanup();
+    if (rc == 0)
+        printf("based-devnet: stopped; start again with the same --datadir to continue the chain\n");
+    return rc;
+}

@@ -1,0 +1,2 @@
+PROGS += based-devnet
+based-devnet_MAIN := neurons/devnet.c
