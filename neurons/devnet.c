@@ -34,6 +34,10 @@
  * Children run in their own process groups, so a Ctrl-C in the terminal
  * reaches this program only and the stop order is ours.
  *
+ * The children are neuron_procs (devproc.h); the validators' round lines
+ * are read with roundlog.h. Only "the neurons" below (add_validator,
+ * add_miner) know the neuron programs' names and flags.
+ *
  * Exit status: 0 stopped by a signal, 1 runtime failure, 2 usage error.
  */
 #include <curl/curl.h>
@@ -46,7 +50,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +57,8 @@
 #include "chain/kinds.h"
 #include "chain/tx.h"
 #include "cli/rpcclient.h"
+#include "neurons/devproc.h"
+#include "neurons/roundlog.h"
 #include "chain/base.h"
 
 #define DN_PATH 1024
@@ -62,8 +67,6 @@
 #define DN_NDEV 10
 #define DN_OWNER 1                       /* dev1 buys the Brain */
 #define DN_FIRST_NEURON 2                /* dev2.. are the neurons */
-#define DN_ARGS 32
-#define DN_ARGBUF 8192
 #define DEVNET_BRAIN 7
 #define DEVNET_STAKE (1000ull * CHAIN_COIN)
 #define DEVNET_FEE 100000ull             /* 0.0001 BASED */
@@ -71,8 +74,6 @@
 #define DEVNET_RESTART_DELAY_MS 5000
 #define DN_BOARD_MS 2000                 /* on a terminal */
 #define DN_PLAIN_MS 5000                 /* plain lines, stdout not a terminal */
-#define DN_TAIL_BYTES 65536              /* of a validator log read per board */
-#define DN_ROUND_MAX 256                 /* miner entries kept from one round */
 #define DN_EVENTS 6
 
 static const char *const default_methods[] = { "f32", "q8_0", "cerberus", "q4_0", "heads",
@@ -90,38 +91,19 @@ typedef struct {
 typedef enum { C_NODE, C_VALIDATOR, C_MINER } ckind;
 
 typedef struct {
+    neuron_proc p;
     ckind kind;
-    char name[64];                   /* basedd, validator-dev2, miner-f32 */
-    char prog[DN_PATH];
     int dev;                         /* dev account, -1 for the node */
     char method[48];
     unsigned port;
-    char log[DN_PATH], pidfile[DN_PATH];
-    char argbuf[DN_ARGBUF];
-    size_t arglen;
-    char *argv[DN_ARGS + 1];
-    int argc;
-    pid_t pid;                       /* 0: not running */
-    bool missing;                    /* the program is not built */
     bool gave_up;
-    int restarts, last_status;
+    int restarts;
     uint64_t restart_at;             /* monotonic ms, 0: none due */
 } child;
 
-typedef struct {
-    int uid;
-    double score, smoothed;
-    char gate[24];
-    uint64_t weight;
-} mscore;
-
 typedef struct {                     /* a validator's last --json round */
     bool have;
-    int64_t round, height, vuid;
-    char posted[16];
-    size_t n;
-    mscore m[DN_ROUND_MAX];
-    uint64_t wsum;
+    neuron_round r;
 } vround;
 
 typedef struct {
@@ -143,6 +125,7 @@ typedef struct {
     char events[DN_EVENTS][DN_PATH + 128];
     int nevents;
     bool tty;
+    int board_lines;                 /* of the last board drawn on the terminal */
     char err[CLI_ERR_LEN];
 } devnet;
 
@@ -238,6 +221,14 @@ static void read_small(const char *path, char *out, size_t n)
     if (fd >= 0)
         close(fd);
     out[k > 0 ? k : 0] = '\0';
+}
+
+static void stamp(char *out, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Can a server listen on 127.0.0.1:port (SO_REUSEADDR, as libuv does)? */
@@ -472,130 +463,57 @@ static int resolve_paths(dn_opts *o)
 
 /* ---------------- PID files ---------------- */
 
-/* Is pid running one of our programs with an argument in datadir? */
-static bool ours(const char *datadir, pid_t pid, char *what, size_t n)
-{
-    static const char *const progs[] = { "basedd", "based-miner", "based-validator",
-                                         "based-devnet" };
-    char path[64], buf[8192];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t k = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (k <= 0)
-        return false;
-    buf[k] = '\0';
-    const char *base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-    bool prog = false, dir = false;
-    for (size_t i = 0; i < BASED_ARRAY_LEN(progs); i++)
-        prog = prog || !strcmp(base, progs[i]);
-    size_t dl = strlen(datadir);
-    for (ssize_t i = 0; i < k; i += (ssize_t)strlen(buf + i) + 1)
-        dir = dir || (!strncmp(buf + i, datadir, dl) && (buf[i + dl] == '\0' || buf[i + dl] == '/'));
-    snprintf(what, n, "%.40s", base);
-    return prog && dir;
-}
-
-static pid_t read_pidfile(const char *path)
-{
-    char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t k = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (k <= 0)
-        return 0;
-    buf[k] = '\0';
-    char *end;
-    long v = strtol(buf, &end, 10);
-    return (v > 1 && v < INT32_MAX && (*end == '\n' || *end == '\0')) ? (pid_t)v : 0;
-}
-
-static int write_pidfile(const char *path, pid_t pid)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d\n", (int)pid);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    bool ok = write(fd, buf, (size_t)n) == n;
-    return close(fd) == 0 && ok ? 0 : -1;
-}
-
-/* Exists and is not a zombie (an orphan may wait for a reaper). */
-static bool alive(pid_t pid)
-{
-    char path[64], buf[256];
-    if (kill(pid, 0) != 0)
-        return false;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    read_small(path, buf, sizeof buf);
-    const char *rp = strrchr(buf, ')');
-    return !(rp && rp[1] == ' ' && rp[2] == 'Z');
-}
-
-/* Stops a process that is not our child: SIGTERM, up to 5 s, SIGKILL. */
-static void stop_foreign(pid_t pid)
-{
-    if (kill(pid, SIGTERM) != 0)
-        return;
-    for (int i = 0; i < 50; i++) {
-        if (!alive(pid))
-            return;
-        sleep_ms(100);
-    }
-    kill(pid, SIGKILL);
-    for (int i = 0; i < 20 && alive(pid); i++)
-        sleep_ms(100);
-}
+static const char *const our_progs[] = { "basedd", "based-miner", "based-validator",
+                                         "based-devnet", NULL };
 
 /* The PID files of an earlier run: a live based-devnet on this datadir
- * stops us; other live programs of ours are stopped; the rest ignored. */
+ * stops us; other live programs of ours are stopped, the neurons before
+ * the node; the other files are removed and otherwise ignored. */
+typedef struct {
+    char path[DN_PATH + 300];
+    pid_t pid;
+    char what[64];
+} stale;
+
 static int clean_stale(devnet *d, const char *rundir)
 {
+    static stale s[64];
+    int n = 0;
     DIR *dir = opendir(rundir);
     struct dirent *e;
-    if (!dir)
-        return 0;
-    while ((e = readdir(dir))) {
+    while (dir && (e = readdir(dir)) && n < (int)BASED_ARRAY_LEN(s)) {
         size_t l = strlen(e->d_name);
-        char path[DN_PATH + 300], what[64];
+        stale *x = &s[n];
         if (l < 5 || strcmp(e->d_name + l - 4, ".pid") != 0 ||
-            !path_fmt(path, sizeof path, "%s/%s", rundir, e->d_name))
+            !path_fmt(x->path, sizeof x->path, "%s/%s", rundir, e->d_name))
             continue;
-        pid_t pid = read_pidfile(path);
-        if (pid > 0 && pid != getpid() && ours(d->o.datadir, pid, what, sizeof what)) {
-            if (!strcmp(what, "based-devnet")) {
-                closedir(dir);
-                return fail("another based-devnet (PID %d) runs on %s: stop it first (Ctrl-C "
-                            "in its terminal, or kill %d)", (int)pid, d->o.datadir, (int)pid);
-            }
-            printf("based-devnet: stopping %s (PID %d) left running by an earlier run (%s)\n",
-                   what, (int)pid, path);
-            fflush(stdout);
-            stop_foreign(pid);
-        }
-        unlink(path);
+        x->pid = neuron_proc_pidfile_read(x->path);
+        if (x->pid > 0 && x->pid != getpid() && neuron_proc_alive(x->pid) &&
+            neuron_proc_ours(x->pid, d->o.datadir, our_progs, x->what, sizeof x->what))
+            n++;
+        else
+            unlink(x->path);
     }
-    closedir(dir);
+    if (dir)
+        closedir(dir);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s[i].what, "based-devnet"))
+            return fail("another based-devnet (PID %d) runs on %s: stop it first (Ctrl-C in "
+                        "its terminal, or kill %d)", (int)s[i].pid, d->o.datadir, (int)s[i].pid);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            if ((pass == 1) != !strcmp(s[i].what, "basedd"))
+                continue;
+            printf("based-devnet: stopping %s (PID %d) left running by an earlier run (%s)\n",
+                   s[i].what, (int)s[i].pid, s[i].path);
+            fflush(stdout);
+            neuron_proc_kill(s[i].pid, 5000);
+            unlink(s[i].path);
+        }
     return 0;
 }
 
 /* ---------------- children ---------------- */
-
-static void add_arg(child *c, const char *a)
-{
-    size_t l = strlen(a) + 1;
-    if (c->argc >= DN_ARGS || c->arglen + l > sizeof c->argbuf)
-        return;                          /* sizes are fixed by this file: cannot happen */
-    memcpy(c->argbuf + c->arglen, a, l);
-    c->argv[c->argc++] = c->argbuf + c->arglen;
-    c->argv[c->argc] = NULL;
-    c->arglen += l;
-}
 
 static child *new_child(devnet *d, ckind kind, const char *name, const char *prog)
 {
@@ -603,108 +521,60 @@ static child *new_child(devnet *d, ckind kind, const char *name, const char *pro
     memset(c, 0, sizeof *c);
     c->kind = kind;
     c->dev = -1;
-    snprintf(c->name, sizeof c->name, "%s", name);
-    if (!path_fmt(c->prog, sizeof c->prog, "%s/%s", d->o.bindir, prog) ||
-        !path_fmt(c->log, sizeof c->log, "%s/logs/%s.log", d->o.datadir, name) ||
-        !path_fmt(c->pidfile, sizeof c->pidfile, "%s/run/%s.pid", d->o.datadir, name))
-        c->missing = true;
-    c->missing = c->missing || access(c->prog, X_OK) != 0;
-    add_arg(c, c->prog);
+    neuron_proc_init(&c->p, name, d->o.bindir, prog, d->o.datadir);
     return c;
 }
 
-static void stamp(char *out, size_t n)
+static void add_arg(child *c, const char *a)
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!neuron_proc_arg(&c->p, a))
+        c->p.missing = true;             /* cannot happen: the sizes are this file's */
 }
 
-/* fork + exec with stdout/stderr appended to the child's log. */
 static int spawn(devnet *d, child *c)
 {
-    char ts[32];
-    int fd = open(c->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fail("cannot open %s: %s", c->log, strerror(errno));
-    stamp(ts, sizeof ts);
-    dprintf(fd, "=== %s based-devnet starts:", ts);
-    for (int i = 0; i < c->argc; i++)
-        dprintf(fd, " %s", c->argv[i]);
-    dprintf(fd, "\n");
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd);
-        return fail("fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        int nul = open("/dev/null", O_RDONLY);
-        setpgid(0, 0);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        if (nul >= 0)
-            dup2(nul, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        for (int k = 3; k < 1024; k++)
-            close(k);
-        execv(c->prog, c->argv);
-        dprintf(2, "based-devnet: cannot run %s: %s\n", c->prog, strerror(errno));
-        _exit(127);
-    }
-    close(fd);
-    c->pid = pid;
+    char err[NEURON_PROC_ERR];
+    if (neuron_proc_start(&c->p, err) != BASED_E_OK)
+        return fail("%s", err);
+    if (err[0])
+        event(d, "%s", err);
     c->restart_at = 0;
-    if (write_pidfile(c->pidfile, pid) != 0)
-        event(d, "cannot write %s", c->pidfile);
     return 0;
 }
 
-static void describe_status(int st, char *out, size_t n)
+static void on_exit_of(devnet *d, child *c)
 {
-    if (WIFEXITED(st))
-        snprintf(out, n, "exit %d", WEXITSTATUS(st));
-    else if (WIFSIGNALED(st))
-        snprintf(out, n, "signal %d", WTERMSIG(st));
-    else
-        snprintf(out, n, "status %d", st);
+    char how[32];
+    neuron_proc_describe(c->p.status, how, sizeof how);
+    if (c->kind == C_NODE) {
+        event(d, "%s (PID %d) exited (%s): see %s", c->p.name, (int)c->p.last_pid, how,
+              c->p.log);
+    } else if (c->restarts < DEVNET_RESTARTS) {
+        c->restart_at = now_ms() + DEVNET_RESTART_DELAY_MS;
+        event(d, "%s (PID %d) exited (%s), restart %d of %d in %d s: see %s", c->p.name,
+              (int)c->p.last_pid, how, c->restarts + 1, DEVNET_RESTARTS,
+              DEVNET_RESTART_DELAY_MS / 1000, c->p.log);
+    } else {
+        c->gave_up = true;
+        event(d, "%s (PID %d) exited (%s) after %d restarts, left down: see %s", c->p.name,
+              (int)c->p.last_pid, how, DEVNET_RESTARTS, c->p.log);
+    }
 }
 
 /* Collects exited children; schedules restarts of neurons. Returns true
  * when the node is among them. */
 static bool reap(devnet *d)
 {
+    neuron_proc *ps[DN_MAX_CHILDREN], *p;
     bool node_died = false;
-    int st;
-    pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-        for (int i = 0; i < d->nch; i++) {
-            child *c = &d->ch[i];
-            if (c->pid != pid)
-                continue;
-            char how[32];
-            c->pid = 0;
-            c->last_status = st;
-            unlink(c->pidfile);
-            describe_status(st, how, sizeof how);
-            if (c->kind == C_NODE) {
-                node_died = true;
-                event(d, "%s (PID %d) exited (%s): see %s", c->name, (int)pid, how, c->log);
-            } else if (c->restarts < DEVNET_RESTARTS) {
-                c->restart_at = now_ms() + DEVNET_RESTART_DELAY_MS;
-                event(d, "%s (PID %d) exited (%s), restart %d of %d in %d s: see %s", c->name,
-                      (int)pid, how, c->restarts + 1, DEVNET_RESTARTS,
-                      DEVNET_RESTART_DELAY_MS / 1000, c->log);
-            } else {
-                c->gave_up = true;
-                event(d, "%s (PID %d) exited (%s) after %d restarts, left down: see %s", c->name,
-                      (int)pid, how, DEVNET_RESTARTS, c->log);
+    for (int i = 0; i < d->nch; i++)
+        ps[i] = &d->ch[i].p;
+    while ((p = neuron_proc_reap(ps, (size_t)d->nch)))
+        for (int i = 0; i < d->nch; i++)
+            if (ps[i] == p) {
+                on_exit_of(d, &d->ch[i]);
+                node_died = node_died || d->ch[i].kind == C_NODE;
             }
-        }
-    }
     return node_died;
 }
 
@@ -713,65 +583,34 @@ static void restart_due(devnet *d)
     uint64_t t = now_ms();
     for (int i = 0; i < d->nch; i++) {
         child *c = &d->ch[i];
-        if (c->pid || !c->restart_at || t < c->restart_at)
+        if (c->p.pid || !c->restart_at || t < c->restart_at)
             continue;
         c->restarts++;
         if (spawn(d, c) == 0)
-            event(d, "%s restarted (PID %d)", c->name, (int)c->pid);
+            event(d, "%s restarted (PID %d)", c->p.name, (int)c->p.pid);
         else
             c->restart_at = 0, c->gave_up = true;
     }
 }
 
-/* SIGTERM to every running child of `kind`, wait up to timeout_ms for all,
- * SIGKILL the rest. */
-static void stop_kind(devnet *d, bool node, unsigned timeout_ms)
-{
-    int running = 0;
-    for (int i = 0; i < d->nch; i++) {
-        child *c = &d->ch[i];
-        c->restart_at = 0;
-        if (c->pid && (c->kind == C_NODE) == node && kill(c->pid, SIGTERM) == 0)
-            running++;
-    }
-    uint64_t until = now_ms() + timeout_ms;
-    while (running && now_ms() < until) {
-        sleep_ms(50);
-        running = 0;
-        for (int i = 0; i < d->nch; i++) {
-            child *c = &d->ch[i];
-            int st;
-            if (!c->pid || (c->kind == C_NODE) != node)
-                continue;
-            if (waitpid(c->pid, &st, WNOHANG) == c->pid)
-                c->pid = 0, unlink(c->pidfile);
-            else
-                running++;
-        }
-    }
-    for (int i = 0; i < d->nch; i++) {
-        child *c = &d->ch[i];
-        if (!c->pid || (c->kind == C_NODE) != node)
-            continue;
-        printf("based-devnet: %s (PID %d) did not stop in %u s: SIGKILL\n", c->name,
-               (int)c->pid, timeout_ms / 1000);
-        kill(c->pid, SIGKILL);
-        waitpid(c->pid, NULL, 0);
-        c->pid = 0;
-        unlink(c->pidfile);
-    }
-}
-
+/* The neurons together, then the node. */
 static void stop_all(devnet *d)
 {
-    int n = 0;
-    for (int i = 0; i < d->nch; i++)
-        n += d->ch[i].pid != 0;
-    if (n)
-        printf("based-devnet: stopping %d process%s\n", n, n == 1 ? "" : "es");
+    neuron_proc *ps[DN_MAX_CHILDREN];
+    size_t n = 0, running = 0;
+    for (int i = 0; i < d->nch; i++) {
+        d->ch[i].restart_at = 0;
+        running += d->ch[i].p.pid != 0;
+        if (d->ch[i].kind != C_NODE)
+            ps[n++] = &d->ch[i].p;
+    }
+    if (running)
+        printf("based-devnet: stopping %zu process%s\n", running, running == 1 ? "" : "es");
     fflush(stdout);
-    stop_kind(d, false, 10000);
-    stop_kind(d, true, 20000);
+    neuron_proc_stop(ps, n, 10000, stdout);
+    ps[0] = &d->ch[0].p;
+    if (d->nch)
+        neuron_proc_stop(ps, 1, 20000, stdout);
 }
 
 /* ---------------- RPC and transactions ---------------- */
@@ -853,7 +692,7 @@ static based_err wait_txs(devnet *d, char (*hashes)[80], int n, const char *what
             based_err rc = rpc(d, "tx_get", json_pack("[s]", hashes[i]), &o);
             if (rc == BASED_E_NOT_FOUND)
                 return cli_fail(d->err, rc, "%s: tx %s was dropped (it failed when its block "
-                                "was made: see %s)", what, hashes[i], d->ch[0].log);
+                                "was made: see %s)", what, hashes[i], d->ch[0].p.log);
             if (rc != BASED_E_OK)
                 return rc;
             json_t *r = json_object_get(o, "receipt");
@@ -888,8 +727,8 @@ static void dev_accounts(devnet *d)
 static int start_node(devnet *d)
 {
     child *c = new_child(d, C_NODE, "basedd", "basedd");
-    if (c->missing)
-        return fail("%s is not built (run make)", c->prog);
+    if (c->p.missing)
+        return fail("%s is not built (run make)", c->p.prog);
     add_arg(c, "--dev");
     add_arg(c, "--datadir");
     add_arg(c, d->o.datadir);
@@ -925,7 +764,7 @@ static int wait_node(devnet *d)
     read_small(d->cookie, old, sizeof old);
     for (int t = 0; t < 600 && !g_stop; t++, sleep_ms(100)) {
         if (reap(d))
-            return show_tail(d->ch[0].log), fail("basedd exited during start-up");
+            return show_tail(d->ch[0].p.log), fail("basedd exited during start-up");
         read_small(d->cookie, cur, sizeof cur);
         if (!cur[0] || !strcmp(cur, old))
             continue;
@@ -944,7 +783,7 @@ static int wait_node(devnet *d)
         dev_accounts(d);
         return 0;
     }
-    return g_stop ? 0 : (show_tail(d->ch[0].log), fail("basedd did not answer at %s in 60 s", d->url));
+    return g_stop ? 0 : (show_tail(d->ch[0].p.log), fail("basedd did not answer at %s in 60 s", d->url));
 }
 
 /* Brain DEVNET_BRAIN: exists (any owner), or bought by burn by dev1. */
@@ -1101,7 +940,7 @@ static void add_validator(devnet *d, int dev)
     add_arg(c, interval);
     add_arg(c, "--json");
     if (!path_fmt(state, sizeof state, "%s/validator-dev%d.state", d->o.datadir, dev))
-        c->missing = true;
+        c->p.missing = true;
     add_arg(c, "--state");
     add_arg(c, state);
 }
@@ -1129,7 +968,7 @@ static void add_miner(devnet *d, int dev, const char *method, unsigned *next_por
     method_name(method, mn, sizeof mn);
     snprintf(name, sizeof name, "miner-%.40s", mn);
     for (int i = 0; i < d->nch; i++)
-        if (!strcmp(d->ch[i].name, name))
+        if (!strcmp(d->ch[i].p.name, name))
             snprintf(name, sizeof name, "miner-%.40s-dev%d", mn, dev);
     unsigned want = *next_port, port = want;
     while (port < 65535 && (port_taken(d, port) || !port_free(port)))
@@ -1159,8 +998,8 @@ static int start_neurons(devnet *d)
         add_miner(d, dev++, d->o.methods[m], &port);
     for (int i = 1; i < d->nch; i++) {
         child *c = &d->ch[i];
-        if (c->missing)
-            event(d, "%s: %s is not built, not started", c->name, c->prog);
+        if (c->p.missing)
+            event(d, "%s: %s is not built, not started", c->p.name, c->p.prog);
         else if (spawn(d, c) != 0)
             return 1;
     }
@@ -1179,7 +1018,7 @@ static const char *role_label(const devnet *d, int i, char *buf, size_t n)
     }
     for (int k = 1; k < d->nch; k++)
         if (d->ch[k].dev == i) {
-            snprintf(buf, n, "%s", d->ch[k].name);
+            snprintf(buf, n, "%s", d->ch[k].p.name);
             return buf;
         }
     return "";
@@ -1214,80 +1053,16 @@ static void banner(devnet *d)
         char port[24] = "";
         if (c->port)
             snprintf(port, sizeof port, "  port %u", c->port);
-        if (c->missing)
-            printf("    %-20s not built (%s)\n", c->name, c->prog);
+        if (c->p.missing)
+            printf("    %-20s not built (%s)\n", c->p.name, c->p.prog);
         else
-            printf("    %-20s PID %-7d log %s%s\n", c->name, (int)c->pid, c->log, port);
+            printf("    %-20s PID %-7d log %s%s\n", c->p.name, (int)c->p.pid, c->p.log, port);
     }
     printf("  stop with Ctrl-C (stops every process above by its PID)\n\n");
     fflush(stdout);
 }
 
 /* ---------------- the board: validator rounds ---------------- */
-
-static void parse_round(json_t *o, vround *r)
-{
-    size_t k;
-    json_t *x;
-    memset(r, 0, sizeof *r);
-    r->round = jint(o, "round", -1);
-    r->height = jint(o, "height", -1);
-    r->vuid = jint(o, "vuid", -1);
-    snprintf(r->posted, sizeof r->posted, "%s", jstr(o, "posted"));
-    json_array_foreach(json_object_get(o, "miners"), k, x) {
-        if (r->n == DN_ROUND_MAX || !json_is_object(x))
-            break;
-        mscore *m = &r->m[r->n++];
-        m->uid = (int)jint(x, "uid", -1);
-        m->score = json_number_value(json_object_get(x, "score"));
-        m->smoothed = json_number_value(json_object_get(x, "smoothed"));
-        snprintf(m->gate, sizeof m->gate, "%s", jstr(x, "gate"));
-    }
-    json_array_foreach(json_object_get(o, "weights"), k, x) {
-        json_int_t uid = json_integer_value(json_array_get(x, 0));
-        json_int_t w = json_integer_value(json_array_get(x, 1));
-        if (!json_is_array(x) || w < 0 || w > 65535)
-            continue;
-        r->wsum += (uint64_t)w;
-        for (size_t j = 0; j < r->n; j++)
-            if (r->m[j].uid == uid)
-                r->m[j].weight = (uint64_t)w;
-    }
-    r->have = true;
-}
-
-/* The last line of the log's tail that is a JSON object with "round". */
-static void read_round(const char *log, vround *r)
-{
-    static char buf[DN_TAIL_BYTES + 1];
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, sz > DN_TAIL_BYTES ? sz - DN_TAIL_BYTES : 0, SEEK_SET);
-    size_t n = fread(buf, 1, DN_TAIL_BYTES, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n > 0) {
-        buf[n] = '\0';
-        char *line = buf + n;
-        while (line > buf && line[-1] != '\n')
-            line--;
-        n = line > buf ? (size_t)(line - buf) - 1 : 0;
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (*line != '{')
-            continue;
-        json_t *o = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
-        bool ok = json_is_object(o) && json_is_integer(json_object_get(o, "round"));
-        if (ok)
-            parse_round(o, r);
-        json_decref(o);
-        if (ok)
-            return;
-    }
-}
 
 /* ---------------- the board: chain columns and drawing ---------------- */
 
@@ -1338,52 +1113,55 @@ static void read_chain(devnet *d, chainview *cv)
 static void state_of(const child *c, char *out, size_t n)
 {
     char how[32];
-    if (c->missing)
+    if (c->p.missing)
         snprintf(out, n, "not built");
-    else if (c->pid)
-        snprintf(out, n, "PID %d", (int)c->pid);
+    else if (c->p.pid)
+        snprintf(out, n, "PID %d", (int)c->p.pid);
     else {
-        describe_status(c->last_status, how, sizeof how);
+        neuron_proc_describe(c->p.status, how, sizeof how);
         snprintf(out, n, "%s (%s)", c->gave_up ? "down" : "restarting", how);
     }
 }
 
-static void draw_header(devnet *d, const chainview *cv)
+static void draw_header(devnet *d, const chainview *cv, FILE *f)
 {
     char ts[32];
     stamp(ts, sizeof ts);
-    printf("based-devnet  %s  height %s%" PRIu64 "  Brain %d", ts, cv->have_head ? "" : "? ",
+    fprintf(f, "based-devnet  %s  height %s%" PRIu64 "  Brain %d", ts, cv->have_head ? "" : "? ",
            cv->height, DEVNET_BRAIN);
     if (cv->tempo) {
         uint64_t t1 = cv->tempo + 1, pos = (cv->height + DEVNET_BRAIN + 1) % t1;
-        printf("  tempo %" PRIu64 "  window %" PRIu64 "  next epoch in %" PRIu64 " blocks",
+        fprintf(f, "  tempo %" PRIu64 "  window %" PRIu64 "  next epoch in %" PRIu64 " blocks",
                cv->tempo, (cv->height + DEVNET_BRAIN + 2) / t1,
                pos == cv->tempo ? t1 : cv->tempo - pos);
     }
-    printf("\n\n%-16s %-5s %-12s %-7s %-8s %-8s %s\n", "validator", "uid", "stake", "round",
+    fprintf(f, "\n\n%-16s %-5s %-12s %-7s %-8s %-8s %s\n", "validator", "uid", "stake", "round",
            "at", "posted", "process");
     for (int i = 1; i < d->nch; i++) {
         const child *c = &d->ch[i];
-        const vround *r = &d->vr[i];
+        const vround *v = &d->vr[i];
         char st[64], uid[16] = "-", rnd[24] = "-", at[24] = "-";
         if (c->kind != C_VALIDATOR)
             continue;
         state_of(c, st, sizeof st);
         if (cv->n[i].uid >= 0)
             snprintf(uid, sizeof uid, "%d", cv->n[i].uid);
-        if (r->have)
-            snprintf(rnd, sizeof rnd, "%" PRId64, r->round), snprintf(at, sizeof at, "%" PRId64, r->height);
-        printf("%-16s %-5s %-12s %-7s %-8s %-8s %s\n", c->name, uid,
-               cv->n[i].stake[0] ? cv->n[i].stake : "-", rnd, at, r->have ? r->posted : "-", st);
+        if (v->have) {
+            snprintf(rnd, sizeof rnd, "%" PRId64, v->r.round);
+            snprintf(at, sizeof at, "%" PRId64, v->r.height);
+        }
+        fprintf(f, "%-16s %-5s %-12s %-7s %-8s %-8s %s\n", c->p.name, uid,
+                cv->n[i].stake[0] ? cv->n[i].stake : "-", rnd, at, v->have ? v->r.posted : "-", st);
     }
 }
 
 /* "score smooth weight" of miner uid in validator v's last round. */
-static void score_cell(const vround *r, int uid, char *out, size_t n)
+static void score_cell(const vround *v, int uid, char *out, size_t n)
 {
+    const neuron_round *r = &v->r;
     snprintf(out, n, "%-20s", "-");
-    for (size_t j = 0; r->have && uid >= 0 && j < r->n; j++) {
-        const mscore *m = &r->m[j];
+    for (size_t j = 0; v->have && uid >= 0 && j < r->n; j++) {
+        const neuron_round_miner *m = &r->m[j];
         if (m->uid != uid)
             continue;
         char w[16] = "-";
@@ -1392,22 +1170,22 @@ static void score_cell(const vround *r, int uid, char *out, size_t n)
         if (m->gate[0] && strcmp(m->gate, "ok") != 0)
             snprintf(out, n, "%-13.13s %-6s", m->gate, w);
         else
-            snprintf(out, n, "%.3f %.3f %-6s", m->score, m->smoothed, w);
+            snprintf(out, n, "%.3f %.3f %-8s", m->score, m->smoothed, w);
     }
 }
 
-static void draw_miners(devnet *d, const chainview *cv)
+static void draw_miners(devnet *d, const chainview *cv, FILE *f)
 {
-    printf("\n%-18s %-5s %-5s %-6s", "miner", "dev", "uid", "port");
+    fprintf(f, "\n%-18s %-5s %-5s %-6s", "miner", "dev", "uid", "port");
     for (int i = 1; i < d->nch; i++)
         if (d->ch[i].kind == C_VALIDATOR)
-            printf(" %-20.20s", d->ch[i].name + strlen("validator-"));
-    printf(" %-9s %-14s %s\n", "incentive", "earned BASED", "process");
-    printf("%-18s %-5s %-5s %-6s", "", "", "", "");
+            fprintf(f, " %-20.20s", d->ch[i].p.name + strlen("validator-"));
+    fprintf(f, " %-9s %-14s %s\n", "incentive", "earned BASED", "process");
+    fprintf(f, "%-18s %-5s %-5s %-6s", "", "", "", "");
     for (int i = 1; i < d->nch; i++)
         if (d->ch[i].kind == C_VALIDATOR)
-            printf(" %-20s", "score avg   weight");
-    printf("\n");
+            fprintf(f, " %-20s", "score avg   weight");
+    fprintf(f, "\n");
     for (int i = 1; i < d->nch; i++) {
         const child *c = &d->ch[i];
         char st[64], uid[16] = "-", cell[64];
@@ -1416,36 +1194,63 @@ static void draw_miners(devnet *d, const chainview *cv)
         state_of(c, st, sizeof st);
         if (cv->n[i].uid >= 0)
             snprintf(uid, sizeof uid, "%d", cv->n[i].uid);
-        printf("%-18.18s dev%-2d %-5s %-6u", c->method, c->dev, uid, c->port);
+        fprintf(f, "%-18.18s dev%-2d %-5s %-6u", c->method, c->dev, uid, c->port);
         for (int v = 1; v < d->nch; v++)
             if (d->ch[v].kind == C_VALIDATOR)
-                score_cell(&d->vr[v], cv->n[i].uid, cell, sizeof cell), printf(" %s", cell);
-        printf(" %-9s %-14s %s\n", cv->n[i].incentive[0] ? cv->n[i].incentive : "-",
+                score_cell(&d->vr[v], cv->n[i].uid, cell, sizeof cell), fprintf(f, " %s", cell);
+        fprintf(f, " %-9s %-14s %s\n", cv->n[i].incentive[0] ? cv->n[i].incentive : "-",
                cv->n[i].earned[0] ? cv->n[i].earned : "-", st);
     }
 }
 
+/* Terminal rows (0 when unknown). */
+static int term_rows(void)
+{
+    struct winsize ws;
+    return ioctl(1, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
+}
+
+static void draw_footer(devnet *d, FILE *f)
+{
+    fprintf(f, "\nnode: basedd PID %d, log %s\nlogs: %s/logs/NAME.log   RPC %s   cookie %s\n",
+            (int)d->ch[0].p.pid, d->ch[0].p.log, d->o.datadir, d->url, d->cookie);
+    for (int i = 0; i < d->nevents; i++)
+        fprintf(f, "  %s\n", d->events[i]);
+    fprintf(f, "Ctrl-C stops every process\n");
+}
+
+/* Builds the board in memory; on a terminal it replaces the last one in
+ * place below the banner (or the whole screen when it does not fit). */
 static void draw(devnet *d)
 {
     chainview cv;
+    char *text = NULL;
+    size_t len = 0;
     read_chain(d, &cv);
     for (int i = 1; i < d->nch; i++)
         if (d->ch[i].kind == C_VALIDATOR)
-            read_round(d->ch[i].log, &d->vr[i]);
+            d->vr[i].have = neuron_round_last(d->ch[i].p.log, &d->vr[i].r) || d->vr[i].have;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    draw_header(d, &cv, f);
+    draw_miners(d, &cv, f);
     if (d->tty)
+        draw_footer(d, f);
+    else
+        fputc('\n', f);
+    fclose(f);
+    int lines = 0, rows = term_rows();
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    if (d->tty && d->board_lines && d->board_lines < rows && lines < rows)
+        printf("\033[%dA\033[J", d->board_lines);
+    else if (d->tty && d->board_lines)
         printf("\033[H\033[2J");
-    draw_header(d, &cv);
-    draw_miners(d, &cv);
-    if (d->tty) {
-        printf("\nnode: basedd PID %d, log %s; RPC %s, cookie %s\n", (int)d->ch[0].pid,
-               d->ch[0].log, d->url, d->cookie);
-        for (int i = 0; i < d->nevents; i++)
-            printf("  %s\n", d->events[i]);
-        printf("Ctrl-C stops every process\n");
-    } else {
-        printf("\n");
-    }
+    fwrite(text, 1, len, stdout);
     fflush(stdout);
+    d->board_lines = lines;
+    free(text);
 }
 
 /* ---------------- main ---------------- */
@@ -1482,7 +1287,7 @@ static int prepare(devnet *d)
         return fail("cannot create %s and %s: %s", logs, run, strerror(errno));
     if (clean_stale(d, run) != 0)
         return 1;
-    if (write_pidfile(d->self_pidfile, getpid()) != 0)
+    if (neuron_proc_pidfile_write(d->self_pidfile, getpid()) != BASED_E_OK)
         return fail("cannot write %s: %s", d->self_pidfile, strerror(errno));
     if (!d->o.model[0] || !is_file(d->o.model))
         printf("based-devnet: warning: no model at %s (pass --model FILE)\n", d->o.model);
@@ -1508,7 +1313,7 @@ static int run_loop(devnet *d)
     banner(d);
     while (!g_stop) {
         if (reap(d)) {
-            show_tail(d->ch[0].log);
+            show_tail(d->ch[0].p.log);
             return fail("the node exited: stopping the devnet");
         }
         restart_due(d);
