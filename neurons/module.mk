@@ -1,0 +1,3 @@
+# neurons/: miners and validators. Every other .c here goes into libbased.a.
+PROGS += based-miner
+based-miner_MAIN := neurons/miner_main.c
