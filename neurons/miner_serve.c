@@ -185,6 +185,9 @@ static int check_content(neuron_miner *m, neuron_job *j, char *msg, size_t n)
         chain_hex(c->validator.b, 32, hex);
         return snprintf(msg, n, "0x%s is not a validator of Brain %u", hex, m->brain), 403;
     }
+    if (c->topk < 1 || c->topk > mc->vocab)
+        return snprintf(msg, n, "topk: %u, must be 1..%d", c->topk,
+                        mc->vocab < NEURON_MAX_TOPK ? mc->vocab : NEURON_MAX_TOPK), 400;
     for (unsigned i = 0; i < c->n_prompt; i++)
         if (c->prompt[i] >= mc->vocab)
             return snprintf(msg, n, "prompt[%u]: token %d outside the model's vocabulary (%d)", i,

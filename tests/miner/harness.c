@@ -250,7 +250,8 @@ int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *ext
     memset(m, 0, sizeof *m);
     snprintf(brain, sizeof brain, "%u", n->brain);
     snprintf(key, sizeof key, "dev%u", dev);
-    snprintf(m->out, sizeof m->out, "%s/miner-dev%u.out", test_tmpdir(), dev);
+    static int starts;
+    snprintf(m->out, sizeof m->out, "%s/miner-dev%u-%d.out", test_tmpdir(), dev, ++starts);
     snprintf(m->log, sizeof m->log, "%s/miner-dev%u.log", test_tmpdir(), dev);
     if (neuron_key_load(key, NULL, NULL, neuron_client_info(n->client)->ss58_prefix, &m->key, err))
         return -1;

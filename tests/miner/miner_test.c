@@ -19,6 +19,7 @@
 #include "model/gguf.h"
 #include "model/model.h"
 #include "neurons/miner.h"
+#include "neurons/miner_int.h"
 #include "tests/miner/harness.h"
 #include "tests/runner.h"
 
@@ -217,6 +218,11 @@ static void refusals(mt_node *n, mt_miner *m, const model_t *model, const chal *
     CHECK_EQ_INT(resign_seal(x, 3, m), 0);
     CHECK_EQ_INT(ask(m, x, a, body, sizeof body), 400);
     CHECK(strstr(body, "vocabulary") != NULL);
+    x->c.prompt[0] = 'a';
+    x->c.topk = 0;
+    CHECK_EQ_INT(resign_seal(x, 3, m), 0);
+    CHECK_EQ_INT(ask(m, x, a, body, sizeof body), 400);
+    CHECK(strstr(body, "topk") != NULL);
     CHECK_EQ_INT(build(x, n, m, model, 3, 15, 0), 0);
     x->c.n_gen = (uint16_t)(model_config(model)->seq_len - x->c.n_prompt + 1);
     CHECK_EQ_INT(resign_seal(x, 3, m), 0);
@@ -387,9 +393,31 @@ TEST(miner_busy_and_sigterm)
     CHECK_EQ_INT(send(fd, hdr, (size_t)hl, MSG_NOSIGNAL), hl);
     CHECK_EQ_INT(send(fd, xs[0].sealed, xs[0].sealed_len, MSG_NOSIGNAL), (ssize_t)xs[0].sealed_len);
     double t0 = mt_now_ms();
+    int uid = m.uid, port = m.port;
     CHECK_EQ_INT(mt_miner_stop(&m, 10000), 0);
     CHECK(mt_now_ms() - t0 < 5000);
     close(fd);
+    /* a restart on the same endpoint: same uid, nothing to publish, serves */
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    const char *again[] = { "--listen", listen, NULL };
+    CHECK_EQ_INT(mt_miner_start(&m, &n, 7, again), 0);
+    CHECK_EQ_INT(m.uid, uid);
+    CHECK_EQ_INT(m.port, port);
+    FILE *f = fopen(m.out, "r");
+    CHECK(f);
+    size_t k = fread(body, 1, sizeof body - 1, f);
+    fclose(f);
+    body[k] = '\0';
+    CHECK(strstr(body, "already on chain") != NULL);
+    CHECK_EQ_INT(build(&xs[1], &n, &m, f32, 3, 300, -1), 0);
+    CHECK_EQ_INT(seal(&xs[1], m.x25519), 0);
+    neuron_answer *a = calloc(1, sizeof *a);
+    CHECK(a);
+    CHECK_EQ_INT(ask(&m, &xs[1], a, body, sizeof body), 200);
+    CHECK(matches(f32, &xs[1].c, a));
+    free(a);
+    CHECK_EQ_INT(mt_miner_stop(&m, 10000), 0);
     mt_node_stop(&n);
     model_free(f32);
     free(xs);
@@ -492,8 +520,44 @@ TEST(miner_compress_spec)
     }
 }
 
+static chain_hash id_of(uint32_t i)
+{
+    chain_hash h;
+    crypto_generichash(h.b, sizeof h.b, (const uint8_t *)&i, sizeof i, NULL, 0);
+    return h;
+}
+
+TEST(miner_replay_cache)
+{
+    neuron_replay r;
+    const uint32_t cap = NEURON_MINER_REPLAY_IDS;
+    CHECK_EQ_INT(neuron_replay_init(&r), BASED_E_OK);
+    for (uint32_t i = 0; i < 3 * cap + 17; i++) {
+        chain_hash h = id_of(i);
+        if (neuron_replay_check_add(&r, &h)) {
+            test_fail_(__FILE__, __LINE__, "id %u taken for a replay when first seen", i);
+            break;
+        }
+        /* the last `cap` ids are always remembered (a sample of them) */
+        for (uint32_t back = 0; back < cap && back <= i; back += cap / 7 + 1) {
+            chain_hash old = id_of(i - back);
+            if (!neuron_replay_check_add(&r, &old)) {
+                test_fail_(__FILE__, __LINE__, "id %u forgotten %u ids later", i - back, back);
+                i = 3 * cap + 17;
+                break;
+            }
+        }
+    }
+    /* memory is bounded: the oldest ids are gone */
+    chain_hash first = id_of(0);
+    CHECK(!neuron_replay_check_add(&r, &first));
+    CHECK(neuron_replay_check_add(&r, &first));
+    neuron_replay_free(&r);
+}
+
 const struct test_case test_table[] = {
     { "miner_compress_spec", test_miner_compress_spec },
+    { "miner_replay_cache", test_miner_replay_cache },
     { "miner_flags", test_miner_flags },
     { "miner_answers_and_refuses", test_miner_answers_and_refuses },
     { "miner_busy_and_sigterm", test_miner_busy_and_sigterm },
