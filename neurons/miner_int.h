@@ -1,7 +1,8 @@
 /*
  * miner_int.h: what the files of based-miner share (not for other modules).
  *
- *   miner.c        flags, start-up, the main loop, shutdown
+ *   miner.c        start-up, the main loop, shutdown
+ *   miner_flags.c  the command line
  *   miner_serve.c  the HTTP handler: checks, the worker queue, answers
  *   miner_watch.c  the chain watcher thread: head and validator set
  *
@@ -17,6 +18,25 @@
 
 #include "neurons/miner.h"
 #include "node/http.h"
+
+#define NEURON_MINER_PROG "based-miner"
+
+/* ---- the command line (miner_flags.c) ---- */
+
+typedef struct {
+    const char *node, *cookie, *key, *wallet_dir, *password_file, *model, *compress;
+    const char *listen, *public_host, *log_file;
+    long brain;
+    uint64_t max_fee;
+    int workers, max_concurrent;
+    char host[256];                 /* the host to publish */
+    struct model_compress_opts copts;
+    char method[16];
+} neuron_miner_opts;
+
+/* Parses and checks the flags; 0, 2 (usage error, printed) or -1 (--help or
+ * --version printed: exit 0). */
+int neuron_miner_parse_args(int argc, char **argv, neuron_miner_opts *o);
 
 /* ---- the chain watcher (miner_watch.c) ---- */
 
