@@ -17,7 +17,7 @@
  *      signed by its account key and sealed to the validator's X25519 key
  *      named in the challenge. A relay sees two sealed boxes.
  *
- * Encodings are fixed binary layouts (chain/codec.h writers, big-endian),
+ * Encodings are fixed binary layouts (chain/codec.h: little-endian integers),
  * version byte first; decoders reject anything not exactly well-formed
  * (trailing bytes, counts over the caps, tokens outside the vocabulary
  * bound, non-finite log-probabilities) with an error naming the field.
@@ -123,8 +123,8 @@ typedef struct {
 void neuron_challenge_params_default(neuron_challenge_params *p);
 
 /* The 32-byte seed of a challenge:
- * BLAKE2b-256("based/challenge/v1" || block || validator || be16 brain ||
- *             be16 uid || be32 round || be64 height). */
+ * BLAKE2b-256("based/challenge/v1" || block || validator || u16 brain ||
+ *             u16 uid || u32 round || u64 height), integers little-endian. */
 chain_hash neuron_challenge_seed(const chain_hash *block, uint64_t height,
                                  const chain_addr *validator, uint16_t brain, uint16_t uid,
                                  uint32_t round);

@@ -637,7 +637,7 @@ const node_rpc_method node_methods[] = {
       "object: height, blocks_per_year, year (from 1), halvings, blocks_to_next_halving, "
       "next_halving_height, beta (decimal, 9 places), beta_fixed (32.32 integer), block_reward, "
       "initial_block_reward, genesis_supply, minted, burned, total_supply, pending_emission, "
-      "unminted (amounts with _base), tempo", "BAD_PARAM" },
+      "unminted (amounts with _base), tempo, weights_rate_limit", "BAD_PARAM" },
     { "rewards_getEpoch", "One stored epoch of a Brain: S, W, T, R, C, I, D, Credits, payouts",
       m_rewards_getEpoch,
       { { "brain", NODE_RPC_INTEGER, true, "Brain id, 0 to 1023" },

@@ -104,6 +104,9 @@ json_t *reward_schedule_json(chain_view *v, const chain_genesis *g, uint64_t hei
     set_amount(o, "unminted", t.unminted);
     json_object_set_new(o, "tempo", json_integer((json_int_t)contract_param_get(
                                         v, g, offsetof(chain_params, tempo))));
+    json_object_set_new(o, "weights_rate_limit",
+                        json_integer((json_int_t)contract_param_get(
+                            v, g, offsetof(chain_params, weights_rate_limit))));
     return o;
 }
 
