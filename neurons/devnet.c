@@ -54,9 +54,8 @@
 #include <unistd.h>
 
 #include "chain/crypto.h"
-#include "chain/kinds.h"
-#include "chain/tx.h"
 #include "cli/rpcclient.h"
+#include "neurons/client.h"
 #include "neurons/devproc.h"
 #include "neurons/roundlog.h"
 #include "chain/base.h"
@@ -84,7 +83,7 @@ typedef struct {
     char rpc_bind[128];
     unsigned interval, base_port;
     int nvalidators, nminers;
-    char methods[DN_MAX_MINERS][48];
+    char methods[DN_MAX_MINERS][96];
     bool board;
 } dn_opts;
 
@@ -94,7 +93,7 @@ typedef struct {
     neuron_proc p;
     ckind kind;
     int dev;                         /* dev account, -1 for the node */
-    char method[48];
+    char method[96];
     unsigned port;
     bool gave_up;
     int restarts;
@@ -107,18 +106,11 @@ typedef struct {                     /* a validator's last --json round */
 } vround;
 
 typedef struct {
-    uint8_t sk[32];
-    chain_addr addr;
-    char ss58[CHAIN_ADDR_STRLEN];
-} dev_acct;
-
-typedef struct {
     dn_opts o;
     char url[160], cookie[DN_PATH], self_pidfile[DN_PATH];
-    cli_rpc *rpc;
-    char chain_id[CHAIN_CHAIN_ID_MAX + 1];
-    uint16_t prefix;
-    dev_acct dev[DN_NDEV];
+    neuron_client *nc;
+    char chain_id[64];
+    neuron_key dev[DN_NDEV];
     child ch[DN_MAX_CHILDREN];
     int nch;
     vround vr[DN_MAX_CHILDREN];
@@ -298,7 +290,9 @@ static int parse_uint(const char *flag, const char *s, unsigned lo, unsigned hi,
     return 0;
 }
 
-/* "f32,q8_0,..." into o->methods; each METHOD[:ARGS] of safe characters. */
+/* "f32,q8_0,..." into o->methods; each METHOD[:ARGS] of safe characters.
+ * ARGS are key=value pairs joined by commas too, so a piece with '=' and
+ * no ':' continues the method before it: "cerberus:levels=256,thresh=0.1". */
 static int parse_methods(dn_opts *o, const char *list)
 {
     char buf[512];
@@ -307,15 +301,20 @@ static int parse_methods(dn_opts *o, const char *list)
     snprintf(buf, sizeof buf, "%s", list);
     o->nminers = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (o->nminers == DN_MAX_MINERS)
-            return usage_err("--miners: at most %d miners", DN_MAX_MINERS);
-        if (strlen(t) >= sizeof o->methods[0])
-            return usage_err("--miners: method \"%s\" too long", t);
         for (const char *c = t; *c; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
                   strchr("_:.=-", *c)))
                 return usage_err("--miners: bad character '%c' in \"%s\"", *c, t);
-        snprintf(o->methods[o->nminers++], sizeof o->methods[0], "%s", t);
+        bool more = strchr(t, '=') && !strchr(t, ':');
+        if (more && (!o->nminers || !strchr(o->methods[o->nminers - 1], ':')))
+            return usage_err("--miners: \"%s\" follows no METHOD:ARGS", t);
+        if (!more && o->nminers == DN_MAX_MINERS)
+            return usage_err("--miners: at most %d miners", DN_MAX_MINERS);
+        char *m = o->methods[more ? o->nminers - 1 : o->nminers++];
+        size_t used = more ? strlen(m) : 0;
+        int k = snprintf(m + used, sizeof o->methods[0] - used, "%s%s", more ? "," : "", t);
+        if (k < 0 || (size_t)k >= sizeof o->methods[0] - used)
+            return usage_err("--miners: method \"%s\" too long", m);
     }
     return o->nminers ? 0 : usage_err("--miners: no method given");
 }
@@ -618,12 +617,7 @@ static void stop_all(devnet *d)
 /* params stolen; *res a new reference on success; the error in d->err. */
 static based_err rpc(devnet *d, const char *method, json_t *params, json_t **res)
 {
-    cli_rpc_error e;
-    based_err rc = cli_rpc_call(d->rpc, method, params, res, &e);
-    json_decref(params);
-    if (rc != BASED_E_OK)
-        snprintf(d->err, sizeof d->err, "%.60s: %.440s", method, e.line);
-    return rc;
+    return neuron_call(d->nc, method, params, res, d->err);
 }
 
 static int64_t jint(json_t *o, const char *k, int64_t def)
@@ -638,90 +632,41 @@ static const char *jstr(json_t *o, const char *k)
     return s ? s : "";
 }
 
-/* Signs and sends kind with JSON payload pj (stolen) from dev account i;
- * hash gets the "0x..." tx hash. */
-static based_err send_tx(devnet *d, int i, const char *kind, json_t *pj, char hash[80])
+/* Signs and sends kind with JSON payload pj (stolen) from dev account i. */
+static based_err send_tx(devnet *d, int i, const char *kind, json_t *pj, chain_hash *hash)
 {
-    const chain_kind *k = chain_kind_by_name(kind);
-    const char *why = "payload";
-    json_t *o = NULL;
-    chain_wbuf w;
-    chain_tx tx;
-    chain_w_init(&w, CHAIN_TX_PAYLOAD_MAX);
-    based_err rc = k ? k->from_json(pj, d->prefix, &w, &why) : BASED_E_UNKNOWN_KIND;
-    json_decref(pj);
-    if (rc != BASED_E_OK) {
-        chain_w_free(&w);
-        return cli_fail(d->err, rc, "internal: bad %s payload (%s)", kind, why);
-    }
-    rc = rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o);
-    uint64_t nonce = (uint64_t)jint(o, "next_nonce", 0);
-    json_decref(o);
-    if (rc == BASED_E_OK)
-        rc = chain_tx_make(&tx, d->chain_id, nonce, DEVNET_FEE, k->id, w.p, w.len, d->dev[i].sk);
-    chain_w_free(&w);
+    char m[CLI_ERR_LEN];
+    based_err rc = neuron_send(d->nc, &d->dev[i], kind, pj, DEVNET_FEE, hash, NULL, m);
     if (rc != BASED_E_OK)
-        return rc;
-    char *hex = malloc(tx.raw_len * 2 + 3);
-    if (!hex) {
-        chain_tx_release(&tx);
-        return BASED_E_NOMEM;
-    }
-    memcpy(hex, "0x", 2);
-    chain_hex(tx.raw, tx.raw_len, hex + 2);
-    chain_tx_release(&tx);
-    rc = rpc(d, "tx_send", json_pack("[s]", hex), &o);
-    free(hex);
-    if (rc != BASED_E_OK) {
-        char m[CLI_ERR_LEN];
-        snprintf(m, sizeof m, "%s", d->err);
-        return cli_fail(d->err, rc, "%s from dev%d rejected: %s", kind, i, m);
-    }
-    snprintf(hash, 80, "%s", jstr(o, "hash"));
-    json_decref(o);
-    return BASED_E_OK;
+        cli_fail(d->err, rc, "%s from dev%d: %.400s", kind, i, m);
+    return rc;
 }
 
-/* Waits until every tx in hashes is committed with a successful receipt. */
-static based_err wait_txs(devnet *d, char (*hashes)[80], int n, const char *what)
+/* Waits until every tx in hashes is in a block. */
+static based_err wait_txs(devnet *d, const chain_hash *hashes, int n, const char *what)
 {
-    for (int t = 0; t < 600 && !g_stop; t++) {
-        int pending = 0;
-        for (int i = 0; i < n; i++) {
-            json_t *o;
-            based_err rc = rpc(d, "tx_get", json_pack("[s]", hashes[i]), &o);
-            if (rc == BASED_E_NOT_FOUND)
-                return cli_fail(d->err, rc, "%s: tx %s was dropped (it failed when its block "
-                                "was made: see %s)", what, hashes[i], d->ch[0].p.log);
-            if (rc != BASED_E_OK)
-                return rc;
-            json_t *r = json_object_get(o, "receipt");
-            bool done = !strcmp(jstr(o, "status"), "committed");
-            char st[64];
-            snprintf(st, sizeof st, "%s", jstr(r, "status"));
-            json_decref(o);
-            if (done && strcmp(st, "ok") != 0)
-                return cli_fail(d->err, BASED_E_INTERNAL, "%s: tx %s failed in its block (%s)",
-                                what, hashes[i], st);
-            pending += !done;
-        }
-        if (!pending)
-            return BASED_E_OK;
-        sleep_ms(100);
+    char m[CLI_ERR_LEN];
+    for (int i = 0; i < n && !g_stop; i++) {
+        based_err rc = neuron_wait_tx(d->nc, &hashes[i], 60000, NULL, m);
+        if (rc != BASED_E_OK)
+            return cli_fail(d->err, rc, "%s: %.400s (see %s)", what, m, d->ch[0].p.log);
     }
-    return g_stop ? BASED_E_OK
-                  : cli_fail(d->err, BASED_E_UNAVAILABLE, "%s: not in a block after 60 s", what);
+    return BASED_E_OK;
 }
 
 /* ---------------- node and setup ---------------- */
 
-static void dev_accounts(devnet *d)
+static int dev_accounts(devnet *d)
 {
+    uint16_t prefix = neuron_client_info(d->nc)->ss58_prefix;
     for (int i = 0; i < DN_NDEV; i++) {
-        chain_key_dev((unsigned)i, d->dev[i].sk);
-        chain_key_pub(d->dev[i].sk, &d->dev[i].addr);
-        chain_ss58_encode(d->prefix, &d->dev[i].addr, d->dev[i].ss58);
+        char name[8];
+        snprintf(name, sizeof name, "dev%d", i);
+        neuron_key_release(&d->dev[i]);
+        if (neuron_key_load(name, NULL, NULL, prefix, &d->dev[i], d->err) != BASED_E_OK)
+            return fail("%s", d->err);
     }
+    return 0;
 }
 
 static int start_node(devnet *d)
@@ -768,20 +713,15 @@ static int wait_node(devnet *d)
         read_small(d->cookie, cur, sizeof cur);
         if (!cur[0] || !strcmp(cur, old))
             continue;
-        cli_rpc_free(d->rpc);
-        d->rpc = NULL;
-        json_t *o;
-        if (cli_rpc_new(d->url, d->cookie, &d->rpc, d->err) != BASED_E_OK ||
-            rpc(d, "node_getInfo", NULL, &o) != BASED_E_OK)
+        neuron_client_free(d->nc);
+        d->nc = NULL;
+        if (neuron_client_new(d->url, d->cookie, &d->nc, d->err) != BASED_E_OK)
             continue;
-        snprintf(d->chain_id, sizeof d->chain_id, "%s", jstr(o, "chain_id"));
-        d->prefix = (uint16_t)jint(o, "ss58_prefix", 0);
-        bool dev = json_is_true(json_object_get(o, "dev"));
-        json_decref(o);
-        if (!dev)
+        const neuron_chain_info *ci = neuron_client_info(d->nc);
+        snprintf(d->chain_id, sizeof d->chain_id, "%s", ci->chain_id);
+        if (!ci->dev)
             return fail("the node at %s is not a dev chain", d->url);
-        dev_accounts(d);
-        return 0;
+        return dev_accounts(d);
     }
     return g_stop ? 0 : (show_tail(d->ch[0].p.log), fail("basedd did not answer at %s in 60 s", d->url));
 }
@@ -790,7 +730,7 @@ static int wait_node(devnet *d)
 static int setup_brain(devnet *d)
 {
     json_t *o;
-    char h[1][80];
+    chain_hash h[1];
     based_err rc = rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o);
     if (rc == BASED_E_OK) {
         bool mine = !strcmp(jstr(o, "owner"), d->dev[DN_OWNER].ss58);
@@ -801,7 +741,7 @@ static int setup_brain(devnet *d)
     }
     if (rc != BASED_E_NOT_FOUND)
         return fail("%s", d->err);
-    if (send_tx(d, DN_OWNER, "brain_buy", json_pack("{s:s}", "method", "burn"), h[0]) != BASED_E_OK ||
+    if (send_tx(d, DN_OWNER, "brain_buy", json_pack("{s:s}", "method", "burn"), &h[0]) != BASED_E_OK ||
         wait_txs(d, h, 1, "brain_buy") != BASED_E_OK)
         return fail("%s", d->err);
     if (g_stop)
@@ -829,7 +769,7 @@ static void role_of(json_t *neurons, const char *ss58, char *role, size_t n)
 static int setup_validators(devnet *d)
 {
     json_t *nb;
-    char h[DN_NDEV][80];
+    chain_hash h[DN_NDEV];
     int n = 0;
     if (rpc(d, "brain_getNeurons", json_pack("[i]", DEVNET_BRAIN), &nb) != BASED_E_OK)
         return fail("%s", d->err);
@@ -845,7 +785,7 @@ static int setup_validators(devnet *d)
                         "--datadir (or rm -rf %s)", i, DEVNET_BRAIN, role, d->o.datadir);
         }
         if (send_tx(d, i, "memorize", json_pack("{s:i,s:s}", "brain", DEVNET_BRAIN, "role",
-                                                "validator"), h[n]) != BASED_E_OK) {
+                                                "validator"), &h[n]) != BASED_E_OK) {
             json_decref(nb);
             return fail("%s", d->err);
         }
@@ -883,7 +823,7 @@ static based_err self_stake(devnet *d, int i, int64_t instance, uint64_t *amount
 static int setup_stake(devnet *d)
 {
     json_t *o;
-    char h[DN_NDEV][80];
+    chain_hash h[DN_NDEV];
     int n = 0;
     if (rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
         return fail("%s", d->err);
@@ -899,7 +839,7 @@ static int setup_stake(devnet *d)
             continue;
         chain_amount_format(DEVNET_STAKE - have, amt);
         if (send_tx(d, i, "stake", json_pack("{s:i,s:s,s:s}", "brain", DEVNET_BRAIN, "hotkey",
-                                             d->dev[i].ss58, "amount", amt), h[n]) != BASED_E_OK)
+                                             d->dev[i].ss58, "amount", amt), &h[n]) != BASED_E_OK)
             return fail("%s", d->err);
         printf("based-devnet: dev%d stakes %s BASED on itself\n", i, amt);
         n++;
@@ -950,7 +890,7 @@ static void method_name(const char *m, char *out, size_t n)
 {
     snprintf(out, n, "%s", m);
     for (char *p = out; *p; p++)
-        if (*p == ':' || *p == '=')
+        if (*p == ':' || *p == '=' || *p == ',')
             *p = '_';
 }
 
@@ -1344,7 +1284,9 @@ int main(int argc, char **argv)
         printf("\n");
     stop_all(&d);
     unlink(d.self_pidfile);
-    cli_rpc_free(d.rpc);
+    neuron_client_free(d.nc);
+    for (int i = 0; i < DN_NDEV; i++)
+        neuron_key_release(&d.dev[i]);
     curl_global_cleanup();
     if (rc == 0)
         printf("based-devnet: stopped; start again with the same --datadir to continue the chain\n");
