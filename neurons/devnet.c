@@ -175,7 +175,8 @@ static void event(devnet *d, const char *fmt, ...)
     snprintf(d->events[d->nevents++], sizeof d->events[0], "%s", line);
 }
 
-static bool path_fmt(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool path_fmt(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static bool path_fmt(char *out, size_t n, const char *fmt, ...)
 {
     va_list ap;
@@ -302,8 +303,8 @@ static int parse_methods(dn_opts *o, const char *list)
     o->nminers = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         for (const char *c = t; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                  strchr("_:.=-", *c)))
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr("_:.=-", *c)))
                 return usage_err("--miners: bad character '%c' in \"%s\"", *c, t);
         bool more = strchr(t, '=') && !strchr(t, ':');
         if (more && (!o->nminers || !strchr(o->methods[o->nminers - 1], ':')))
@@ -723,7 +724,10 @@ static int wait_node(devnet *d)
             return fail("the node at %s is not a dev chain", d->url);
         return dev_accounts(d);
     }
-    return g_stop ? 0 : (show_tail(d->ch[0].p.log), fail("basedd did not answer at %s in 60 s", d->url));
+    if (g_stop)
+        return 0;
+    show_tail(d->ch[0].p.log);
+    return fail("basedd did not answer at %s in 60 s", d->url);
 }
 
 /* Brain DEVNET_BRAIN: exists (any owner), or bought by burn by dev1. */
@@ -741,7 +745,8 @@ static int setup_brain(devnet *d)
     }
     if (rc != BASED_E_NOT_FOUND)
         return fail("%s", d->err);
-    if (send_tx(d, DN_OWNER, "brain_buy", json_pack("{s:s}", "method", "burn"), &h[0]) != BASED_E_OK ||
+    json_t *pj = json_pack("{s:s}", "method", "burn");
+    if (send_tx(d, DN_OWNER, "brain_buy", pj, &h[0]) != BASED_E_OK ||
         wait_txs(d, h, 1, "brain_buy") != BASED_E_OK)
         return fail("%s", d->err);
     if (g_stop)
@@ -1289,6 +1294,7 @@ int main(int argc, char **argv)
         neuron_key_release(&d.dev[i]);
     curl_global_cleanup();
     if (rc == 0)
-        printf("based-devnet: stopped; start again with the same --datadir to continue the chain\n");
+        printf("based-devnet: stopped; run it again with the same --datadir to continue the "
+               "chain\n");
     return rc;
 }

@@ -36,7 +36,8 @@ bool neuron_proc_init(neuron_proc *p, const char *name, const char *bindir, cons
 {
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
-    bool ok = strlen(name) < sizeof p->name && fits(p->prog, sizeof p->prog, bindir, "/", prog, "") &&
+    bool ok = strlen(name) < sizeof p->name &&
+              fits(p->prog, sizeof p->prog, bindir, "/", prog, "") &&
               fits(p->log, sizeof p->log, datadir, "/logs/", name, ".log") &&
               fits(p->pidfile, sizeof p->pidfile, datadir, "/run/", name, ".pid");
     p->missing = !ok || access(p->prog, X_OK) != 0;
@@ -220,7 +221,8 @@ bool neuron_proc_ours(pid_t pid, const char *datadir, const char *const *progs, 
         prog = prog || !strcmp(base, progs[i]);
     size_t dl = strlen(datadir);
     for (size_t i = 0; i < k; i += strlen(buf + i) + 1)
-        dir = dir || (!strncmp(buf + i, datadir, dl) && (buf[i + dl] == '\0' || buf[i + dl] == '/'));
+        dir = dir || (!strncmp(buf + i, datadir, dl) &&
+                      (buf[i + dl] == '\0' || buf[i + dl] == '/'));
     snprintf(what, n, "%s", base);
     return prog && dir;
 }
