@@ -14,7 +14,10 @@
  * the reference's bit for bit and its KL is exactly 0. The agreement replays
  * model_sample with the challenge's sampler and seed on the reference
  * logits, drawing from the generator exactly as model_generate does (one
- * model_sample call per generated token, in order).
+ * uniform per generated token, in order), with the two refinements that
+ * make it fair to honest compressed miners (miner's order of its top-k, a
+ * tolerance on the uniform; see agrees()); for an honest f32 miner it is
+ * model_sample step for step, so its agreement is exactly 1.
  */
 #include <math.h>
 #include <string.h>
@@ -35,6 +38,7 @@ static const char *const gate_names[NEURON_GATE__COUNT] = {
     [NEURON_GATE_OK] = "ok",               [NEURON_GATE_LENGTH] = "length",
     [NEURON_GATE_VOCAB] = "vocab",         [NEURON_GATE_RANK] = "rank",
     [NEURON_GATE_LOGPROBS] = "logprobs",   [NEURON_GATE_CONTEXT] = "context",
+    [NEURON_GATE_REPEAT] = "repeat",
     [NEURON_GATE_NO_ANSWER] = "no-answer", [NEURON_GATE_TIMEOUT] = "timeout",
     [NEURON_GATE_SEAL] = "seal",           [NEURON_GATE_DECODE] = "decode",
     [NEURON_GATE_SIGNATURE] = "signature", [NEURON_GATE_CHALLENGE] = "challenge",
@@ -46,17 +50,44 @@ const char *neuron_gate_name(int gate)
     return gate >= 0 && gate < NEURON_GATE__COUNT ? gate_names[gate] : "unknown";
 }
 
+/*
+ * The defaults. Measured on models/based-fortunes.gguf over 40 challenges
+ * of the default parameters (tests/neurons/calib_test.c; 600 more in
+ * docs/validating.md), per-answer means:
+ *   KL:        f32 0, q8_0 1.4e-4, cerberus 3.8e-4, heads 4.3e-4 (one
+ *              answer in 600: 0.10), q4_0 6.2e-3 (at most 0.015); a
+ *              substituted model 0.74, prime 1.6, copied rows 3.9;
+ *   agreement: f32 1, q8_0 0.999, cerberus 0.997, q4_0 0.95; greedy 0.61,
+ *              T = 1.5 0.36, a substituted model 0.34, prime 0.04.
+ */
 void neuron_score_params_default(neuron_score_params *p)
 {
-    /* Calibrated on models/based-fortunes.gguf, its compressions, a
-     * substituted model and the cheat catalogue (tests/neurons/score_test.c);
-     * the measured table and the reasons: docs/validating.md. */
+    /* f = 1 up to q8_0 / cerberus level (2-10x their mean KL): those are
+     * lossless for scoring; q4_0 loses ~5 % of f. */
     p->kl_good = 0.001;
+    /* f = 0 at 0.1 nats: 7x the worst q4_0 answer, 7x under the best
+     * substituted-model answer. Published q4_0 KLs of 7-8B models are
+     * 0.03-0.07, so this also holds for larger models. */
     p->kl_bad = 0.1;
-    p->agree_floor = 0.5;
-    p->agree_power = 1.5;
-    p->rank_base = 10;
-    p->rank_per_temp = 120;
+    /* 2 % of the probability mass: takes the honest q8_0 mismatches from
+     * 1.8 % of positions to 0.1 % (the CDF shifted by small probability
+     * differences), while greedy and T = 1.5 answers miss by more than
+     * that at 39 % and 63 % of positions. */
+    p->agree_tol = 0.02;
+    /* g = 0 at 70 % agreement: above every greedy answer but the nearly
+     * deterministic ones (greedy mean 0.61, 0.72 at most in 40), under
+     * every honest q4_0 answer (0.86 at least). */
+    p->agree_floor = 0.7;
+    /* linear: q4_0 at 0.95 keeps 0.83 of its quality. */
+    p->agree_power = 1;
+    /* R = 64 + 128 (T - 0.5): 64 at T <= 0.5, 102 at the default 0.8, 128
+     * at 1. An honest T = 0.8 sample ranks beyond 96 with probability
+     * 1.6e-6 (7e-5 an answer of 40 tokens); 32 uniform random bytes all
+     * fall within top-102 with probability 2e-13. For vocabularies far
+     * larger than 256, raise rank_base with the vocabulary. */
+    p->rank_base = 64;
+    p->rank_per_temp = 128;
+    /* a bounded speed bonus: a miner at the deadline loses 10 %. */
     p->speed_weight = 0.1;
 }
 
@@ -214,14 +245,6 @@ static double cell_kl(const float *lp, int vocab, const neuron_lp *r, int k)
  */
 struct cand { int id; double p; };
 
-static int cmp_cand(const void *a, const void *b)
-{
-    const struct cand *x = a, *y = b;
-    if (x->p != y->p)
-        return x->p > y->p ? -1 : 1;
-    return x->id - y->id;
-}
-
 static int argmax(const float *lg, int n)
 {
     int best = 0;
@@ -231,37 +254,94 @@ static int argmax(const float *lg, int n)
     return best;
 }
 
-/* Moves the miner's top-k tokens (distinct, checked) to the front of the
- * sorted candidates c, in the miner's order; byid[i] is token i's entry
- * before sorting. tmp holds vocab entries. */
-static void miner_order(struct cand *c, struct cand *tmp, const double *byid, int vocab,
-                        const neuron_lp *r, int k)
+/*
+ * Sorts c[0..n) by probability, largest first, ties by lower id first: the
+ * order of model_sample's qsort (a strict total order, so any correct sort
+ * gives the same permutation). A stable LSD radix sort on the bits of p
+ * (p >= 0, so its IEEE bits order like its value) over entries that start
+ * in id order; passes whose byte is the same in every key are skipped.
+ * With 32000 candidates it is ~10x faster than qsort. tmp holds n entries.
+ */
+static void sort_cands(struct cand *c, struct cand *tmp, int n)
 {
+    struct cand *src = c, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        int cnt[256] = { 0 };
+        for (int i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &src[i].p, sizeof b);
+            cnt[255 - (int)((b >> shift) & 255)]++;   /* descending */
+        }
+        int pos = 0, skip = 0;
+        for (int d = 0; d < 256; d++) {
+            skip |= cnt[d] == n;
+            int x = cnt[d];
+            cnt[d] = pos;
+            pos += x;
+        }
+        if (skip)
+            continue;
+        for (int i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &src[i].p, sizeof b);
+            dst[cnt[255 - (int)((b >> shift) & 255)]++] = src[i];
+        }
+        struct cand *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != c)
+        memcpy(c, src, (size_t)n * sizeof *c);
+}
+
+/* Scratch of the replay: 2 x vocab candidates, probabilities by id, and a
+ * zeroed mark byte per token. */
+struct replay {
+    struct cand *c;
+    double *byid;
+    uint8_t *mark;
+};
+
+/* Moves the miner's top-k tokens (distinct, checked) to the front of the
+ * sorted candidates, in the miner's order. */
+static void miner_order(struct replay *w, int vocab, const neuron_lp *r, int k)
+{
+    struct cand *c = w->c, *tmp = w->c + vocab;
     int j = 0;
     while (j < k && c[j].id == r[j].token)
         j++;
     if (j == k)
         return;   /* already the reference's order */
-    for (j = 0; j < k; j++)
-        tmp[j] = (struct cand){ r[j].token, byid[r[j].token] };
-    int n = k;
-    for (int i = 0; i < vocab; i++) {
-        int x = 0;
-        while (x < k && r[x].token != c[i].id)
-            x++;
-        if (x == k)
-            tmp[n++] = c[i];
+    for (j = 0; j < k; j++) {
+        tmp[j] = (struct cand){ r[j].token, w->byid[r[j].token] };
+        w->mark[r[j].token] = 1;
     }
+    for (int i = 0, n = k; i < vocab; i++)
+        if (!w->mark[c[i].id])
+            tmp[n++] = c[i];
+    for (j = 0; j < k; j++)
+        w->mark[r[j].token] = 0;
     memcpy(c, tmp, (size_t)vocab * sizeof *c);
 }
 
-/* The reference's draw at one position (scratch: 2 x vocab candidates and
- * vocab doubles). */
-static int shared_sample(const float *lg, int vocab, const struct model_sampler *sp,
-                         uint64_t *rng, const neuron_lp *r, int k, struct cand *c, double *byid)
+/*
+ * Whether the miner's token x is the reference's draw at one position with
+ * the generator's uniform moved by at most tol (a share of the probability
+ * mass): u falls within tol of x's interval of the CDF. Draws the uniform
+ * (one per position, as model_generate). With tol 0 this is "the reference
+ * draws x" exactly: the probabilities, the truncation and the interval ends
+ * are the very numbers model_sample computes and compares u with. At
+ * temperature 0 (no uniform drawn) x agrees if it is the argmax or its
+ * probability (lp: the reference's log-probabilities) is within tol of it.
+ */
+static bool agrees(const float *lg, const float *lp, int vocab, const struct model_sampler *sp,
+                   uint64_t *rng, const neuron_lp *r, int k, int x, double tol, struct replay *w)
 {
-    if (sp->temperature <= 0)
-        return argmax(lg, vocab);
+    if (sp->temperature <= 0) {
+        int top = argmax(lg, vocab);
+        return x == top || exp((double)lp[x]) >= exp((double)lp[top]) - tol;
+    }
+    struct cand *c = w->c;
     float mx = lg[argmax(lg, vocab)];
     double sum = 0;
     for (int i = 0; i < vocab; i++) {
@@ -272,9 +352,9 @@ static int shared_sample(const float *lg, int vocab, const struct model_sampler 
         sum += c[i].p;
     }
     for (int i = 0; i < vocab; i++)
-        byid[i] = c[i].p = sum > 0 ? c[i].p / sum : (i == 0);
-    qsort(c, (size_t)vocab, sizeof *c, cmp_cand);
-    miner_order(c, c + vocab, byid, vocab, r, k);
+        w->byid[i] = c[i].p = sum > 0 ? c[i].p / sum : (i == 0);
+    sort_cands(c, c + vocab, vocab);
+    miner_order(w, vocab, r, k);
     int n = sp->top_k > 0 && sp->top_k < vocab ? sp->top_k : vocab;
     double keep = 0;
     int m = 0;
@@ -283,13 +363,16 @@ static int shared_sample(const float *lg, int vocab, const struct model_sampler 
         if (sp->top_p < 1 && keep >= sp->top_p)
             break;
     }
-    double u = model_rng_uniform(rng) * keep, acc = 0;
+    double u = model_rng_uniform(rng) * keep, lo = 0;
     for (int i = 0; i < m; i++) {
-        acc += c[i].p;
-        if (u < acc)
-            return c[i].id;
+        double hi = lo + c[i].p;
+        if (c[i].id == x) {
+            double d = u < lo ? lo - u : u >= hi && i < m - 1 ? u - hi : 0;
+            return d <= tol * keep;
+        }
+        lo = hi;
     }
-    return c[m - 1].id;
+    return false;   /* x is outside what the sampler may draw */
 }
 
 /* Logits at every generated position: n x vocab into lg. */
@@ -332,40 +415,66 @@ static void combine(const neuron_score_params *p, double latency_ms, double dead
     o->score = o->quality * (1 - p->speed_weight + p->speed_weight * o->speed);
 }
 
-/* Scratch of one scoring: n x vocab logits, vocab log-probabilities,
- * 2 x vocab sampler candidates, vocab probabilities by id. */
+/* Scratch of one scoring: n x vocab logits, vocab log-probabilities, the
+ * replay's. */
 struct work {
     float *lg, *lp;
-    struct cand *c;
-    double *byid;
+    struct replay rp;
 };
 
 static bool work_new(struct work *w, int n, int vocab)
 {
     w->lg = malloc((size_t)n * (size_t)vocab * sizeof *w->lg);
     w->lp = malloc((size_t)vocab * sizeof *w->lp);
-    w->c = malloc(2 * (size_t)vocab * sizeof *w->c);
-    w->byid = malloc((size_t)vocab * sizeof *w->byid);
-    return w->lg && w->lp && w->c && w->byid;
+    w->rp.c = malloc(2 * (size_t)vocab * sizeof *w->rp.c);
+    w->rp.byid = malloc((size_t)vocab * sizeof *w->rp.byid);
+    w->rp.mark = calloc((size_t)vocab, 1);
+    return w->lg && w->lp && w->rp.c && w->rp.byid && w->rp.mark;
 }
 
 static void work_free(struct work *w)
 {
     free(w->lg);
     free(w->lp);
-    free(w->c);
-    free(w->byid);
+    free(w->rp.c);
+    free(w->rp.byid);
+    free(w->rp.mark);
 }
 
-/* Rank, KL and agreement at every position (the logits in w->lg). */
-static void audit(const neuron_challenge *c, const neuron_answer *a, int vocab, struct work *w,
-                  neuron_score *o)
+/*
+ * A token that makes up more than half of the answer, or -1. Repetition is
+ * where a prefix vouches for itself: after a few spaces a byte model expects
+ * more spaces, so an answer of one token repeated agrees with the reference
+ * almost everywhere after its first positions (measured: 83-95 % of
+ * positions for a run of spaces) although the reference would not have
+ * started it. Honest answers can be repetitive too (a run of spaces in
+ * ASCII art: 1.3 % of honest answers at T = 0.8 have a token over half), so
+ * repetition alone is no gate; a repetitive answer must agree at every
+ * position of its repeated token.
+ */
+static int majority_token(const neuron_answer *a)
+{
+    for (int t = 0; t < a->n; t++) {
+        int cnt = 0;
+        for (int u = 0; u < a->n; u++)
+            cnt += a->tokens[u] == a->tokens[t];
+        if (2 * cnt > a->n)
+            return a->tokens[t];
+    }
+    return -1;
+}
+
+/* Rank, KL and agreement at every position (the logits in w->lg); returns
+ * false when the answer is repetitive and disagrees on its repeated token. */
+static bool audit(const neuron_challenge *c, const neuron_answer *a, int vocab,
+                  const neuron_score_params *p, struct work *w, neuron_score *o)
 {
     struct model_sampler sp;
     sampler_of(c, &sp);
     uint64_t rng = c->seed;
     double kl = 0;
-    int agree = 0, k = a->k;
+    int agree = 0, k = a->k, rep = majority_token(a);
+    bool rep_ok = true;
     for (int t = 0; t < a->n; t++) {
         const float *row = w->lg + (size_t)t * vocab;
         const neuron_lp *r = a->topk + (size_t)t * k;
@@ -373,11 +482,14 @@ static void audit(const neuron_challenge *c, const neuron_answer *a, int vocab, 
         int rk = rank_of(w->lp, vocab, a->tokens[t]);
         o->worst_rank = rk > o->worst_rank ? rk : o->worst_rank;
         kl += cell_kl(w->lp, vocab, r, k);
-        agree += shared_sample(row, vocab, &sp, &rng, r, k, w->c, w->byid) == a->tokens[t];
+        bool ok = agrees(row, w->lp, vocab, &sp, &rng, r, k, a->tokens[t], p->agree_tol, &w->rp);
+        agree += ok;
+        rep_ok &= ok || a->tokens[t] != rep;
     }
     o->positions = a->n;
     o->kl = kl / a->n;
     o->agree = (double)agree / a->n;
+    return rep_ok;
 }
 
 based_err neuron_score_answer(model_state *ref, const neuron_challenge *c,
@@ -397,13 +509,14 @@ based_err neuron_score_answer(model_state *ref, const neuron_challenge *c,
         }
     struct work w;
     based_err e = work_new(&w, a->n, cf->vocab) ? reference_pass(ref, c, a, w.lg) : BASED_E_NOMEM;
-    if (!e)
-        audit(c, a, cf->vocab, &w, out);
+    bool rep_ok = !e && audit(c, a, cf->vocab, p, &w, out);
     work_free(&w);
     if (e)
         return e;
     if (out->worst_rank > rank_limit(p, c))
         out->gate = NEURON_GATE_RANK;
+    else if (!rep_ok)
+        out->gate = NEURON_GATE_REPEAT;
     else
         combine(p, latency_ms, deadline_ms, out);
     return BASED_E_OK;

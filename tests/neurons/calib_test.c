@@ -125,6 +125,7 @@ static struct miner miners[] = {
     { "greedy for 0.8", NULL, "greedy", false, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
     { "log-probs all 0", NULL, "zero-lp", false, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
     { "log-probs copied", NULL, "copy-lp", false, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+    { "top-1 left out", NULL, "skip-top", false, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
 };
 
 static struct miner *find(const char *name)
@@ -188,6 +189,8 @@ TEST(neuron_score_calibration)
     CHECK(rel("greedy for 0.8") <= 0.6);
     CHECK(rel("log-probs all 0") <= 0.05);
     CHECK(rel("log-probs copied") <= 0.05);
+    CHECK(rel("top-1 left out") <= 0.05);
+    CHECK(rel("heads") >= 0.9);
     model_state_free(ref);
     free(ch);
     model_corpus_free(&corp);

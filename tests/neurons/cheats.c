@@ -7,17 +7,7 @@
 
 #include "tests/neurons/cheats.h"
 #include "neurons/answer.h"
-
-const char *const cheat_modes[] = { "random", "repeat", "temp15", "greedy", "zero-lp", "copy-lp",
-                                    NULL };
-
-bool cheat_mode_known(const char *mode)
-{
-    for (int i = 0; mode && cheat_modes[i]; i++)
-        if (strcmp(cheat_modes[i], mode) == 0)
-            return true;
-    return false;
-}
+#include "chain/base.h"
 
 static int rand_below(uint64_t *rng, int n)
 {
@@ -49,8 +39,9 @@ static void topk_row(const float *lg, int vocab, int k, neuron_lp *out)
     }
 }
 
-/* The honest model's top-k rows along a->tokens (teacher forcing). */
-static int honest_rows(model_state *s, const neuron_challenge *c, neuron_answer *a)
+/* The honest model's top-k rows along a->tokens (teacher forcing); with
+ * skip, the tokens ranked 2..k+1 instead of 1..k. */
+static int honest_rows(model_state *s, const neuron_challenge *c, neuron_answer *a, int skip)
 {
     int V = model_state_config(s)->vocab, n = a->n, np = c->n_prompt;
     float *lg = malloc((size_t)n * (size_t)V * sizeof *lg);
@@ -62,17 +53,30 @@ static int honest_rows(model_state *s, const neuron_challenge *c, neuron_answer 
         rc = -1;
     if (!rc && model_forward(s, seq, n, np - 1, lg, false))
         rc = -1;
-    for (int t = 0; !rc && t < n; t++)
-        topk_row(lg + (size_t)t * V, V, a->k, a->topk + (size_t)t * a->k);
+    for (int t = 0; !rc && t < n; t++) {
+        neuron_lp row[NEURON_MAX_TOPK + 1];
+        topk_row(lg + (size_t)t * V, V, a->k + skip, row);
+        memcpy(a->topk + (size_t)t * a->k, row + skip, (size_t)a->k * sizeof *row);
+    }
     free(lg);
     return rc;
 }
 
-static int with_sampler(model_state *s, const neuron_challenge *c, neuron_answer *a,
-                        uint16_t temp_milli)
+static int cheat_temp15(model_state *s, const neuron_challenge *c, neuron_answer *a,
+                        uint64_t *rng)
 {
+    (void)rng;
     neuron_challenge d = *c;
-    d.temp_milli = temp_milli;
+    d.temp_milli = 1500;
+    return neuron_answer_generate(s, &d, a) ? -1 : 0;
+}
+
+static int cheat_greedy(model_state *s, const neuron_challenge *c, neuron_answer *a,
+                        uint64_t *rng)
+{
+    (void)rng;
+    neuron_challenge d = *c;
+    d.temp_milli = 0;
     return neuron_answer_generate(s, &d, a) ? -1 : 0;
 }
 
@@ -99,13 +103,14 @@ static int cheat_random(model_state *s, const neuron_challenge *c, neuron_answer
     return 0;
 }
 
-static int cheat_repeat(model_state *s, const neuron_challenge *c, neuron_answer *a)
+static int cheat_repeat(model_state *s, const neuron_challenge *c, neuron_answer *a,
+                        uint64_t *rng)
 {
-    if (with_sampler(s, c, a, 0))
+    if (cheat_greedy(s, c, a, rng))
         return -1;
     for (int t = 1; t < a->n; t++)
         a->tokens[t] = a->tokens[0];
-    return honest_rows(s, c, a);
+    return honest_rows(s, c, a, 0);
 }
 
 static int cheat_copy_lp(model_state *s, const neuron_challenge *c, neuron_answer *a,
@@ -125,27 +130,55 @@ static int cheat_copy_lp(model_state *s, const neuron_challenge *c, neuron_answe
     return 0;
 }
 
+static int cheat_zero_lp(model_state *s, const neuron_challenge *c, neuron_answer *a,
+                         uint64_t *rng)
+{
+    (void)rng;
+    if (neuron_answer_generate(s, c, a))
+        return -1;
+    for (int i = 0; i < a->n * a->k; i++)
+        a->topk[i].logprob = 0.0f;
+    return 0;
+}
+
+static int cheat_skip_top(model_state *s, const neuron_challenge *c, neuron_answer *a,
+                          uint64_t *rng)
+{
+    (void)rng;
+    if (neuron_answer_generate(s, c, a))
+        return -1;
+    return honest_rows(s, c, a, 1);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(model_state *, const neuron_challenge *, neuron_answer *, uint64_t *);
+} modes[] = {
+    { "random", cheat_random },   { "repeat", cheat_repeat },   { "temp15", cheat_temp15 },
+    { "greedy", cheat_greedy },   { "zero-lp", cheat_zero_lp }, { "copy-lp", cheat_copy_lp },
+    { "skip-top", cheat_skip_top },
+};
+
+const char *cheat_mode_name(int i)
+{
+    return i >= 0 && (size_t)i < BASED_ARRAY_LEN(modes) ? modes[i].name : NULL;
+}
+
+bool cheat_mode_known(const char *mode)
+{
+    for (size_t i = 0; mode && i < BASED_ARRAY_LEN(modes); i++)
+        if (strcmp(modes[i].name, mode) == 0)
+            return true;
+    return false;
+}
+
 int cheat_answer(const char *mode, model_state *honest, const neuron_challenge *c,
                  neuron_answer *a, uint64_t *rng)
 {
     if (!mode || !honest || !c || !a || !rng)
         return -1;
-    if (strcmp(mode, "random") == 0)
-        return cheat_random(honest, c, a, rng);
-    if (strcmp(mode, "repeat") == 0)
-        return cheat_repeat(honest, c, a);
-    if (strcmp(mode, "temp15") == 0)
-        return with_sampler(honest, c, a, 1500);
-    if (strcmp(mode, "greedy") == 0)
-        return with_sampler(honest, c, a, 0);
-    if (strcmp(mode, "copy-lp") == 0)
-        return cheat_copy_lp(honest, c, a, rng);
-    if (strcmp(mode, "zero-lp") == 0) {
-        if (neuron_answer_generate(honest, c, a))
-            return -1;
-        for (int i = 0; i < a->n * a->k; i++)
-            a->topk[i].logprob = 0.0f;
-        return 0;
-    }
+    for (size_t i = 0; i < BASED_ARRAY_LEN(modes); i++)
+        if (strcmp(modes[i].name, mode) == 0)
+            return modes[i].fn(honest, c, a, rng);
     return -1;
 }

@@ -15,6 +15,9 @@
  *   zero-lp  honest tokens and top-k tokens, every log-probability 0
  *   copy-lp  honest tokens; each position's top-k row copied from another
  *            position of the honest answer (a cyclic shift by 1..n-1)
+ *   skip-top honest tokens; at each position the honest model's tokens
+ *            ranked 2..k+1 with their true log-probabilities (true numbers,
+ *            well-formed, but not the top k)
  *
  * Threads: uses the caller's model_state and rng only.
  */
@@ -27,8 +30,8 @@
 #include "model/model.h"
 #include "neurons/proto.h"
 
-/* The modes above, NULL-terminated. */
-extern const char *const cheat_modes[];
+/* The i-th mode's name (static), NULL past the last. */
+const char *cheat_mode_name(int i);
 bool cheat_mode_known(const char *mode);
 
 /*

@@ -11,6 +11,7 @@
 #include "tests/neurons/cheats.h"
 #include "neurons/answer.h"
 #include "neurons/score.h"
+#include "model/gguf.h"
 #include "chain/base.h"
 
 #define DECL(name) void test_##name(void);
@@ -357,10 +358,10 @@ TEST(neuron_cheats_wellformed)
     CHECK(f);
     uint64_t rng = 42;
     int n = 0;
-    for (const char *const *m = cheat_modes; *m; m++, n++) {
+    for (const char *m; (m = cheat_mode_name(n)) != NULL; n++) {
         neuron_answer b;
-        CHECK(cheat_mode_known(*m));
-        CHECK_EQ_INT(cheat_answer(*m, f->s, &f->c, &b, &rng), 0);
+        CHECK(cheat_mode_known(m));
+        CHECK_EQ_INT(cheat_answer(m, f->s, &f->c, &b, &rng), 0);
         CHECK_EQ_INT(b.n, f->c.n_gen);
         CHECK_EQ_INT(b.k, f->c.topk);
         for (int i = 0; i < b.n * b.k; i++)
@@ -368,9 +369,216 @@ TEST(neuron_cheats_wellformed)
         CHECK(memcmp(b.tokens, f->a.tokens, b.n * sizeof b.tokens[0]) != 0 ||
               memcmp(b.topk, f->a.topk, (size_t)b.n * b.k * sizeof b.topk[0]) != 0);
     }
-    CHECK_EQ_INT(n, 6);
+    CHECK_EQ_INT(n, 7);
     neuron_answer b;
     CHECK(!cheat_mode_known("honest"));
     CHECK_EQ_INT(cheat_answer("honest", f->s, &f->c, &b, &rng), -1);
     fx_free(f);
+}
+
+/* A challenge on a literal prompt (T = 0.8, 40 tokens, top-8). */
+static void text_challenge(const model_t *m, const char *text, neuron_challenge *c)
+{
+    memset(c, 0, sizeof *c);
+    c->n_prompt = (uint16_t)model_encode(m, text, strlen(text), c->prompt, NEURON_MAX_PROMPT);
+    c->n_gen = 40;
+    c->topk = 8;
+    c->temp_milli = 800;
+    c->top_p_milli = 1000;
+    c->seed = 3;
+}
+
+static int majority_share(const neuron_answer *a, int *tok)
+{
+    int best = 0;
+    for (int t = 0; t < a->n; t++) {
+        int n = 0;
+        for (int u = 0; u < a->n; u++)
+            n += a->tokens[u] == a->tokens[t];
+        if (n > best) {
+            best = n;
+            *tok = a->tokens[t];
+        }
+    }
+    return best;
+}
+
+/* One token repeated scores 0 although its log-probabilities are true and
+ * its prefix soon vouches for it; an honest answer that repeats (a line of
+ * '=' or '_' in a fortune) is not gated; the same answer with one more
+ * repeated token where the reference draws another is. */
+TEST(neuron_gate_repeat)
+{
+    struct fx *f = fx_new(11);
+    CHECK(f);
+    uint64_t rng = 1;
+    for (int i = 0; i < 6; i++) {
+        f->c.seed = 77 + (uint64_t)i;
+        neuron_answer b;
+        CHECK_EQ_INT(cheat_answer("repeat", f->s, &f->c, &b, &rng), 0);
+        neuron_score sc;
+        CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &b, 0, 1000, &f->p, &sc), BASED_E_OK);
+        CHECK_EQ_INT(sc.gate, NEURON_GATE_REPEAT);
+        CHECK(sc.kl == 0 && sc.score == 0);
+    }
+    neuron_challenge c;
+    neuron_answer b;
+    neuron_score sc;
+    int tok = -1;
+    text_challenge(f->m, "==========", &c);
+    CHECK_EQ_INT(neuron_answer_generate(f->s, &c, &b), BASED_E_OK);
+    CHECK_EQ_INT(majority_share(&b, &tok), 40);
+    CHECK_EQ_INT(neuron_score_answer(f->s, &c, &b, 0, 1000, &f->p, &sc), BASED_E_OK);
+    CHECK_EQ_INT(sc.gate, NEURON_GATE_OK);
+    CHECK(sc.score == 1);
+    text_challenge(f->m, "_____", &c);
+    CHECK_EQ_INT(neuron_answer_generate(f->s, &c, &b), BASED_E_OK);
+    int share = majority_share(&b, &tok);
+    CHECK(share > 20 && share < 40);
+    CHECK_EQ_INT(neuron_score_answer(f->s, &c, &b, 0, 1000, &f->p, &sc), BASED_E_OK);
+    CHECK_EQ_INT(sc.gate, NEURON_GATE_OK);
+    int t = 0;
+    while (b.tokens[t] == tok)
+        t++;
+    b.tokens[t] = tok;
+    CHECK_EQ_INT(neuron_score_answer(f->s, &c, &b, 0, 1000, &f->p, &sc), BASED_E_OK);
+    CHECK_EQ_INT(sc.gate, NEURON_GATE_REPEAT);
+    fx_free(f);
+}
+
+/* The KL cells: listing the tokens ranked 2..k+1 with their true
+ * log-probabilities costs the top token's mass; listing the (k+1)-th in
+ * place of the k-th (a near tie a compressed model may swap) costs little. */
+TEST(neuron_score_left_out)
+{
+    struct fx *f = fx_new(12);
+    CHECK(f);
+    uint64_t rng = 1;
+    neuron_answer b;
+    neuron_score sc;
+    CHECK_EQ_INT(cheat_answer("skip-top", f->s, &f->c, &b, &rng), 0);
+    CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &b, 0, 1000, &f->p, &sc), BASED_E_OK);
+    CHECK(sc.kl > 1);
+    CHECK(sc.fidelity == 0 && sc.score == 0);
+    neuron_challenge c9 = f->c;
+    c9.topk = 9;
+    CHECK_EQ_INT(neuron_answer_generate(f->s, &c9, &b), BASED_E_OK);
+    CHECK_EQ_MEM(b.tokens, f->a.tokens, b.n * sizeof b.tokens[0]);
+    neuron_answer *s8 = &f->a;   /* rows: the 1st-7th and the 9th */
+    for (int t = 0; t < b.n; t++) {
+        memcpy(&s8->topk[t * 8], &b.topk[t * 9], 7 * sizeof b.topk[0]);
+        s8->topk[t * 8 + 7] = b.topk[t * 9 + 8];
+    }
+    CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, s8, 0, 1000, &f->p, &sc), BASED_E_OK);
+    CHECK_EQ_INT(sc.gate, NEURON_GATE_OK);
+    printf("    8th and 9th swapped at every position: kl %.6f, fidelity %.4f\n", sc.kl, sc.fidelity);
+    CHECK(sc.kl > 0 && sc.kl < 0.02);
+    CHECK(sc.fidelity > 0.8);
+    fx_free(f);
+}
+
+/* q8_0 against the reference: KL above 0 and below kl_good; the tolerance
+ * of the shared-seed replay turns the boundary cases into agreement, and
+ * with no tolerance the honest f32 miner still agrees everywhere. */
+TEST(neuron_score_q8_tolerance)
+{
+    struct fx *f = fx_new(13);
+    CHECK(f);
+    struct model_compress_opts o;
+    model_compress_defaults(&o);
+    o.method = "q8_0";
+    struct model_gguf *g;
+    model_t *q;
+    char err[256];
+    CHECK_EQ_INT(model_compress(f->m, &o, &g, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(model_from_gguf(g, &q, err, sizeof err), BASED_E_OK);
+    model_state *qs = model_state_new(q);
+    CHECK(qs);
+    neuron_score_params exact = f->p;
+    exact.agree_tol = 0;
+    double a_tol = 0, a_exact = 0, kl = 0, f32_exact = 0;
+    for (int i = 0; i < 10; i++) {
+        f->c.seed = 500 + (uint64_t)i;
+        neuron_answer b;
+        neuron_score sc;
+        CHECK_EQ_INT(neuron_answer_generate(qs, &f->c, &b), BASED_E_OK);
+        CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &b, 0, 1000, &f->p, &sc), BASED_E_OK);
+        a_tol += sc.agree / 10;
+        kl += sc.kl / 10;
+        CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &b, 0, 1000, &exact, &sc), BASED_E_OK);
+        a_exact += sc.agree / 10;
+        CHECK_EQ_INT(neuron_answer_generate(f->s, &f->c, &b), BASED_E_OK);
+        CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &b, 0, 1000, &exact, &sc), BASED_E_OK);
+        f32_exact += sc.agree == 1;
+    }
+    printf("    q8_0 over 10 challenges: kl %.6f, agreement %.4f (tolerance %g), %.4f (none)\n", kl,
+           a_tol, f->p.agree_tol, a_exact);
+    CHECK(kl > 0 && kl < f->p.kl_good);
+    CHECK(a_tol >= a_exact && a_tol > 0.98);
+    CHECK(f32_exact == 10);
+    model_state_free(qs);
+    model_free(q);
+    fx_free(f);
+}
+
+/* A model of the given shape with uniform random weights in [-w, w) (w 0:
+ * all zero, so every logit ties), loaded from a scratch GGUF. */
+static model_t *random_model(int vocab, float w)
+{
+    struct model_config c = { 32, 64, 1, 2, 2, vocab, 128, 10000.0f, 1e-5f };
+    size_t np = model_param_count(&c);
+    float *p = malloc(np * sizeof *p);
+    if (!p)
+        return NULL;
+    uint64_t rng = 4;
+    for (size_t i = 0; i < np; i++)
+        p[i] = (float)(model_rng_uniform(&rng) * 2 - 1) * w;
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/random-%d.gguf", test_tmpdir(), vocab);
+    model_t *m = NULL;
+    if (model_export(&c, p, path, err, sizeof err) || model_load(path, &m, err, sizeof err))
+        fprintf(stderr, "random_model: %s\n", err);
+    free(p);
+    return m;
+}
+
+/* The replay of model_sample (radix-sorted candidates) matches it bit for
+ * bit on a vocabulary of 4096 ids, with every sampler setting, and with
+ * every logit tied (ties go to the lower id). */
+TEST(neuron_score_large_vocab_exact)
+{
+    static const float widths[] = { 0.5f, 0 };
+    for (size_t wi = 0; wi < BASED_ARRAY_LEN(widths); wi++) {
+        model_t *m = random_model(4096, widths[wi]);
+        CHECK(m);
+        model_state *s = model_state_new(m);
+        CHECK(s);
+        neuron_score_params p;
+        neuron_score_params_default(&p);
+        p.agree_tol = 0;
+        p.rank_base = 4096;
+        static const uint16_t temps[] = { 800, 1000, 1500, 300, 0 };
+        static neuron_challenge c;
+        static neuron_answer a;
+        uint64_t rng = 9;
+        for (int i = 0; i < 10; i++) {
+            memset(&c, 0, sizeof c);
+            c.n_prompt = 16;
+            for (int j = 0; j < 16; j++)
+                c.prompt[j] = (int)(model_rng_next(&rng) % 4096);
+            c.n_gen = 40;
+            c.topk = 16;
+            c.temp_milli = temps[i % 5];
+            c.top_k = i == 5 ? 50 : 0;
+            c.top_p_milli = i == 6 ? 500 : 1000;
+            c.seed = model_rng_next(&rng);
+            CHECK_EQ_INT(neuron_answer_generate(s, &c, &a), BASED_E_OK);
+            neuron_score sc;
+            CHECK_EQ_INT(neuron_score_answer(s, &c, &a, 0, 1000, &p, &sc), BASED_E_OK);
+            CHECK_EQ_INT(sc.gate, NEURON_GATE_OK);
+            CHECK(sc.kl == 0 && sc.agree == 1);
+        }
+        model_state_free(s);
+        model_free(m);
+    }
 }
