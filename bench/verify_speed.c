@@ -45,7 +45,8 @@ static int forwards(model_state *s, const neuron_challenge *c, const neuron_answ
     memcpy(seq, c->prompt, (size_t)np * sizeof *seq);
     memcpy(seq + np, a->tokens, (size_t)n * sizeof *seq);
     double t0 = bench_now();
-    int e = model_forward(s, seq, np - 1, 0, lg, true) || model_forward(s, seq + np - 1, n, np - 1, lg, false);
+    int e = model_forward(s, seq, np - 1, 0, lg, true) ||
+            model_forward(s, seq + np - 1, n, np - 1, lg, false);
     double t1 = bench_now();
     e = e || model_forward(s, seq, np, 0, lg, true);
     for (int i = 0; !e && i + 1 < n; i++)
@@ -78,7 +79,8 @@ static int time_pair(model_t *m, int n, struct times *out)
         double t1 = bench_now();
         neuron_score sc;
         if (!rc)
-            rc = neuron_score_answer(ref, c, a, 0, 1000, &p, &sc) || sc.kl != 0 || sc.agree != 1 ? -1 : 0;
+            rc = neuron_score_answer(ref, c, a, 0, 1000, &p, &sc) || sc.kl != 0 || sc.agree != 1
+                     ? -1 : 0;
         t[0][r] = (t1 - t0) * 1e3;
         t[1][r] = (bench_now() - t1) * 1e3;
         if (!rc)

@@ -52,8 +52,8 @@ const char *neuron_gate_name(int gate)
 
 /*
  * The defaults. Measured on models/based-fortunes.gguf over 40 challenges
- * of the default parameters (tests/neurons/calib_test.c; 600 more in
- * docs/validating.md), per-answer means:
+ * of the default parameters (tests/neurons/calib_test.c) and 600 more
+ * (docs/validating.md), per-answer values:
  *   KL:        f32 0, q8_0 1.4e-4, cerberus 3.8e-4, heads 4.3e-4 (one
  *              answer in 600: 0.10), q4_0 6.2e-3 (at most 0.015); a
  *              substituted model 0.74, prime 1.6, copied rows 3.9;
@@ -74,9 +74,9 @@ void neuron_score_params_default(neuron_score_params *p)
      * differences), while greedy and T = 1.5 answers miss by more than
      * that at 39 % and 63 % of positions. */
     p->agree_tol = 0.02;
-    /* g = 0 at 70 % agreement: above every greedy answer but the nearly
-     * deterministic ones (greedy mean 0.61, 0.72 at most in 40), under
-     * every honest q4_0 answer (0.86 at least). */
+    /* g = 0 at 70 % agreement: above greedy answers but the nearly
+     * deterministic ones (greedy mean 0.61-0.63), under every honest q4_0
+     * answer (0.82 at least in 640). */
     p->agree_floor = 0.7;
     /* linear: q4_0 at 0.95 keeps 0.83 of its quality. */
     p->agree_power = 1;
@@ -445,10 +445,11 @@ static void work_free(struct work *w)
  * A token that makes up more than half of the answer, or -1. Repetition is
  * where a prefix vouches for itself: after a few spaces a byte model expects
  * more spaces, so an answer of one token repeated agrees with the reference
- * almost everywhere after its first positions (measured: 83-95 % of
+ * almost everywhere after its first positions (measured: up to 98 % of
  * positions for a run of spaces) although the reference would not have
- * started it. Honest answers can be repetitive too (a run of spaces in
- * ASCII art: 1.3 % of honest answers at T = 0.8 have a token over half), so
+ * started it. Honest answers can be repetitive too (a line of '=' or
+ * spaces: 1.3 % of honest answers at T = 0.8 have one token making up half
+ * or more), so
  * repetition alone is no gate; a repetitive answer must agree at every
  * position of its repeated token.
  */

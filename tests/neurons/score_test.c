@@ -265,6 +265,12 @@ TEST(neuron_gate_context)
     fx_free(f);
 }
 
+/* Whether token a ranks before token b under logits lg. */
+static bool before(const float *lg, int a, int b)
+{
+    return lg[a] > lg[b] || (lg[a] == lg[b] && a < b);
+}
+
 /* A token the reference ranks below top-R fails the whole answer; the same
  * token at a rank within R does not. */
 TEST(neuron_gate_rank)
@@ -287,8 +293,7 @@ TEST(neuron_gate_rank)
     for (int i = 0; i < V; i++)
         order[i] = i;
     for (int i = 1; i < V; i++)
-        for (int j = i; j > 0 && (lg[order[j]] > lg[order[j - 1]] ||
-                                  (lg[order[j]] == lg[order[j - 1]] && order[j] < order[j - 1])); j--) {
+        for (int j = i; j > 0 && before(lg, order[j], order[j - 1]); j--) {
             int x = order[j];
             order[j] = order[j - 1];
             order[j - 1] = x;
@@ -471,7 +476,8 @@ TEST(neuron_score_left_out)
     }
     CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, s8, 0, 1000, &f->p, &sc), BASED_E_OK);
     CHECK_EQ_INT(sc.gate, NEURON_GATE_OK);
-    printf("    8th and 9th swapped at every position: kl %.6f, fidelity %.4f\n", sc.kl, sc.fidelity);
+    printf("    8th and 9th swapped at every position: kl %.6f, fidelity %.4f\n", sc.kl,
+           sc.fidelity);
     CHECK(sc.kl > 0 && sc.kl < 0.02);
     CHECK(sc.fidelity > 0.8);
     fx_free(f);
