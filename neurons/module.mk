@@ -1,0 +1,2 @@
+PROGS += based-validator
+based-validator_MAIN := neurons/validator_main.c
