@@ -147,7 +147,8 @@ typedef struct {
     neuron_challenge c;
     neuron_answer *a;                /* the opened answer (malloc'd) or NULL */
     neuron_score sc;                 /* sc.gate says why a score is 0 */
-    double latency_ms;               /* by the validator's clock; 0 without an answer */
+    double latency_ms;               /* until the exchange ended, by the validator's
+                                      * clock (0 when nothing was sent) */
     char why[128];                   /* what failed, "" when nothing */
 } neuron_val_result;
 
