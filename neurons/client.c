@@ -144,7 +144,7 @@ static based_err learn_info(neuron_client *c, char *err)
     const char *cid = json_string_value(json_object_get(o, "chain_id"));
     uint64_t prefix = 0;
     bool ok = cid && strlen(cid) < sizeof c->info.chain_id && ju64(o, "ss58_prefix", &prefix) &&
-              prefix <= 0x3fff && ju64(o, "block_time_ms", &c->info.block_time_ms);
+              prefix <= 0xffff && ju64(o, "block_time_ms", &c->info.block_time_ms);
     if (ok) {
         snprintf(c->info.chain_id, sizeof c->info.chain_id, "%s", cid);
         c->info.ss58_prefix = (uint16_t)prefix;
