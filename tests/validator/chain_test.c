@@ -9,6 +9,8 @@
  * across a restart, and refuses a corrupt state file by name.
  */
 #include <jansson.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "neurons/client.h"
@@ -199,9 +201,9 @@ static const char *sval(json_t *o, const char *k)
     return s ? s : "";
 }
 
-/* Runs the validator for `rounds` rounds; its exit status. */
-static int run_validator(const vt_node *n, int brain, const char *state, int rounds,
-                         const char *out, const char *log)
+/* Starts the validator for `rounds` rounds (0: until stopped). */
+static pid_t start_validator(const vt_node *n, int brain, const char *state, int rounds,
+                             const char *out, const char *log)
 {
     char b[16], r[16];
     snprintf(b, sizeof b, "%d", brain);
@@ -210,7 +212,13 @@ static int run_validator(const vt_node *n, int brain, const char *state, int rou
                            n->cookie, "--brain", b, "--key", "dev2", "--interval", "2",
                            "--deadline-ms", "2000", "--state", state, "--json", "--rounds", r,
                            "--log-file", log, NULL };
-    return vt_wait(vt_spawn(argv, out, log), 180);
+    return vt_spawn(argv, out, log);
+}
+
+static int run_validator(const vt_node *n, int brain, const char *state, int rounds,
+                         const char *out, const char *log)
+{
+    return vt_wait(start_validator(n, brain, state, rounds, out, log), 180);
 }
 
 /* The posted fields of the lines, and the round of the first reveal. */
@@ -332,10 +340,18 @@ TEST(val_program_on_chain)
         CHECK(json_number_value(json_object_get(miner_of(j.line[i], uh), "smoothed")) > 0.9);
     }
     bool committed;
-    int rv = first_reveal(&j, &committed);
+    int rv = first_reveal(&j, &committed), reveals = 0;
     CHECK(committed);
     CHECK(rv > 0);
-    fprintf(stderr, "first commit then reveal at round %d\n", rv);
+    fprintf(stderr, "posted:");
+    for (size_t i = 0; i < j.n; i++) {
+        fprintf(stderr, " %s@%d", sval(j.line[i], "posted"),
+                (int)json_integer_value(json_object_get(j.line[i], "height")));
+        reveals += strstr(sval(j.line[i], "posted"), "reveal") != NULL;
+    }
+    fprintf(stderr, "\n");
+    /* 12 rounds cover 24 blocks, more than 2 windows: re-posted each window */
+    CHECK(reveals >= 2);
     free_lines(&j);
     check_chain_row(c, brain, vuid, uh);
 
@@ -347,6 +363,27 @@ TEST(val_program_on_chain)
     CHECK_EQ_INT(json_integer_value(json_object_get(j.line[0], "round")), 12);
     CHECK_EQ_INT(json_integer_value(json_object_get(miner_of(j.line[0], ud), "missed")), 13);
     free_lines(&j);
+
+    /* running until stopped: SIGTERM ends it cleanly after a round, state saved */
+    unlink(out);
+    pid_t pid = start_validator(&n, brain, state, 0, out, log);
+    for (int i = 0; i < 300 && j.n == 0; i++) {
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        free_lines(&j);
+        read_lines(out, &j);
+    }
+    CHECK(j.n >= 1);
+    free_lines(&j);
+    kill(pid, SIGTERM);
+    CHECK_EQ_INT(vt_wait(pid, 30), 0);
+    f = fopen(state, "r");
+    size_t k = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[k] = '\0';
+    CHECK(strstr(text, "\"round\":13") || strstr(text, "\"round\":14") ||
+          strstr(text, "\"round\":15"));
 
     fm_stop(honest);
     fm_stop(garbage);
