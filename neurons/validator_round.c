@@ -253,10 +253,10 @@ based_err neuron_val_fetch(neuron_val_req *r, size_t n, unsigned deadline_ms, ch
         curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 512L);
     double t0 = now_ms();
     for (size_t i = 0; rc == BASED_E_OK && i < n; i++) {
-        r[i].gate = NEURON_GATE_NO_ANSWER;
+        r[i].gate = NEURON_GATE_TIMEOUT;   /* until its transfer ends */
         r[i].status = 0;
         r[i].resp_len = 0;
-        snprintf(r[i].why, sizeof r[i].why, "transfer did not finish");
+        snprintf(r[i].why, sizeof r[i].why, "transfer did not end in time");
         t[i].r = &r[i];
         t[i].t0 = t0;
         if (!(e[i] = easy_for(&t[i], hdr, deadline_ms)) || curl_multi_add_handle(m, e[i]) != CURLM_OK)
