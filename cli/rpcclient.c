@@ -20,6 +20,7 @@ struct cli_rpc {
     char looked[1024];        /* where we looked, when none was found */
     char *userpwd;            /* secure memory, NULL without a cookie */
     long next_id;
+    long timeout_ms;          /* whole call; connect at most 5 s of it */
 };
 
 typedef struct {
@@ -98,6 +99,7 @@ based_err cli_rpc_new(const char *url, const char *cookie_flag, cli_rpc **out, c
         return cli_fail(err, BASED_E_NOMEM, "out of memory");
     snprintf(c->url, sizeof c->url, "%s", url && *url ? url : CLI_RPC_DEFAULT_URL);
     c->next_id = 1;
+    c->timeout_ms = 60000;
     char path[4096];
     based_err rc = cli_rpc_find_cookie(cookie_flag, path, sizeof path, c->looked);
     if (rc == BASED_E_OK)
@@ -114,6 +116,11 @@ based_err cli_rpc_new(const char *url, const char *cookie_flag, cli_rpc **out, c
     }
     *out = c;
     return BASED_E_OK;
+}
+
+void cli_rpc_set_timeout(cli_rpc *c, unsigned ms)
+{
+    c->timeout_ms = ms ? (long)ms : 60000;
 }
 
 void cli_rpc_free(cli_rpc *c)
@@ -287,8 +294,8 @@ based_err cli_rpc_call(cli_rpc *c, const char *method, json_t *params, json_t **
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 5000 ? c->timeout_ms : 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     if (c->userpwd) {
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

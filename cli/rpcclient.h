@@ -50,6 +50,8 @@ based_err cli_rpc_find_cookie(const char *flag, char *path, size_t n, char *err)
  * missing cookie is reported if the node answers 401. */
 based_err cli_rpc_new(const char *url, const char *cookie_flag, cli_rpc **out, char *err);
 void cli_rpc_free(cli_rpc *c);
+/* Bounds each call to ms milliseconds (0: the default, 60 s). */
+void cli_rpc_set_timeout(cli_rpc *c, unsigned ms);
 const char *cli_rpc_url(const cli_rpc *c);
 
 /* Calls `method` with `params` (borrowed; an array, an object or NULL for

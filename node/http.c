@@ -13,11 +13,19 @@
  * many unwritten bytes (a client that pipelines without reading). The bytes
  * after the pause are kept in conn->pending and fed again on resume.
  *
+ * A deferred request (node_http_defer) pauses the parser the same way; the
+ * connection keeps reading while it waits, holding input in conn->pending
+ * (up to READ_BUF bytes, then it stops reading) so that a reset or EOF is
+ * noticed. conn->defer and pending->conn point at each other until either
+ * the completion answers (and frees the pending) or the connection closes
+ * (and orphans it, so the completion only frees it).
+ *
  * Closing for an error or "Connection: close" is graceful: once the last
  * response is written the write side is shut down and input is read and
  * discarded until EOF or a short deadline, so the client sees the answer
  * rather than a reset. node_http_stop() closes everything at once.
  */
+#include <assert.h>
 #include <http_parser.h>
 #include <sodium.h>
 #include <strings.h>
@@ -37,7 +45,12 @@
 
 enum { HDR_OTHER, HDR_AUTH, HDR_EXPECT };
 
-typedef struct node_http_conn {
+struct node_http_pending {
+    node_http_conn *conn;            /* NULL once the connection has closed */
+    bool keep_alive, head;           /* of the request, for the answer */
+};
+
+struct node_http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_shutdown_t sreq;
@@ -47,6 +60,8 @@ typedef struct node_http_conn {
     int open_handles;
     unsigned writes;                 /* uv_write requests in flight */
     bool reading, closing, close_after, draining, delaying, blocked;
+    bool in_handler, answered;       /* answered: completed inside the handler */
+    node_http_pending *defer;        /* the request awaiting its answer */
     int err_status;                  /* set by a callback that fails */
     /* the request being read */
     char url[URL_MAX + 1];
@@ -66,7 +81,7 @@ typedef struct node_http_conn {
     char *out;
     size_t out_len, out_cap;
     size_t drained;
-} node_http_conn;
+};
 
 struct node_http_server {
     uv_tcp_t listener;
@@ -187,8 +202,11 @@ static const char *reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -319,7 +337,7 @@ static void conn_flush(node_http_conn *c)
         }
         c->writes++;
     }
-    if (c->close_after && c->writes == 0)
+    if (c->close_after && c->writes == 0 && !c->defer)
         conn_drain(c);
 }
 
@@ -499,6 +517,17 @@ static bool check_auth(node_http_conn *c)
     return sodium_memcmp(hash, s->auth_hash, sizeof hash) == 0;
 }
 
+/* Queues the response to a request (keep_alive, head: the request's). */
+static void conn_queue(node_http_conn *c, const node_http_response *res, bool keep_alive,
+                       bool head)
+{
+    if (!keep_alive || c->srv->stopping)
+        c->close_after = true;
+    out_response(c, res, head);
+    if (res->status == 401 && c->srv->cfg.auth_delay_ms)
+        c->delaying = true;
+}
+
 /* Builds the request, runs the handler, queues the response. */
 static void dispatch(node_http_conn *c)
 {
@@ -524,13 +553,14 @@ static void dispatch(node_http_conn *c)
     req.body = c->body ? c->body : "";
     req.body_len = c->body_len;
     req.authorized = check_auth(c);
+    req.conn = c;
+    c->in_handler = true;
     c->srv->handler(c->srv->user, &req, &res);
-    if (!http_should_keep_alive(&c->parser) || c->srv->stopping)
-        c->close_after = true;
-    out_response(c, &res, c->parser.method == HTTP_HEAD);
+    c->in_handler = false;
+    if (!c->defer && !c->answered)  /* else answered by node_http_complete */
+        conn_queue(c, &res, http_should_keep_alive(&c->parser), c->parser.method == HTTP_HEAD);
+    c->answered = false;
     free(res.body);
-    if (res.status == 401 && c->srv->cfg.auth_delay_ms)
-        c->delaying = true;
 }
 
 static int on_message_complete(http_parser *p)
@@ -540,7 +570,7 @@ static int on_message_complete(http_parser *p)
     size_t queued = c->out_len + uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
     if (queued > OUT_HIGH_WATER)
         c->blocked = true;
-    if (c->delaying || c->close_after || c->blocked)
+    if (c->delaying || c->close_after || c->blocked || c->defer)
         http_parser_pause(p, 1);
     return 0;
 }
@@ -571,10 +601,17 @@ static void start_reading(node_http_conn *c)
         c->reading = true;
 }
 
+/* May the connection read more input (a deferred request does not stop it)? */
+static bool conn_may_read(const node_http_conn *c)
+{
+    return !c->closing && !c->delaying && !c->blocked && !c->close_after;
+}
+
 /* Keeps the unparsed rest of a read while the parser is paused. */
 static void keep_pending(node_http_conn *c, const char *p, size_t n)
 {
-    stop_reading(c);
+    if (!(c->defer && conn_may_read(c)))
+        stop_reading(c);
     if (n == 0)
         return;
     c->pending = malloc(n);
@@ -632,6 +669,8 @@ static void conn_after_feed(node_http_conn *c)
         return;
     if (c->delaying)
         uv_timer_start(&c->timer, on_timer, c->srv->cfg.auth_delay_ms, 0);
+    else if (c->defer)
+        uv_timer_stop(&c->timer);   /* no idle timeout while the handler works */
     else if (!c->draining)
         uv_timer_start(&c->timer, on_timer, c->srv->cfg.idle_timeout_ms, 0);
     conn_flush(c);
@@ -640,7 +679,7 @@ static void conn_after_feed(node_http_conn *c)
 /* Continues after a pause: feeds held input, reads again. */
 static void conn_resume(node_http_conn *c)
 {
-    if (c->closing || c->delaying || c->blocked || c->close_after)
+    if (!conn_may_read(c) || c->defer)
         return;
     http_parser_pause(&c->parser, 0);
     char *p = c->pending;
@@ -650,7 +689,7 @@ static void conn_resume(node_http_conn *c)
     if (p)
         conn_feed(c, p, n);
     free(p);
-    if (!c->closing && !c->delaying && !c->blocked && !c->close_after)
+    if (conn_may_read(c))
         start_reading(c);
     conn_after_feed(c);
 }
@@ -676,6 +715,21 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->srv->rbuf, sizeof c->srv->rbuf);
 }
 
+/* Input that arrives while a request is deferred waits in c->pending. */
+static void conn_hold(node_http_conn *c, const char *p, size_t n)
+{
+    char *q = realloc(c->pending, c->pending_len + n);
+    if (!q) {
+        conn_close(c);
+        return;
+    }
+    memcpy(q + c->pending_len, p, n);
+    c->pending = q;
+    c->pending_len += n;
+    if (c->pending_len >= READ_BUF)
+        stop_reading(c);            /* the rest waits in the socket */
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     node_http_conn *c = st->data;
@@ -684,7 +738,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         /* EOF or error: finish writing what is queued, then close */
         stop_reading(c);
-        if (c->draining || c->writes == 0 || nread != UV_EOF)
+        if (c->draining || (c->writes == 0 && !c->defer) || nread != UV_EOF)
             conn_close(c);
         else
             c->close_after = true;
@@ -698,6 +752,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
+    if (c->defer) {
+        conn_hold(c, buf->base, (size_t)nread);
+        return;
+    }
     conn_feed(c, buf->base, (size_t)nread);
     conn_after_feed(c);
 }
@@ -739,6 +797,10 @@ static void conn_close(node_http_conn *c)
         return;
     c->closing = true;
     c->reading = false;
+    if (c->defer) {                 /* the completion will only free it */
+        c->defer->conn = NULL;
+        c->defer = NULL;
+    }
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     uv_close((uv_handle_t *)&c->timer, on_conn_closed);
 }
@@ -889,6 +951,59 @@ void node_http_stop(node_http_server *s)
     for (node_http_conn *c = s->conns; c; c = c->next)
         conn_close(c);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+}
+
+/* ---- deferred responses ---------------------------------------------- */
+
+node_http_pending *node_http_defer(const node_http_request *req)
+{
+    node_http_conn *c = req ? req->conn : NULL;
+    if (!c || !c->in_handler || c->defer || c->closing)
+        return NULL;
+    node_http_pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->conn = c;
+    p->keep_alive = http_should_keep_alive(&c->parser);
+    p->head = c->parser.method == HTTP_HEAD;
+    c->defer = p;
+    return p;
+}
+
+/* Queues the deferred answer and lets the connection go on. */
+static void conn_answer(node_http_conn *c, const node_http_pending *p,
+                        const node_http_response *res)
+{
+    c->defer = NULL;
+    conn_queue(c, res, p->keep_alive, p->head);
+    if (c->in_handler) {            /* completed at once: dispatch goes on */
+        c->answered = true;
+        return;
+    }
+    conn_after_feed(c);             /* the 401 delay or the idle timer; writes */
+    conn_resume(c);                 /* held input, more requests */
+}
+
+void node_http_complete(node_http_pending *p, node_http_response *res)
+{
+    node_http_response fail = { .status = 500 };
+    if (!res) {
+        res = &fail;
+        res->body = dup_text("{\"error\":\"internal error\"}", &res->body_len);
+    }
+    if (p && p->conn) {
+        assert(p->conn->defer == p);
+        conn_answer(p->conn, p, res);
+    }
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    free(p);
+}
+
+bool node_http_pending_open(const node_http_pending *p)
+{
+    return p && p->conn;
 }
 
 /* ---- the node's routes ------------------------------------------------- */

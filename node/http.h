@@ -23,6 +23,19 @@
  * each connection own their libuv handles and free them in close callbacks:
  * after node_http_stop(), running the loop until it has no more handles
  * releases everything (uv_loop_close() then returns 0).
+ *
+ * Deferred responses: a handler that cannot answer at once (work handed to
+ * a thread with uv_queue_work, a timer, another request) calls
+ * node_http_defer(req) and returns; later, on the loop thread, it calls
+ * node_http_complete() exactly once with the response. Until then the
+ * connection reads no further request (pipelined ones wait, so responses
+ * stay in request order) and its idle timeout is off; it still notices the
+ * client going away. The pending object belongs to the server until
+ * node_http_complete(), which frees it whatever happened meanwhile: when the
+ * connection closed or the server stopped first, the completion just
+ * discards the response. A loop with deferred requests outstanding keeps
+ * running while whatever will complete them (a work request, a timer) is
+ * active, so uv_loop_close() still returns 0 once all have completed.
  */
 #ifndef BASED_NODE_HTTP_H
 #define BASED_NODE_HTTP_H
@@ -35,6 +48,8 @@
 #define NODE_HTTP_DEFAULT_BIND "127.0.0.1:9933"
 
 typedef struct node_http_server node_http_server;
+typedef struct node_http_conn node_http_conn;
+typedef struct node_http_pending node_http_pending;
 
 typedef struct {
     const char *bind;          /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0: any free port */
@@ -53,6 +68,7 @@ typedef struct {
     const char *body;          /* NUL-terminated ("" when none) */
     size_t body_len;           /* without the NUL */
     bool authorized;           /* credentials matched cfg->auth (or no auth set) */
+    node_http_conn *conn;      /* the server's, for node_http_defer (NULL: cannot defer) */
 } node_http_request;
 
 typedef struct {
@@ -63,7 +79,9 @@ typedef struct {
     const char *headers;       /* static extra header lines, each ending "\r\n", or NULL */
 } node_http_response;
 
-/* Called once per request on the loop thread. res arrives zeroed. */
+/* Called once per request on the loop thread. res arrives zeroed. The
+ * request's strings live only during the call: copy what a deferred answer
+ * needs. */
 typedef void (*node_http_handler)(void *user, const node_http_request *req,
                                   node_http_response *res);
 
@@ -88,9 +106,27 @@ int node_http_port(const node_http_server *s);
 size_t node_http_connections(const node_http_server *s);
 
 /* Stops accepting and closes every connection (in-flight responses are
- * dropped). The server is freed from the loop once every handle has closed;
+ * dropped; deferred ones are discarded when completed). The server is freed from the loop once every handle has closed;
  * do not use s afterwards. NULL is a no-op. Loop thread only. */
 void node_http_stop(node_http_server *s);
+
+/* Called from a handler (loop thread): the response to req will come later
+ * through node_http_complete(); whatever the handler puts in res is then
+ * ignored (a body set there is freed). Returns NULL, and the handler answers
+ * in res as usual, when req cannot be deferred (req->conn NULL, already
+ * deferred, out of memory). */
+node_http_pending *node_http_defer(const node_http_request *req);
+
+/* Answers a deferred request (loop thread, exactly once per pending): res
+ * as a handler would fill it (the server takes res->body, even when the
+ * answer is discarded); res NULL answers 500 {"error":"internal error"}.
+ * Frees p. If the connection has closed or the server stopped since the
+ * request, the answer is discarded. */
+void node_http_complete(node_http_pending *p, node_http_response *res);
+
+/* Is p's connection still open (loop thread)? A handler may skip work whose
+ * answer nobody will read. */
+bool node_http_pending_open(const node_http_pending *p);
 
 /* The standard routes of the node, for a handler to call:
  *   GET /health        200 {"status":"ok"}, no auth needed

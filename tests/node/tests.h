@@ -36,6 +36,10 @@
     X(node_http_max_connections) \
     X(node_http_idle_timeout) \
     X(node_http_clean_shutdown) \
-    X(node_http_bind_errors)
+    X(node_http_bind_errors) \
+    X(node_http_defer_timer_and_work) \
+    X(node_http_defer_pipelined_order) \
+    X(node_http_defer_client_gone) \
+    X(node_http_defer_stop_outstanding)
 
 #endif

@@ -1,0 +1,364 @@
+/* The based-miner test harness (see harness.h). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/miner/harness.h"
+#include "tests/runner.h"
+
+double mt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void nap(unsigned ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t alen = sizeof a;
+    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* fork + exec with stdout and stderr into the file `out`. */
+static pid_t spawn(const char *const *argv, const char *out)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static bool exited(pid_t pid, int *status)
+{
+    return waitpid(pid, status, WNOHANG) == pid;
+}
+
+/* ---- the node ---------------------------------------------------------- */
+
+static const char *write_genesis(unsigned block_ms)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/genesis.json", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    fprintf(f, "{\"chain_id\": \"based-devnet\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
+               " \"block_time_ms\": 10000, \"authorities\": [], \"params\": {\"tft_enabled\": 0},\n"
+               " \"dev\": {\"block_time_ms\": %u, \"accounts\": 10, \"balance\": \"1000000\"}}\n",
+            block_ms);
+    fclose(f);
+    return path;
+}
+
+static int wait_rpc(mt_node *n)
+{
+    char err[CLI_ERR_LEN];
+    for (int i = 0; i < 400; i++) {
+        int st;
+        if (exited(n->pid, &st)) {
+            n->pid = 0;
+            return -1;
+        }
+        if (access(n->cookie, R_OK) == 0 &&
+            neuron_client_new(n->url, n->cookie, &n->client, err) == BASED_E_OK)
+            return 0;
+        nap(50);
+    }
+    fprintf(stderr, "basedd did not answer: %s\n", err);
+    return -1;
+}
+
+/* Sends kind from dev `dev` and waits for it. */
+static int send_wait(mt_node *n, unsigned dev, const char *kind, json_t *pj)
+{
+    char err[CLI_ERR_LEN], name[8];
+    neuron_key k;
+    chain_hash h;
+    snprintf(name, sizeof name, "dev%u", dev);
+    if (neuron_key_load(name, NULL, NULL, neuron_client_info(n->client)->ss58_prefix, &k, err) ||
+        neuron_send(n->client, &k, kind, pj, 0, &h, NULL, err) ||
+        neuron_wait_tx(n->client, &h, 20000, NULL, err)) {
+        fprintf(stderr, "%s from dev%u: %s\n", kind, dev, err);
+        neuron_key_release(&k);
+        return -1;
+    }
+    neuron_key_release(&k);
+    return 0;
+}
+
+/* brain_buy by dev1; the id is the last Brain dev1 owns. */
+static int buy_brain(mt_node *n)
+{
+    char err[CLI_ERR_LEN];
+    json_t *o;
+    uint8_t sk[32];
+    chain_addr a;
+    char ss58[CHAIN_ADDR_STRLEN];
+    if (send_wait(n, 1, "brain_buy", json_pack("{s:s}", "method", "burn")))
+        return -1;
+    chain_key_dev(1, sk);
+    chain_key_pub(sk, &a);
+    chain_ss58_encode(neuron_client_info(n->client)->ss58_prefix, &a, ss58);
+    if (neuron_call(n->client, "account_get", json_pack("[s]", ss58), &o, err)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    json_t *ids = json_object_get(o, "brains");
+    size_t cnt = json_array_size(ids);
+    int id = cnt ? (int)json_integer_value(json_array_get(ids, cnt - 1)) : -1;
+    json_decref(o);
+    if (id < 0)
+        return -1;
+    n->brain = (uint16_t)id;
+    return 0;
+}
+
+int mt_node_start(mt_node *n, unsigned block_ms)
+{
+    char bind[64], out[600];
+    const char *genesis = write_genesis(block_ms);
+    int port = free_port();
+    memset(n, 0, sizeof *n);
+    if (!genesis || port < 0)
+        return -1;
+    snprintf(n->datadir, sizeof n->datadir, "%s/node", test_tmpdir());
+    snprintf(n->cookie, sizeof n->cookie, "%s/.cookie", n->datadir);
+    snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d/", port);
+    snprintf(bind, sizeof bind, "127.0.0.1:%d", port);
+    snprintf(out, sizeof out, "%s/basedd.out", test_tmpdir());
+    const char *argv[] = { test_bin("basedd"), "--dev", "--genesis", genesis, "--datadir",
+                           n->datadir, "--rpc-bind", bind, NULL };
+    n->pid = spawn(argv, out);
+    if (n->pid < 0 || wait_rpc(n))
+        return -1;
+    if (buy_brain(n))
+        return -1;
+    char err[CLI_ERR_LEN];
+    neuron_key v;
+    int uid;
+    if (neuron_key_load("dev3", NULL, NULL, neuron_client_info(n->client)->ss58_prefix, &v, err) ||
+        neuron_ensure_registered(n->client, &v, n->brain, "validator", 0, &uid, err)) {
+        fprintf(stderr, "validator dev3: %s\n", err);
+        neuron_key_release(&v);
+        return -1;
+    }
+    neuron_key_release(&v);
+    return 0;
+}
+
+void mt_node_stop(mt_node *n)
+{
+    int st;
+    neuron_client_free(n->client);
+    n->client = NULL;
+    if (n->pid > 0) {
+        kill(n->pid, SIGTERM);
+        while (waitpid(n->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+    n->pid = 0;
+}
+
+int mt_wait_height(mt_node *n, uint64_t h, unsigned timeout_ms)
+{
+    char err[CLI_ERR_LEN];
+    double t0 = mt_now_ms();
+    while (mt_now_ms() - t0 < timeout_ms) {
+        uint64_t head;
+        chain_hash hash;
+        if (neuron_head(n->client, &head, &hash, err) == BASED_E_OK && head >= h)
+            return 0;
+        nap(50);
+    }
+    return -1;
+}
+
+/* ---- the miner --------------------------------------------------------- */
+
+/* Reads the banner "based-miner: uid U on Brain B serving http://H:P/..." */
+static int read_banner(mt_miner *m)
+{
+    char buf[8192];
+    FILE *f = fopen(m->out, "r");
+    if (!f)
+        return -1;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[k] = '\0';
+    char *b = strstr(buf, "based-miner: uid ");
+    int uid, port;
+    if (!b || !strchr(b, '\n') || sscanf(b, "based-miner: uid %d on Brain %*d serving http://127.0.0.1:%d", &uid, &port) != 2)
+        return -1;
+    m->uid = uid;
+    m->port = port;
+    snprintf(m->url, sizeof m->url, "http://127.0.0.1:%d%s", port, NEURON_CHALLENGE_PATH);
+    return 0;
+}
+
+static int read_x25519(mt_miner *m, mt_node *n)
+{
+    char err[CLI_ERR_LEN];
+    neuron_info *l;
+    size_t cnt;
+    int found = -1;
+    if (neuron_metagraph(n->client, n->brain, &l, &cnt, err))
+        return -1;
+    for (size_t i = 0; i < cnt; i++)
+        if (l[i].uid == m->uid && l[i].served && l[i].port == m->port &&
+            !memcmp(l[i].addr.b, m->key.addr.b, 32)) {
+            memcpy(m->x25519, l[i].x25519, 32);
+            found = 0;
+        }
+    free(l);
+    return found;
+}
+
+int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *extra)
+{
+    char brain[16], key[8], err[CLI_ERR_LEN];
+    const char *argv[40];
+    int k = 0;
+    memset(m, 0, sizeof *m);
+    snprintf(brain, sizeof brain, "%u", n->brain);
+    snprintf(key, sizeof key, "dev%u", dev);
+    static int starts;
+    snprintf(m->out, sizeof m->out, "%s/miner-dev%u-%d.out", test_tmpdir(), dev, ++starts);
+    snprintf(m->log, sizeof m->log, "%s/miner-dev%u.log", test_tmpdir(), dev);
+    if (neuron_key_load(key, NULL, NULL, neuron_client_info(n->client)->ss58_prefix, &m->key, err))
+        return -1;
+    const char *base[] = { test_bin("based-miner"), "--node", n->url, "--rpc-cookie", n->cookie,
+                           "--brain", brain, "--key", key, "--listen", "127.0.0.1:0",
+                           "--log-file", m->log };
+    for (size_t i = 0; i < BASED_ARRAY_LEN(base); i++)
+        argv[k++] = base[i];
+    for (int i = 0; extra && extra[i] && k < 38; i++)
+        argv[k++] = extra[i];
+    argv[k] = NULL;
+    m->pid = spawn(argv, m->out);
+    for (int i = 0; m->pid > 0 && i < 1200; i++) {
+        int st;
+        if (exited(m->pid, &st)) {
+            m->pid = 0;
+            break;
+        }
+        if (read_banner(m) == 0)
+            return read_x25519(m, n);
+        nap(50);
+    }
+    fprintf(stderr, "based-miner dev%u did not start (see %s)\n", dev, m->out);
+    return -1;
+}
+
+int mt_miner_stop(mt_miner *m, unsigned timeout_ms)
+{
+    int st = 0;
+    double t0 = mt_now_ms();
+    neuron_key_release(&m->key);
+    if (m->pid <= 0)
+        return -1;
+    kill(m->pid, SIGTERM);
+    while (!exited(m->pid, &st)) {
+        if (mt_now_ms() - t0 > timeout_ms) {
+            kill(m->pid, SIGKILL);
+            waitpid(m->pid, &st, 0);
+            m->pid = 0;
+            return -1;
+        }
+        nap(20);
+    }
+    m->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t *p;
+    size_t n;
+} sink;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
+{
+    sink *s = user;
+    size_t k = size * nmemb;
+    if (s->n + k > (8u << 20))
+        return 0;
+    uint8_t *q = realloc(s->p, s->n + k + 1);
+    if (!q)
+        return 0;
+    memcpy(q + s->n, ptr, k);
+    s->p = q;
+    s->n += k;
+    s->p[s->n] = 0;
+    return k;
+}
+
+static long perform(CURL *c, sink *s)
+{
+    long status = 0;
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+long mt_post(const char *url, const void *body, size_t len, uint8_t **out, size_t *out_len)
+{
+    CURL *c = curl_easy_init();
+    sink s = { NULL, 0 };
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, len ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    long st = perform(c, &s);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    *out = s.p;
+    *out_len = s.n;
+    return st;
+}
+
+long mt_get(const char *url, char *out, size_t cap)
+{
+    CURL *c = curl_easy_init();
+    sink s = { NULL, 0 };
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    long st = perform(c, &s);
+    curl_easy_cleanup(c);
+    snprintf(out, cap, "%s", s.p ? (char *)s.p : "");
+    free(s.p);
+    return st;
+}
