@@ -35,6 +35,10 @@
 
 #define PROG "based-validator"
 #define TEXT_MAX (256u << 20)
+/* After registering, the first round waits this long: miners re-read the
+ * validator set from the chain every 10 s (neurons/miner_watch.c), and a
+ * challenge from a validator they do not know yet is refused (HTTP 403). */
+#define SETTLE_MS 12000
 
 /* ---------------- options ---------------- */
 
@@ -194,6 +198,7 @@ typedef struct {
     neuron_val_state *st;
     char state_path[4096];
     int vuid;
+    double settle_until;     /* CLOCK_MONOTONIC ms before which no round starts */
 } vd;
 
 static volatile sig_atomic_t stop_flag;
@@ -219,6 +224,13 @@ static void say(const vd *v, const char *fmt, ...)
     fputc('\n', v->log);
     fflush(v->log);
     va_end(ap);
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void sleep_ms(unsigned ms)
@@ -314,6 +326,9 @@ static int register_self(vd *v)
     char err[CLI_ERR_LEN];
     neuron_info *l;
     size_t n;
+    int before = -1;
+    if (neuron_uid_of(v->cl, v->s.brain, &v->key.addr, &before, err) != BASED_E_OK)
+        return die(v, "%s", err);
     if (neuron_ensure_registered(v->cl, &v->key, v->s.brain, "validator", v->s.max_fee, &v->vuid,
                                  err) != BASED_E_OK)
         return die(v, "cannot register %s as a validator of Brain %u: %s", v->key.ss58,
@@ -327,7 +342,10 @@ static int register_self(vd *v)
     if (miner)
         return die(v, "%s is registered as a miner of Brain %u (uid %d), not a validator: use "
                       "another --key", v->key.ss58, v->s.brain, v->vuid);
-    say(v, "validator %s is uid %d of Brain %u", v->key.ss58, v->vuid, v->s.brain);
+    say(v, "validator %s is uid %d of Brain %u%s", v->key.ss58, v->vuid, v->s.brain,
+        before < 0 ? " (registered now: the first round waits for the miners to see it)" : "");
+    if (before < 0)
+        v->settle_until = mono_ms() + SETTLE_MS;
     return 0;
 }
 
@@ -643,7 +661,7 @@ static void run(vd *v)
             say(v, "the node answers again");
         node_ok = true;
         uint64_t due = (v->st->last_height / v->s.interval + 1) * v->s.interval;
-        if (h < due) {
+        if (h < due || mono_ms() < v->settle_until) {
             sleep_ms(poll);
             continue;
         }

@@ -2,8 +2,8 @@
  * Tests of the based-validator program: its usage errors, and a real run
  * against a real `basedd --dev` (genesis-short.json's tempo 9 and
  * weights_rate_limit 5, with 300 ms blocks) with three miners served on
- * the chain: an honest endpoint, one that is down and one answering
- * garbage (fakeminer.c). The validator registers itself, scores every
+ * the chain: the real bin/based-miner (f32), an honest endpoint, one
+ * that is down and one answering garbage (fakeminer.c). The validator registers itself, scores every
  * round (checked in its --json lines), commits its weights, reveals them
  * in the next window (checked with brain_getWeights), keeps its state
  * across a restart, and refuses a corrupt state file by name.
@@ -201,6 +201,22 @@ static const char *sval(json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* Prints a file to stderr (at most 8 KB of its end): the logs of a failure. */
+static void dump(const char *path)
+{
+    static char buf[8192];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0, SEEK_SET);
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    buf[k] = '\0';
+    fclose(f);
+    fprintf(stderr, "---- %s\n%s\n", path, buf);
+}
+
 /* Starts the validator for `rounds` rounds (0: until stopped). */
 static pid_t start_validator(const vt_node *n, int brain, const char *state, int rounds,
                              const char *out, const char *log)
@@ -235,31 +251,49 @@ static int first_reveal(const jlines *j, bool *committed)
     return -1;
 }
 
-static void check_round0(json_t *l, int uh, int ud, int ug)
+/* The uids of the four miners. */
+typedef struct {
+    int honest, down, garbage, real;
+} uids;
+
+static double num(json_t *o, const char *k)
 {
-    json_t *h = miner_of(l, uh), *d = miner_of(l, ud), *g = miner_of(l, ug);
-    CHECK(h && d && g);
-    CHECK_EQ_INT(json_integer_value(json_object_get(l, "round")), 0);
-    CHECK_EQ_INT(json_array_size(json_object_get(l, "miners")), 3);
-    CHECK_EQ_STR(sval(h, "gate"), "ok");
-    CHECK(json_number_value(json_object_get(h, "score")) > 0.9);
-    CHECK(json_number_value(json_object_get(h, "latency_ms")) > 0);
-    CHECK_EQ_INT(json_integer_value(json_object_get(h, "missed")), 0);
-    CHECK_NEAR(json_number_value(json_object_get(d, "score")), 0, 0);
-    CHECK_EQ_INT(json_integer_value(json_object_get(d, "missed")), 1);
-    CHECK_EQ_STR(sval(d, "gate"), "no-answer");
-    CHECK_NEAR(json_number_value(json_object_get(g, "score")), 0, 0);
-    CHECK(!strcmp(sval(g, "gate"), "seal") || !strcmp(sval(g, "gate"), "decode"));
-    CHECK_EQ_INT(json_integer_value(json_object_get(g, "missed")), 0);
-    /* weights: the honest miner alone, at the top */
-    json_t *w = json_object_get(l, "weights");
-    CHECK_EQ_INT(json_array_size(w), 1);
-    CHECK_EQ_INT(json_integer_value(json_array_get(json_array_get(w, 0), 0)), uh);
-    CHECK_EQ_INT(json_integer_value(json_array_get(json_array_get(w, 0), 1)), 65535);
+    return json_number_value(json_object_get(o, k));
 }
 
-/* brain_getWeights shows vuid's row: [uh, 65535] and nothing else. */
-static void check_chain_row(neuron_client *c, int brain, int vuid, int uh)
+static void check_round0(json_t *l, const uids *u)
+{
+    json_t *h = miner_of(l, u->honest), *d = miner_of(l, u->down), *g = miner_of(l, u->garbage);
+    json_t *r = miner_of(l, u->real);
+    CHECK(h && d && g && r);
+    CHECK_EQ_INT(json_integer_value(json_object_get(l, "round")), 0);
+    CHECK_EQ_INT(json_array_size(json_object_get(l, "miners")), 4);
+    CHECK_EQ_STR(sval(h, "gate"), "ok");
+    CHECK(num(h, "score") > 0.9);
+    CHECK(num(h, "latency_ms") > 0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(h, "missed")), 0);
+    CHECK_EQ_STR(sval(r, "gate"), "ok");   /* bin/based-miner, f32 */
+    CHECK(num(r, "score") > 0.9);
+    CHECK_NEAR(num(r, "kl"), 0, 1e-6);
+    CHECK_NEAR(num(d, "score"), 0, 0);
+    CHECK_EQ_INT(json_integer_value(json_object_get(d, "missed")), 1);
+    CHECK_EQ_STR(sval(d, "gate"), "no-answer");
+    CHECK_NEAR(num(g, "score"), 0, 0);
+    CHECK(!strcmp(sval(g, "gate"), "seal") || !strcmp(sval(g, "gate"), "decode"));
+    CHECK_EQ_INT(json_integer_value(json_object_get(g, "missed")), 0);
+    /* weights: the two honest miners, the better at 65535, nobody else */
+    json_t *w = json_object_get(l, "weights");
+    CHECK_EQ_INT(json_array_size(w), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *p = json_array_get(w, i);
+        int uid = (int)json_integer_value(json_array_get(p, 0));
+        CHECK(uid == u->honest || uid == u->real);
+        CHECK(json_integer_value(json_array_get(p, 1)) > 60000);
+    }
+}
+
+/* brain_getWeights shows vuid's row: the two honest miners only. */
+static void check_chain_row(neuron_client *c, int brain, int vuid, const uids *u)
 {
     char err[CLI_ERR_LEN], k[16];
     json_t *o;
@@ -269,10 +303,50 @@ static void check_chain_row(neuron_client *c, int brain, int vuid, int uh)
     char *dump = json_dumps(o, JSON_COMPACT);
     fprintf(stderr, "brain_getWeights: %s\n", dump);
     free(dump);
-    CHECK_EQ_INT(json_array_size(row), 1);
-    CHECK_EQ_INT(json_integer_value(json_array_get(json_array_get(row, 0), 0)), uh);
-    CHECK_EQ_INT(json_integer_value(json_array_get(json_array_get(row, 0), 1)), 65535);
+    CHECK_EQ_INT(json_array_size(row), 2);
+    int top = 0;
+    for (size_t i = 0; i < 2; i++) {
+        json_t *p = json_array_get(row, i);
+        int uid = (int)json_integer_value(json_array_get(p, 0));
+        CHECK(uid == u->honest || uid == u->real);
+        CHECK(json_integer_value(json_array_get(p, 1)) > 60000);
+        top += json_integer_value(json_array_get(p, 1)) == 65535;
+    }
+    CHECK_EQ_INT(top, 1);
     json_decref(o);
+}
+
+/* Starts bin/based-miner (dev6, f32, any free port) and waits (60 s at most)
+ * until it is served on the Brain; its uid, or -1. */
+static int start_real_miner(const vt_node *n, neuron_client *c, int brain, pid_t *pid)
+{
+    char b[16], log[600], err[CLI_ERR_LEN];
+    uint8_t sk[32];
+    chain_addr a;
+    chain_key_dev(6, sk);
+    chain_key_pub(sk, &a);
+    snprintf(b, sizeof b, "%d", brain);
+    snprintf(log, sizeof log, "%s/miner.log", test_tmpdir());
+    const char *argv[] = { test_bin("based-miner"), "--node", n->url, "--rpc-cookie", n->cookie,
+                           "--brain", b, "--key", "dev6", "--compress", "f32", "--listen",
+                           "127.0.0.1:0", NULL };
+    *pid = vt_spawn(argv, log, log);
+    for (int i = 0; i < 600; i++) {
+        neuron_info *l;
+        size_t k;
+        int uid = -1;
+        if (neuron_metagraph(c, (uint16_t)brain, &l, &k, err) == BASED_E_OK) {
+            for (size_t j = 0; j < k; j++)
+                if (!memcmp(l[j].addr.b, a.b, 32) && l[j].served)
+                    uid = l[j].uid;
+            free(l);
+        }
+        if (uid >= 0)
+            return uid;
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return -1;
 }
 
 TEST(val_program_on_chain)
@@ -296,10 +370,13 @@ TEST(val_program_on_chain)
     neuron_box_keys down_box;
     chain_key_dev(4, sk);
     neuron_box_keys_derive(sk, &down_box);
-    int uh = add_miner(c, prefix, brain, 3, fm_port(honest), fm_box_pk(honest));
-    int ud = add_miner(c, prefix, brain, 4, vt_free_port(), down_box.pk);
-    int ug = add_miner(c, prefix, brain, 5, fm_port(garbage), fm_box_pk(garbage));
-    CHECK(uh >= 0 && ud >= 0 && ug >= 0);
+    uids u;
+    pid_t miner_pid;
+    u.real = start_real_miner(&n, c, brain, &miner_pid);
+    u.honest = add_miner(c, prefix, brain, 3, fm_port(honest), fm_box_pk(honest));
+    u.down = add_miner(c, prefix, brain, 4, vt_free_port(), down_box.pk);
+    u.garbage = add_miner(c, prefix, brain, 5, fm_port(garbage), fm_box_pk(garbage));
+    CHECK(u.real >= 0 && u.honest >= 0 && u.down >= 0 && u.garbage >= 0);
 
     /* a corrupt state file is refused by name, before anything is sent */
     snprintf(state, sizeof state, "%s/validator.state", test_tmpdir());
@@ -330,14 +407,22 @@ TEST(val_program_on_chain)
     jlines j;
     read_lines(out, &j);
     CHECK_EQ_INT(j.n, 12);
-    check_round0(j.line[0], uh, ud, ug);
+    json_t *rm = miner_of(j.line[0], u.real);
+    if (!rm || strcmp(sval(rm, "gate"), "ok") != 0) {
+        char ml[600];
+        snprintf(ml, sizeof ml, "%s/miner.log", test_tmpdir());
+        dump(log);
+        dump(ml);
+    }
+    check_round0(j.line[0], &u);
     int vuid = (int)json_integer_value(json_object_get(j.line[0], "vuid"));
-    CHECK(vuid >= 0 && vuid != uh && vuid != ud && vuid != ug);
+    CHECK(vuid >= 0 && vuid != u.honest && vuid != u.down && vuid != u.garbage && vuid != u.real);
     for (size_t i = 0; i < j.n; i++) {
         CHECK_EQ_INT(json_integer_value(json_object_get(j.line[i], "round")), (int)i);
-        json_t *d = miner_of(j.line[i], ud);
+        json_t *d = miner_of(j.line[i], u.down);
         CHECK_EQ_INT(json_integer_value(json_object_get(d, "missed")), (int)i + 1);
-        CHECK(json_number_value(json_object_get(miner_of(j.line[i], uh), "smoothed")) > 0.9);
+        CHECK(num(miner_of(j.line[i], u.honest), "smoothed") > 0.9);
+        CHECK(num(miner_of(j.line[i], u.real), "smoothed") > 0.9);
     }
     bool committed;
     int rv = first_reveal(&j, &committed), reveals = 0;
@@ -353,7 +438,7 @@ TEST(val_program_on_chain)
     /* 12 rounds cover 24 blocks, more than 2 windows: re-posted each window */
     CHECK(reveals >= 2);
     free_lines(&j);
-    check_chain_row(c, brain, vuid, uh);
+    check_chain_row(c, brain, vuid, &u);
 
     /* a restart continues: the round counter and the missed count go on */
     unlink(out);
@@ -361,7 +446,7 @@ TEST(val_program_on_chain)
     read_lines(out, &j);
     CHECK_EQ_INT(j.n, 1);
     CHECK_EQ_INT(json_integer_value(json_object_get(j.line[0], "round")), 12);
-    CHECK_EQ_INT(json_integer_value(json_object_get(miner_of(j.line[0], ud), "missed")), 13);
+    CHECK_EQ_INT(json_integer_value(json_object_get(miner_of(j.line[0], u.down), "missed")), 13);
     free_lines(&j);
 
     /* running until stopped: SIGTERM ends it cleanly after a round, state saved */
@@ -385,6 +470,8 @@ TEST(val_program_on_chain)
     CHECK(strstr(text, "\"round\":13") || strstr(text, "\"round\":14") ||
           strstr(text, "\"round\":15"));
 
+    kill(miner_pid, SIGTERM);
+    CHECK_EQ_INT(vt_wait(miner_pid, 30), 0);
     fm_stop(honest);
     fm_stop(garbage);
     model_free(m);
