@@ -1,12 +1,13 @@
 /*
  * Tests of the based-validator program: its usage errors, and a real run
  * against a real `basedd --dev` (genesis-short.json's tempo 9 and
- * weights_rate_limit 5, with 300 ms blocks) with three miners served on
- * the chain: the real bin/based-miner (f32), an honest endpoint, one
- * that is down and one answering garbage (fakeminer.c). The validator registers itself, scores every
- * round (checked in its --json lines), commits its weights, reveals them
- * in the next window (checked with brain_getWeights), keeps its state
- * across a restart, and refuses a corrupt state file by name.
+ * weights_rate_limit 5, with 300 ms blocks) with four miners served on the
+ * chain: the real bin/based-miner (f32), an honest test endpoint, one that
+ * is down and one answering garbage (fakeminer.c). The validator registers
+ * itself, scores every round (checked in its --json lines), commits its
+ * weights and reveals them in the next window, every window (checked with
+ * brain_getWeights), keeps its state across a restart, stops cleanly on
+ * SIGTERM, and refuses a corrupt state file by name.
  */
 #include <jansson.h>
 #include <signal.h>
