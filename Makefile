@@ -115,12 +115,20 @@ $(BUILD)/tests/test-%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tests/$
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS) $(LDFLAGS)
 
+# Test-only programs: $(BUILD)/tests/<name> from tests/<dir>/<name-dir>/*.c
+# plus the test helper files they name; tests find them through
+# $BASED_BUILD (run-all.sh). The cheating miner of the cheat catalogue:
+TEST_PROGS := $(BUILD)/tests/based-cheat-miner
+$(BUILD)/tests/based-cheat-miner: $(BUILD)/tests/miner/cheat/cheat_miner.o $(BUILD)/tests/neurons/cheats.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS) $(LDFLAGS)
+
 # Benchmarks are built (not run) by `make test`, so they cannot rot.
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $< $(LIBA) $(LIBS) $(LDFLAGS)
 
-test: all $(TEST_BINS) $(BENCH_BINS)
+test: all $(TEST_BINS) $(TEST_PROGS) $(BENCH_BINS)
 	@BIN=$(BIN) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BINS)
 
 asan:
@@ -138,4 +146,5 @@ devnet: all
 clean:
 	rm -rf build build-asan bin
 
--include $(LIB_OBJS:.o=.d) $(wildcard $(BUILD)/tests/*/*.d) $(wildcard $(BUILD)/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(wildcard $(BUILD)/tests/*/*.d) $(wildcard $(BUILD)/tests/*/*/*.d) \
+         $(wildcard $(BUILD)/*/*.d)

@@ -7,16 +7,6 @@
 
 #include "neurons/answer.h"
 
-/* The challenge's sampler, as neuron_challenge_sampler (proto.h) defines it:
- * temperature temp_milli / 1000, top_k, top_p top_p_milli / 1000. Kept here
- * so that this file depends on the plain struct fields only. */
-static void sampler_of(const neuron_challenge *c, struct model_sampler *s)
-{
-    s->temperature = (float)c->temp_milli / 1000.0f;
-    s->top_k = c->top_k;
-    s->top_p = c->top_p_milli >= 1000 ? 1.0f : (float)c->top_p_milli / 1000.0f;
-}
-
 static bool fits(const struct model_config *cf, const neuron_challenge *c)
 {
     if (c->n_prompt < 1 || c->n_prompt > NEURON_MAX_PROMPT || c->n_gen < 1 ||
@@ -38,7 +28,7 @@ based_err neuron_answer_generate(model_state *s, const neuron_challenge *c, neur
     if (!fits(model_state_config(s), c))
         return BASED_E_BAD_PARAM;
     struct model_sampler sp;
-    sampler_of(c, &sp);
+    neuron_challenge_sampler(c, &sp);
     int n = c->n_gen, k = c->topk;
     struct model_topk tk[NEURON_MAX_GEN * NEURON_MAX_TOPK];
     int got = model_generate(s, c->prompt, c->n_prompt, &sp, c->seed, n, a->tokens, k, tk);

@@ -57,6 +57,17 @@ typedef based_err (*neuron_miner_answer_fn)(void *user, const neuron_miner_worke
                                             const neuron_challenge *c, neuron_answer *a,
                                             bool *sign);
 
+/*
+ * Test hook, off in the product: called on the worker after the answer was
+ * encoded (plain, plain_len bytes) and sealed (*body, *body_len, malloc'd).
+ * It may replace *body by another malloc'd buffer (freeing the old one) to
+ * send other bytes: garbage, an oversized body, the unsealed encoding. Set
+ * before neuron_miner_main; one hook per process.
+ */
+typedef void (*neuron_miner_wire_fn)(void *user, const uint8_t *plain, size_t plain_len,
+                                     uint8_t **body, size_t *body_len);
+void neuron_miner_set_wire_hook(neuron_miner_wire_fn fn, void *user);
+
 /* The honest answer: model_generate over the prompt with the challenge's
  * sampler and seed, n_gen tokens, top-k log-probabilities. user unused. */
 based_err neuron_miner_answer_honest(void *user, const neuron_miner_worker *w,

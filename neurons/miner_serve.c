@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "node/log.h"
+#include "neurons/answer.h"
 #include "neurons/miner_int.h"
 
 #define REPLAY_SLOTS (2u * NEURON_MINER_REPLAY_IDS)
@@ -200,6 +201,15 @@ static int check_content(neuron_miner *m, neuron_job *j, char *msg, size_t n)
 
 /* ---- jobs -------------------------------------------------------------- */
 
+static neuron_miner_wire_fn wire_hook;
+static void *wire_user;
+
+void neuron_miner_set_wire_hook(neuron_miner_wire_fn fn, void *user)
+{
+    wire_hook = fn;
+    wire_user = user;
+}
+
 static void on_work(uv_work_t *w)
 {
     neuron_job *j = w->data;
@@ -226,6 +236,8 @@ static void on_work(uv_work_t *w)
         j->rc = BASED_E_NOMEM;
     if (j->rc == BASED_E_OK && (j->rc = neuron_seal(enc, len, j->ch.vbox_pk, j->box)) == BASED_E_OK)
         j->box_len = len + NEURON_SEAL_OVERHEAD;
+    if (j->rc == BASED_E_OK && wire_hook)
+        wire_hook(wire_user, enc, len, &j->box, &j->box_len);
     free(enc);
 }
 
@@ -384,29 +396,7 @@ void neuron_miner_handle(void *user, const node_http_request *req, node_http_res
 based_err neuron_miner_answer_honest(void *user, const neuron_miner_worker *w,
                                      const neuron_challenge *c, neuron_answer *a, bool *sign)
 {
-    int prompt[NEURON_MAX_PROMPT], out[NEURON_MAX_GEN];
-    struct model_sampler s;
-    struct model_topk *tk = NULL;
     (void)user;
     (void)sign;
-    if (c->topk && !(tk = malloc((size_t)c->n_gen * c->topk * sizeof *tk)))
-        return BASED_E_NOMEM;
-    for (unsigned i = 0; i < c->n_prompt; i++)
-        prompt[i] = c->prompt[i];
-    neuron_challenge_sampler(c, &s);
-    int n = model_generate(w->state, prompt, c->n_prompt, &s, c->seed, c->n_gen, out, c->topk, tk);
-    if (n != c->n_gen) {
-        free(tk);
-        return BASED_E_BAD_PARAM;
-    }
-    a->n = (uint16_t)n;
-    a->k = c->topk;
-    for (int i = 0; i < n; i++)
-        a->tokens[i] = out[i];
-    for (size_t i = 0; i < (size_t)n * c->topk; i++) {
-        a->topk[i].token = tk[i].token;
-        a->topk[i].logprob = tk[i].logprob;
-    }
-    free(tk);
-    return BASED_E_OK;
+    return neuron_answer_generate(w->state, c, a);
 }

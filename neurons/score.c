@@ -97,14 +97,6 @@ void neuron_score_gated(neuron_score *out, int gate)
     out->gate = gate;
 }
 
-/* Same as neuron_challenge_sampler (proto.h), on the plain fields. */
-static void sampler_of(const neuron_challenge *c, struct model_sampler *s)
-{
-    s->temperature = (float)c->temp_milli / 1000.0f;
-    s->top_k = c->top_k;
-    s->top_p = c->top_p_milli >= 1000 ? 1.0f : (float)c->top_p_milli / 1000.0f;
-}
-
 /* ---- gates on the answer alone ---------------------------------------------- */
 
 static int shape_gate(const struct model_config *cf, const neuron_challenge *c,
@@ -471,7 +463,7 @@ static bool audit(const neuron_challenge *c, const neuron_answer *a, int vocab,
                   const neuron_score_params *p, struct work *w, neuron_score *o)
 {
     struct model_sampler sp;
-    sampler_of(c, &sp);
+    neuron_challenge_sampler(c, &sp);
     uint64_t rng = c->seed;
     double kl = 0;
     int agree = 0, k = a->k, rep = majority_token(a);

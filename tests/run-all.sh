@@ -5,6 +5,7 @@
 set -f  # $T holds patterns for the test binaries, not for the shell
 total_p=0; total_f=0; status=0
 BASED_BIN="${BASED_BIN:-${BIN:-bin}}"; export BASED_BIN
+BASED_BUILD="${BASED_BUILD:-${BUILD:-build}}"; export BASED_BUILD
 for b in "$@"; do
   echo "== $(basename "$b")"
   out=$("$b" $T 2>&1); rc=$?

@@ -49,6 +49,14 @@ const char *test_bin(const char *prog)
     return path;
 }
 
+const char *test_prog(const char *prog)
+{
+    static char path[512];
+    const char *dir = getenv("BASED_BUILD");
+    snprintf(path, sizeof path, "%s/tests/%s", dir && *dir ? dir : "build", prog);
+    return path;
+}
+
 static void rm_rf(const char *path)
 {
     struct stat st;

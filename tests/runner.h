@@ -15,6 +15,7 @@
  * from the test function, so CHECKs belong in functions returning void.
  * Arguments select tests by exact name or by prefix ending in '*'.
  * Environment: BASED_BIN (default "bin") is where the programs are,
+ * BASED_BUILD (default "build") holds the test-only programs in tests/,
  * BASED_TEST_TIMEOUT (seconds, default 600) bounds each test.
  */
 #ifndef BASED_TESTS_RUNNER_H
@@ -43,6 +44,8 @@ void test_fail_(const char *file, int line, const char *fmt, ...)
 const char *test_tmpdir(void);
 /* "BASED_BIN/<prog>" in a static buffer. */
 const char *test_bin(const char *prog);
+/* "BASED_BUILD/tests/<prog>" (default build/): the test-only programs. */
+const char *test_prog(const char *prog);
 
 #define CHECK(cond) do { if (!(cond)) { \
     test_fail_(__FILE__, __LINE__, "CHECK(%s) failed", #cond); return; } } while (0)
