@@ -582,6 +582,54 @@ static int bench_miner(node_proc *n, miner_proc *m, int i, const model_t *model,
     return rc;
 }
 
+/* What the miner's crypto and codecs cost a challenge, measured here on
+ * CRYPTO_N challenges to miner m (dev key `dev`): open + decode + verify
+ * the challenge; sign + encode + seal an answer of N_GEN x TOPK. */
+static int crypto_cost(node_proc *n, const miner_proc *m, int dev, const model_t *model,
+                       double gen_us)
+{
+    enum { CRYPTO_N = 200 };
+    chal *pool = malloc(CRYPTO_N * sizeof *pool);
+    neuron_answer *a = calloc(1, sizeof *a);
+    neuron_challenge *c = malloc(sizeof *c);
+    uint8_t *plain = malloc(NEURON_ANSWER_MAX), *box = malloc(NEURON_RESPONSE_BODY_MAX);
+    uint8_t sk[32];
+    neuron_box_keys keys;
+    char why[160];
+    size_t len;
+    int bad = !pool || !a || !c || !plain || !box || build_pool(pool, CRYPTO_N, n, model, m);
+    chain_key_dev((unsigned)dev, sk);
+    neuron_box_keys_derive(sk, &keys);
+    double t0 = bench_now();
+    for (int i = 0; !bad && i < CRYPTO_N; i++)
+        bad = neuron_open(pool[i].sealed, pool[i].sealed_len, &keys, plain, &len) ||
+              neuron_challenge_decode(plain, len, c, why, sizeof why) || !neuron_challenge_verify(c);
+    double t1 = bench_now();
+    a->n = N_GEN;
+    a->k = TOPK;
+    a->miner = m->addr;
+    for (int i = 0; i < N_GEN * TOPK; i++)
+        a->topk[i] = (neuron_lp){ i % 256, -0.5f * (float)(i % TOPK + 1) };
+    for (int i = 0; !bad && i < CRYPTO_N; i++) {
+        a->id = pool[i].id;
+        bad = neuron_answer_sign(a, sk) || neuron_answer_encode(a, plain, NEURON_ANSWER_MAX, &len) ||
+              neuron_seal(plain, len, vbox.pk, box);
+    }
+    double t2 = bench_now(), in_us = (t1 - t0) * 1e6 / CRYPTO_N, out_us = (t2 - t1) * 1e6 / CRYPTO_N;
+    if (!bad)
+        printf("the miner's crypto and codecs per challenge, measured here: open + decode + "
+               "verify %.0f us, sign + encode + seal %.0f us: %.1f%% of one generation (%.0f us)\n",
+               in_us, out_us, 100.0 * (in_us + out_us) / gen_us, gen_us);
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(&keys, sizeof keys);
+    free(pool);
+    free(a);
+    free(c);
+    free(plain);
+    free(box);
+    return bad ? -1 : 0;
+}
+
 static int measure(node_proc *n, miner_proc *ms, model_t *const models[2])
 {
     int failures = 0;
@@ -600,6 +648,12 @@ static int measure(node_proc *n, miner_proc *ms, model_t *const models[2])
     }
     printf("failures (not 200, not opening, bad signature, wrong id/miner/counts, first answer "
            "of a run unlike model_generate's): %d\n", failures);
+    chal *pool = malloc(POOL * sizeof *pool);
+    double rate = pool && !build_pool(pool, POOL, n, models[0], &ms[0])
+                      ? baseline_run(models[0], pool, POOL) : 0;
+    free(pool);
+    if (rate <= 0 || crypto_cost(n, &ms[0], configs[0].dev, models[0], 1e6 / rate))
+        return -1;
     return failures ? -1 : 0;
 }
 

@@ -498,6 +498,60 @@ TEST(miner_survives_node_restart)
     free(a);
 }
 
+/* A file compressed by based-model compress is served as it is under its
+ * own method's name (not as "f32"); compressing it again is refused. */
+TEST(miner_precompressed_file)
+{
+    mt_node n;
+    mt_miner m;
+    model_t *f32 = NULL, *q4 = NULL;
+    char err[256], body[1024], path[600], out[8192];
+    struct model_compress_opts o;
+    struct model_gguf *g;
+    chal *x = calloc(1, sizeof *x);
+    neuron_answer *a = calloc(1, sizeof *a);
+    CHECK(x && a);
+    CHECK_EQ_INT(model_load(MODEL_DEFAULT_PATH, &f32, err, sizeof err), BASED_E_OK);
+    model_compress_defaults(&o);
+    o.method = "q4_0";
+    snprintf(path, sizeof path, "%s/q4_0.gguf", test_tmpdir());
+    CHECK_EQ_INT(model_compress(f32, &o, &g, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(model_gguf_save(g, path, err, sizeof err), BASED_E_OK);
+    model_gguf_free(g);
+    CHECK_EQ_INT(model_load(path, &q4, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(mt_node_start(&n, BLOCK_MS), 0);
+    const char *flags[] = { "--model", path, NULL };
+    CHECK_EQ_INT(mt_miner_start(&m, &n, 9, flags), 0);
+    CHECK_EQ_INT(health(&m, body, sizeof body), 200);
+    CHECK(strstr(body, "\"method\":\"q4_0\"") != NULL);
+    FILE *f = fopen(m.out, "r");
+    size_t k = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[k] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(strstr(out, "(method q4_0,") != NULL);
+    CHECK_EQ_INT(build(x, &n, &m, f32, 3, 1, -1), 0);
+    CHECK_EQ_INT(seal(x, m.x25519), 0);
+    CHECK_EQ_INT(ask(&m, x, a, body, sizeof body), 200);
+    CHECK(matches(q4, &x->c, a));
+    CHECK_EQ_INT(mt_miner_stop(&m, 10000), 0);
+    /* --compress q8_0 on the q4_0 file: a one-line error, exit 1 */
+    const char *again[] = { "--model", path, "--compress", "q8_0", NULL };
+    CHECK(mt_miner_start(&m, &n, 9, again) != 0);
+    f = fopen(m.out, "r");
+    k = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[k] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(strstr(out, "is compressed with q4_0 already") != NULL);
+    mt_miner_stop(&m, 10000);
+    mt_node_stop(&n);
+    model_free(q4);
+    model_free(f32);
+    free(x);
+    free(a);
+}
+
 /* Runs based-miner with args (no node needed); exit status, output in out. */
 static int run_miner(const char *const *args, char *out, size_t cap)
 {
@@ -637,5 +691,6 @@ const struct test_case test_table[] = {
     { "miner_answers_and_refuses", test_miner_answers_and_refuses },
     { "miner_busy_and_sigterm", test_miner_busy_and_sigterm },
     { "miner_survives_node_restart", test_miner_survives_node_restart },
+    { "miner_precompressed_file", test_miner_precompressed_file },
     { NULL, NULL },
 };
