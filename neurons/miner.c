@@ -215,8 +215,10 @@ static void banner(const neuron_miner *m, const neuron_miner_opts *o)
 {
     char hex[65];
     chain_hex(m->box->pk, 32, hex);
-    printf(PROG ": uid %d on Brain %u serving http://%s:%d%s (method %s, %" PRIu64
-           " model bytes, %d worker%s, x25519 %.16s...)\n", m->uid, m->brain, o->host,
+    bool v6 = strchr(o->host, ':') != NULL;
+    printf(PROG ": uid %d on Brain %u serving http://%s%s%s:%d%s (method %s, %" PRIu64
+           " model bytes, %d worker%s, x25519 %.16s...)\n", m->uid, m->brain, v6 ? "[" : "",
+           o->host, v6 ? "]" : "",
            node_http_port(m->srv), NEURON_CHALLENGE_PATH, m->method, model_weight_bytes(m->model),
            m->workers, m->workers == 1 ? "" : "s", hex);
     fflush(stdout);
