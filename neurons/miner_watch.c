@@ -73,12 +73,12 @@ static void set_metagraph(neuron_watch *w, const neuron_info *l, size_t n)
 
 /* Notes an RPC failure: logged once per outage; a fresh connection is
  * tried at most every RECONNECT_MS. */
-static void rpc_failed(neuron_watch *w, const char *what, const char *err)
+static void rpc_failed(neuron_watch *w, const char *err)
 {
     uint64_t t = now_ms();
     if (atomic_exchange(&w->node_ok, false))
-        node_log(NODE_LOG_WARN, "node not answering (%s: %s); serving on with head %" PRIu64
-                 ", reconnecting every %d s", what, err, neuron_watch_head(w), RECONNECT_MS / 1000);
+        node_log(NODE_LOG_WARN, "node not answering (%s); serving on with head %" PRIu64
+                 ", reconnecting every %d s", err, neuron_watch_head(w), RECONNECT_MS / 1000);
     if (t - w->last_connect < RECONNECT_MS)
         return;
     w->last_connect = t;
@@ -105,7 +105,7 @@ static void refresh(neuron_watch *w)
     size_t n;
     char err[CLI_ERR_LEN];
     if (neuron_metagraph(w->client, w->brain, &l, &n, err) != BASED_E_OK) {
-        rpc_failed(w, "brain_getNeurons", err);
+        rpc_failed(w, err);
         return;
     }
     rpc_ok(w);
@@ -119,7 +119,7 @@ static void poll_head(neuron_watch *w)
     chain_hash hash;
     char err[CLI_ERR_LEN];
     if (neuron_head(w->client, &h, &hash, err) != BASED_E_OK) {
-        rpc_failed(w, "chain_getHead", err);
+        rpc_failed(w, err);
         return;
     }
     rpc_ok(w);
