@@ -619,6 +619,14 @@ TEST(miner_flags)
         "--workers", "--max-concurrent", "--log-file", "--help", "--version" };
     for (size_t i = 0; i < BASED_ARRAY_LEN(all); i++)
         CHECK(strstr(out, all[i]) != NULL);
+    /* docs/mining.md quotes --help exactly */
+    static char doc[65536];
+    FILE *f = fopen("docs/mining.md", "r");
+    size_t k = f ? fread(doc, 1, sizeof doc - 1, f) : 0;
+    doc[k] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(k > 0 && strstr(doc, out) != NULL);
 }
 
 TEST(miner_compress_spec)
