@@ -5,7 +5,8 @@
  * Start-up, each step a one-line error and exit status 1 if it fails:
  * connect to the node (neuron_client), load the key (--key), register as a
  * miner on the Brain if not yet (memorize, --max-fee), load the model and
- * compress it (--compress; f32 serves the file as it is), derive the X25519
+ * compress it (--compress; f32 serves the file as it is, a file that
+ * based-model compress wrote under its method's name), derive the X25519
  * keys from the account key, start the HTTP server (node/http.c, bodies
  * capped at NEURON_REQUEST_BODY_MAX), publish host, port and X25519 key
  * with `serve` unless the chain already shows exactly those, start the
@@ -20,6 +21,7 @@
 #include <sodium.h>
 #include <time.h>
 
+#include "model/gguf.h"
 #include "node/log.h"
 #include "neurons/miner_int.h"
 
@@ -35,19 +37,47 @@ static double secs_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Loads --model and applies --compress into m->model. */
+/* Loads the GGUF file into *in; `method` gets the compression the file
+ * records (based.compression.method), "f32" when it records none. */
+static based_err load_file(const char *path, model_t **in, char *method, size_t cap, char *err,
+                           size_t errlen)
+{
+    struct model_gguf *g;
+    char why[200];
+    based_err rc = model_gguf_load(path, &g, err, errlen);
+    if (rc != BASED_E_OK)
+        return rc;
+    const char *fm = model_gguf_get_str(g, "based.compression.method");
+    snprintf(method, cap, "%s", fm && model_method_known(fm) ? fm : "f32");
+    if ((rc = model_from_gguf(g, in, why, sizeof why)) != BASED_E_OK)
+        snprintf(err, errlen, "%s: %s", path, why);
+    return rc;
+}
+
+/* Loads --model and applies --compress into m->model. A file compressed
+ * already (by based-model compress) is served as it is with --compress f32,
+ * under its own method's name; compressing it again is refused. */
 static based_err load_model(neuron_miner *m, neuron_miner_opts *o, char *err, size_t errlen)
 {
     struct timespec t0;
     model_t *in;
+    char file_method[16];
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    based_err rc = model_load(o->model, &in, err, errlen);
+    based_err rc = load_file(o->model, &in, file_method, sizeof file_method, err, errlen);
     if (rc != BASED_E_OK)
         return rc;
     uint64_t bytes = model_weight_bytes(in);
-    node_log(NODE_LOG_INFO, "model %s: %" PRIu64 " weight bytes, loaded in %.2f s", o->model,
-             bytes, secs_since(&t0));
+    node_log(NODE_LOG_INFO, "model %s: %" PRIu64 " weight bytes (%s), loaded in %.2f s", o->model,
+             bytes, file_method, secs_since(&t0));
+    if (strcmp(file_method, "f32") && strcmp(o->method, "f32")) {
+        model_free(in);
+        snprintf(err, errlen, "%s is compressed with %s already: serve it as it is with "
+                 "--compress f32, or compress the uncompressed model with --compress %s",
+                 o->model, file_method, o->method);
+        return BASED_E_BAD_PARAM;
+    }
     if (!strcmp(o->method, "f32")) {
+        snprintf(m->method, sizeof m->method, "%s", file_method);
         m->model = in;
         return BASED_E_OK;
     }
@@ -185,8 +215,10 @@ static void banner(const neuron_miner *m, const neuron_miner_opts *o)
 {
     char hex[65];
     chain_hex(m->box->pk, 32, hex);
-    printf(PROG ": uid %d on Brain %u serving http://%s:%d%s (method %s, %" PRIu64
-           " model bytes, %d worker%s, x25519 %.16s...)\n", m->uid, m->brain, o->host,
+    bool v6 = strchr(o->host, ':') != NULL;
+    printf(PROG ": uid %d on Brain %u serving http://%s%s%s:%d%s (method %s, %" PRIu64
+           " model bytes, %d worker%s, x25519 %.16s...)\n", m->uid, m->brain, v6 ? "[" : "",
+           o->host, v6 ? "]" : "",
            node_http_port(m->srv), NEURON_CHALLENGE_PATH, m->method, model_weight_bytes(m->model),
            m->workers, m->workers == 1 ? "" : "s", hex);
     fflush(stdout);

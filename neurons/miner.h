@@ -16,7 +16,11 @@
  *                       replayed, 410 stale (older than 30 blocks or more
  *                       than 2 ahead of the head), 413 oversized, 429 too
  *                       many challenges queued or running.
- *   GET /health         200 {"status","uid","brain","method","served",...}.
+ *   GET /health         200 {"status":"ok","uid","brain","method","served",
+ *                       "refused","queued","running","workers","head","node"}:
+ *                       "head" is the chain head as the miner last saw it,
+ *                       "node" false while the node does not answer (the
+ *                       miner reconnects by itself, re-reading the cookie).
  *
  * Generation runs on worker threads (uv_queue_work, the HTTP response is
  * deferred), each with its own model_state; the loop thread keeps serving.

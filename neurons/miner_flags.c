@@ -4,6 +4,7 @@
  * --compress METHOD[:key=value,...] mini-language mapped onto
  * model_compress_opts.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 
@@ -172,6 +173,26 @@ static bool listen_host(const char *listen, char *out, size_t n)
     return true;
 }
 
+/* A host validators can put in a URL: a DNS name or IPv4 address (letters,
+ * digits, '-' and '.', not starting with either), or an IPv6 address
+ * (hex digits, ':' and '.'; brackets stripped by the caller). No scheme,
+ * no port, no path. */
+static bool host_ok(const char *h)
+{
+    size_t n = strlen(h);
+    bool v6 = strchr(h, ':') != NULL;
+    if (n == 0 || n > 253 || (!v6 && (h[0] == '-' || h[0] == '.')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)h[i];
+        bool ok = v6 ? (isxdigit(c) || c == ':' || c == '.')
+                     : (isalnum(c) || c == '-' || c == '.');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 /* The checks across flags after parsing. */
 static int check_opts(neuron_miner_opts *o, char *err, size_t errlen)
 {
@@ -182,9 +203,22 @@ static int check_opts(neuron_miner_opts *o, char *err, size_t errlen)
     if (!listen_host(o->listen, o->host, sizeof o->host))
         return usage("--listen \"%s\": expected ADDR:PORT", o->listen);
     if (o->public_host) {
-        if (!*o->public_host || strchr(o->public_host, ' ') || strlen(o->public_host) >= sizeof o->host)
-            return usage("--public-host \"%s\": expected a host name or address", o->public_host);
-        snprintf(o->host, sizeof o->host, "%s", o->public_host);
+        const char *h = o->public_host;
+        size_t hl = strlen(h);
+        if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
+            h++, hl -= 2;
+        bool fits = hl < sizeof o->host;
+        if (fits) {
+            memcpy(o->host, h, hl);
+            o->host[hl] = '\0';
+        }
+        if (!fits || !host_ok(o->host))
+            return usage("--public-host \"%s\": expected a host name or an IP address, without "
+                         "scheme, port or path (e.g. miner.example.org or 203.0.113.7)",
+                         o->public_host);
+    } else if (!host_ok(o->host)) {
+        return usage("--listen \"%s\": \"%s\" is not a host name or an IP address", o->listen,
+                     o->host);
     } else if (!strcmp(o->host, "0.0.0.0") || !strcmp(o->host, "::")) {
         return usage("--listen %s listens on every address: say which one to publish with "
                      "--public-host HOST", o->listen);

@@ -49,7 +49,10 @@ typedef struct {
     uv_thread_t thread;
     uv_mutex_t mu;
     atomic_bool stop, want_refresh;
+    atomic_bool node_ok;            /* the last RPC to the node succeeded */
     neuron_client *client;          /* the watcher thread's own */
+    char *url, *cookie;             /* to reconnect (NULL: the defaults) */
+    uint64_t last_connect;          /* ms, the last reconnection attempt */
     uint16_t brain;
     chain_addr self;
     unsigned poll_ms;
@@ -67,6 +70,8 @@ based_err neuron_watch_start(neuron_watch *w, const char *url, const char *cooki
                              uint16_t brain, const chain_addr *self, uint64_t head0,
                              const neuron_info *l0, size_t n0, unsigned poll_ms, char *err);
 uint64_t neuron_watch_head(neuron_watch *w);
+/* Did the watcher's last RPC to the node succeed? */
+bool neuron_watch_node_ok(neuron_watch *w);
 /* The uid of validator a, or -1 (then a refresh is asked for). */
 int neuron_watch_validator(neuron_watch *w, const chain_addr *a);
 void neuron_watch_stop(neuron_watch *w);

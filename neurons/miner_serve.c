@@ -132,12 +132,13 @@ static void refuse(neuron_miner *m, node_http_response *res, int status, const c
 
 static void health(neuron_miner *m, node_http_response *res)
 {
-    set_json(res, 200, json_pack("{s:s,s:i,s:i,s:s,s:I,s:I,s:i,s:i,s:i,s:I}", "status", "ok",
+    set_json(res, 200, json_pack("{s:s,s:i,s:i,s:s,s:I,s:I,s:i,s:i,s:i,s:I,s:b}", "status", "ok",
                                  "uid", m->uid, "brain", m->brain, "method", m->method,
                                  "served", (json_int_t)m->served, "refused",
                                  (json_int_t)m->refused, "queued", m->queued, "running",
                                  m->running, "workers", m->workers, "head",
-                                 (json_int_t)neuron_watch_head(&m->watch)));
+                                 (json_int_t)neuron_watch_head(&m->watch), "node",
+                                 neuron_watch_node_ok(&m->watch)));
 }
 
 /* ---- checks ------------------------------------------------------------ */

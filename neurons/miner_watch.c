@@ -9,6 +9,14 @@
  * a poll or two. The loop thread reads the head and the validator set
  * under the mutex. Each RPC is bounded by RPC_TIMEOUT_MS, so stopping never
  * waits longer than that on a node that does not answer.
+ *
+ * When the node stops answering (it went down, or it restarted and wrote a
+ * fresh cookie that the old connection does not know), the watcher says so
+ * once in the log, keeps the last head and validator set, and connects
+ * afresh every RECONNECT_MS (reading the cookie file again) until the node
+ * answers; then it says so and carries on. Without that a restart of the
+ * node would freeze the miner's head and it would refuse every new
+ * challenge as "ahead of the head" while /health said ok.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -20,6 +28,7 @@
 #define MIN_REFRESH_MS 1000
 #define RPC_TIMEOUT_MS 3000
 #define SLICE_MS 50
+#define RECONNECT_MS 2000
 
 static int addr_cmp(const void *a, const void *b)
 {
@@ -62,15 +71,44 @@ static void set_metagraph(neuron_watch *w, const neuron_info *l, size_t n)
     uv_mutex_unlock(&w->mu);
 }
 
+/* Notes an RPC failure: logged once per outage; a fresh connection is
+ * tried at most every RECONNECT_MS. */
+static void rpc_failed(neuron_watch *w, const char *err)
+{
+    uint64_t t = now_ms();
+    if (atomic_exchange(&w->node_ok, false))
+        node_log(NODE_LOG_WARN, "node not answering (%s); serving on with head %" PRIu64
+                 ", reconnecting every %d s", err, neuron_watch_head(w), RECONNECT_MS / 1000);
+    if (t - w->last_connect < RECONNECT_MS)
+        return;
+    w->last_connect = t;
+    neuron_client *c;
+    char e[CLI_ERR_LEN];
+    if (neuron_client_new(w->url, w->cookie, &c, e) != BASED_E_OK) {
+        node_log(NODE_LOG_DEBUG, "reconnect: %s", e);
+        return;
+    }
+    cli_rpc_set_timeout(neuron_client_rpc(c), RPC_TIMEOUT_MS);
+    neuron_client_free(w->client);
+    w->client = c;
+}
+
+static void rpc_ok(neuron_watch *w)
+{
+    if (!atomic_exchange(&w->node_ok, true))
+        node_log(NODE_LOG_INFO, "node answering again");
+}
+
 static void refresh(neuron_watch *w)
 {
     neuron_info *l;
     size_t n;
     char err[CLI_ERR_LEN];
     if (neuron_metagraph(w->client, w->brain, &l, &n, err) != BASED_E_OK) {
-        node_log(NODE_LOG_DEBUG, "metagraph: %s", err);
+        rpc_failed(w, err);
         return;
     }
+    rpc_ok(w);
     set_metagraph(w, l, n);
     free(l);
 }
@@ -81,9 +119,10 @@ static void poll_head(neuron_watch *w)
     chain_hash hash;
     char err[CLI_ERR_LEN];
     if (neuron_head(w->client, &h, &hash, err) != BASED_E_OK) {
-        node_log(NODE_LOG_DEBUG, "head: %s", err);
+        rpc_failed(w, err);
         return;
     }
+    rpc_ok(w);
     uv_mutex_lock(&w->mu);
     if (h > w->head)
         w->head = h;
@@ -111,6 +150,13 @@ static void watch_run(void *arg)
     }
 }
 
+static void free_strings(neuron_watch *w)
+{
+    free(w->url);
+    free(w->cookie);
+    w->url = w->cookie = NULL;
+}
+
 based_err neuron_watch_start(neuron_watch *w, const char *url, const char *cookie,
                              uint16_t brain, const chain_addr *self, uint64_t head0,
                              const neuron_info *l0, size_t n0, unsigned poll_ms, char *err)
@@ -121,12 +167,20 @@ based_err neuron_watch_start(neuron_watch *w, const char *url, const char *cooki
     w->head = head0;
     w->self_uid = -1;
     w->poll_ms = poll_ms ? poll_ms : 1000;
+    atomic_store(&w->node_ok, true);
+    if ((url && !(w->url = strdup(url))) || (cookie && !(w->cookie = strdup(cookie)))) {
+        free_strings(w);
+        return cli_fail(err, BASED_E_NOMEM, "out of memory");
+    }
     based_err rc = neuron_client_new(url, cookie, &w->client, err);
-    if (rc != BASED_E_OK)
+    if (rc != BASED_E_OK) {
+        free_strings(w);
         return rc;
+    }
     cli_rpc_set_timeout(neuron_client_rpc(w->client), RPC_TIMEOUT_MS);
     if (uv_mutex_init(&w->mu) != 0) {
         neuron_client_free(w->client);
+        free_strings(w);
         return cli_fail(err, BASED_E_INTERNAL, "cannot create a mutex");
     }
     set_metagraph(w, l0, n0);
@@ -134,6 +188,7 @@ based_err neuron_watch_start(neuron_watch *w, const char *url, const char *cooki
         neuron_client_free(w->client);
         uv_mutex_destroy(&w->mu);
         free(w->vals);
+        free_strings(w);
         return cli_fail(err, BASED_E_INTERNAL, "cannot start the chain watcher thread");
     }
     w->started = true;
@@ -146,6 +201,11 @@ uint64_t neuron_watch_head(neuron_watch *w)
     uint64_t h = w->head;
     uv_mutex_unlock(&w->mu);
     return h;
+}
+
+bool neuron_watch_node_ok(neuron_watch *w)
+{
+    return atomic_load(&w->node_ok);
 }
 
 int neuron_watch_validator(neuron_watch *w, const chain_addr *a)
@@ -168,7 +228,9 @@ void neuron_watch_stop(neuron_watch *w)
     uv_thread_join(&w->thread);
     uv_mutex_destroy(&w->mu);
     neuron_client_free(w->client);
+    w->client = NULL;
     free(w->vals);
     w->vals = NULL;
+    free_strings(w);
     w->started = false;
 }

@@ -142,9 +142,29 @@ static int buy_brain(mt_node *n)
     return 0;
 }
 
+/* basedd on n's datadir and port (from n->url), output appended to a file. */
+static int node_spawn(mt_node *n)
+{
+    static int starts;
+    char bind[64], out[600], genesis[600];
+    snprintf(genesis, sizeof genesis, "%s/genesis.json", test_tmpdir());
+    snprintf(bind, sizeof bind, "%s", n->url + strlen("http://"));
+    bind[strcspn(bind, "/")] = '\0';
+    snprintf(out, sizeof out, "%s/basedd-%d.out", test_tmpdir(), ++starts);
+    const char *argv[] = { test_bin("basedd"), "--dev", "--genesis", genesis, "--datadir",
+                           n->datadir, "--rpc-bind", bind, NULL };
+    n->pid = spawn(argv, out);
+    return n->pid < 0 ? -1 : wait_rpc(n);
+}
+
+int mt_node_restart(mt_node *n)
+{
+    mt_node_stop(n);
+    return node_spawn(n);
+}
+
 int mt_node_start(mt_node *n, unsigned block_ms)
 {
-    char bind[64], out[600];
     const char *genesis = write_genesis(block_ms);
     int port = free_port();
     memset(n, 0, sizeof *n);
@@ -153,12 +173,7 @@ int mt_node_start(mt_node *n, unsigned block_ms)
     snprintf(n->datadir, sizeof n->datadir, "%s/node", test_tmpdir());
     snprintf(n->cookie, sizeof n->cookie, "%s/.cookie", n->datadir);
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d/", port);
-    snprintf(bind, sizeof bind, "127.0.0.1:%d", port);
-    snprintf(out, sizeof out, "%s/basedd.out", test_tmpdir());
-    const char *argv[] = { test_bin("basedd"), "--dev", "--genesis", genesis, "--datadir",
-                           n->datadir, "--rpc-bind", bind, NULL };
-    n->pid = spawn(argv, out);
-    if (n->pid < 0 || wait_rpc(n))
+    if (node_spawn(n))
         return -1;
     if (buy_brain(n))
         return -1;

@@ -34,6 +34,9 @@ typedef struct {
  * (burn) and dev3 registered as its validator. 0 on success. */
 int mt_node_start(mt_node *n, unsigned block_ms);
 void mt_node_stop(mt_node *n);
+/* Stops the node and starts it again on the same data directory and port
+ * (the chain continues; the node writes a fresh cookie). 0 on success. */
+int mt_node_restart(mt_node *n);
 /* Waits until the head is at least h (at most timeout_ms). */
 int mt_wait_height(mt_node *n, uint64_t h, unsigned timeout_ms);
 

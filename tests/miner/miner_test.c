@@ -423,6 +423,135 @@ TEST(miner_busy_and_sigterm)
     free(xs);
 }
 
+/* The miner's /health "head" once "node" is true and head >= h, else -1. */
+static long long health_head_at_least(const mt_miner *m, uint64_t h, unsigned timeout_ms)
+{
+    char body[1024];
+    double t0 = mt_now_ms();
+    while (mt_now_ms() - t0 < timeout_ms) {
+        const char *p;
+        unsigned long long head;
+        if (health(m, body, sizeof body) == 200 && strstr(body, "\"node\":true") &&
+            (p = strstr(body, "\"head\":")) && sscanf(p, "\"head\":%llu", &head) == 1 &&
+            head >= h)
+            return (long long)head;
+        usleep(100000);
+    }
+    return -1;
+}
+
+/* The node restarts under a running miner (and writes a fresh cookie): the
+ * miner says so, reconnects by itself and answers challenges at the new
+ * heads, instead of freezing its head and refusing them as "ahead". */
+TEST(miner_survives_node_restart)
+{
+    mt_node n;
+    mt_miner m;
+    model_t *f32 = NULL;
+    char err[256], body[1024], cookie0[256] = "", cookie1[256] = "";
+    chal *x = calloc(1, sizeof *x);
+    neuron_answer *a = calloc(1, sizeof *a);
+    uint64_t head;
+    chain_hash hash;
+    CHECK(x && a);
+    CHECK_EQ_INT(model_load(MODEL_DEFAULT_PATH, &f32, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(mt_node_start(&n, BLOCK_MS), 0);
+    CHECK_EQ_INT(mt_miner_start(&m, &n, 8, NULL), 0);
+    CHECK_EQ_INT(build(x, &n, &m, f32, 3, 1, -1), 0);
+    CHECK_EQ_INT(seal(x, m.x25519), 0);
+    CHECK_EQ_INT(ask(&m, x, a, body, sizeof body), 200);
+    FILE *f = fopen(n.cookie, "r");
+    CHECK(f && fgets(cookie0, sizeof cookie0, f));
+    if (f)
+        fclose(f);
+    CHECK_EQ_INT(mt_node_restart(&n), 0);
+    f = fopen(n.cookie, "r");
+    CHECK(f && fgets(cookie1, sizeof cookie1, f));
+    if (f)
+        fclose(f);
+    CHECK(strcmp(cookie0, cookie1) != 0);           /* the old connection is refused */
+    CHECK_EQ_INT(neuron_head(n.client, &head, &hash, err), BASED_E_OK);
+    uint64_t want = head + NEURON_MINER_AHEAD_BLOCKS + 4;
+    CHECK_EQ_INT(mt_wait_height(&n, want, 30000), 0);
+    CHECK(health_head_at_least(&m, want, 15000) >= (long long)want);
+    CHECK_EQ_INT(build(x, &n, &m, f32, 3, 2, -1), 0);
+    CHECK_EQ_INT(seal(x, m.x25519), 0);
+    CHECK_EQ_INT(ask(&m, x, a, body, sizeof body), 200);
+    CHECK(matches(f32, &x->c, a));
+    /* said once each in the log */
+    f = fopen(m.log, "r");
+    CHECK(f);
+    char line[512];
+    int down = 0, up = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        down += strstr(line, "WARN") && strstr(line, "node not answering") != NULL;
+        up += strstr(line, "node answering again") != NULL;
+    }
+    if (f)
+        fclose(f);
+    CHECK_EQ_INT(down, 1);
+    CHECK_EQ_INT(up, 1);
+    CHECK_EQ_INT(mt_miner_stop(&m, 10000), 0);
+    mt_node_stop(&n);
+    model_free(f32);
+    free(x);
+    free(a);
+}
+
+/* A file compressed by based-model compress is served as it is under its
+ * own method's name (not as "f32"); compressing it again is refused. */
+TEST(miner_precompressed_file)
+{
+    mt_node n;
+    mt_miner m;
+    model_t *f32 = NULL, *q4 = NULL;
+    char err[256], body[1024], path[600], out[8192];
+    struct model_compress_opts o;
+    struct model_gguf *g;
+    chal *x = calloc(1, sizeof *x);
+    neuron_answer *a = calloc(1, sizeof *a);
+    CHECK(x && a);
+    CHECK_EQ_INT(model_load(MODEL_DEFAULT_PATH, &f32, err, sizeof err), BASED_E_OK);
+    model_compress_defaults(&o);
+    o.method = "q4_0";
+    snprintf(path, sizeof path, "%s/q4_0.gguf", test_tmpdir());
+    CHECK_EQ_INT(model_compress(f32, &o, &g, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(model_gguf_save(g, path, err, sizeof err), BASED_E_OK);
+    model_gguf_free(g);
+    CHECK_EQ_INT(model_load(path, &q4, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(mt_node_start(&n, BLOCK_MS), 0);
+    const char *flags[] = { "--model", path, NULL };
+    CHECK_EQ_INT(mt_miner_start(&m, &n, 9, flags), 0);
+    CHECK_EQ_INT(health(&m, body, sizeof body), 200);
+    CHECK(strstr(body, "\"method\":\"q4_0\"") != NULL);
+    FILE *f = fopen(m.out, "r");
+    size_t k = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[k] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(strstr(out, "(method q4_0,") != NULL);
+    CHECK_EQ_INT(build(x, &n, &m, f32, 3, 1, -1), 0);
+    CHECK_EQ_INT(seal(x, m.x25519), 0);
+    CHECK_EQ_INT(ask(&m, x, a, body, sizeof body), 200);
+    CHECK(matches(q4, &x->c, a));
+    CHECK_EQ_INT(mt_miner_stop(&m, 10000), 0);
+    /* --compress q8_0 on the q4_0 file: a one-line error, exit 1 */
+    const char *again[] = { "--model", path, "--compress", "q8_0", NULL };
+    CHECK(mt_miner_start(&m, &n, 9, again) != 0);
+    f = fopen(m.out, "r");
+    k = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[k] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(strstr(out, "is compressed with q4_0 already") != NULL);
+    mt_miner_stop(&m, 10000);
+    mt_node_stop(&n);
+    model_free(q4);
+    model_free(f32);
+    free(x);
+    free(a);
+}
+
 /* Runs based-miner with args (no node needed); exit status, output in out. */
 static int run_miner(const char *const *args, char *out, size_t cap)
 {
@@ -461,6 +590,12 @@ TEST(miner_flags)
         { { "--brain", "7", "--key", "dev5", "--workers", "0", NULL }, 2, "--workers" },
         { { "--brain", "7", "--key", "dev5", "--listen", "0.0.0.0:8091", NULL }, 2, "--public-host" },
         { { "--brain", "7", "--key", "dev5", "--max-fee", "-1", NULL }, 2, "--max-fee" },
+        { { "--brain", "7", "--key", "dev5", "--public-host", "a.example:99", NULL }, 2,
+          "without scheme, port or path" },
+        { { "--brain", "7", "--key", "dev5", "--public-host", "http://a.example", NULL }, 2,
+          "--public-host" },
+        { { "--brain", "7", "--key", "dev5", "--public-host", "-a", NULL }, 2, "--public-host" },
+        { { "--brain", "7", "--key", "dev5", "--listen", "a/b:8091", NULL }, 2, "not a host name" },
         { { "--frobnicate", NULL }, 2, "unknown option --frobnicate" },
         { { "--brain", "7", "--key", "dev5", "--node", "http://127.0.0.1:1/", NULL }, 1,
           "no node answering" },
@@ -484,6 +619,14 @@ TEST(miner_flags)
         "--workers", "--max-concurrent", "--log-file", "--help", "--version" };
     for (size_t i = 0; i < BASED_ARRAY_LEN(all); i++)
         CHECK(strstr(out, all[i]) != NULL);
+    /* docs/mining.md quotes --help exactly */
+    static char doc[65536];
+    FILE *f = fopen("docs/mining.md", "r");
+    size_t k = f ? fread(doc, 1, sizeof doc - 1, f) : 0;
+    doc[k] = '\0';
+    if (f)
+        fclose(f);
+    CHECK(k > 0 && strstr(doc, out) != NULL);
 }
 
 TEST(miner_compress_spec)
@@ -561,5 +704,7 @@ const struct test_case test_table[] = {
     { "miner_flags", test_miner_flags },
     { "miner_answers_and_refuses", test_miner_answers_and_refuses },
     { "miner_busy_and_sigterm", test_miner_busy_and_sigterm },
+    { "miner_survives_node_restart", test_miner_survives_node_restart },
+    { "miner_precompressed_file", test_miner_precompressed_file },
     { NULL, NULL },
 };
