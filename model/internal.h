@@ -6,6 +6,8 @@
 #ifndef BASED_MODEL_INTERNAL_H
 #define BASED_MODEL_INTERNAL_H
 
+#include <string.h>
+
 #include "model/model.h"
 #include "model/gguf.h"
 #include "model/quant.h"
@@ -49,9 +51,81 @@ struct model_t {
     int n_owned;
     float *rope_cos, *rope_sin;   /* [seq_len][hs/2] */
     bool squeeze_act;
+    bool all_f32;          /* every matrix F32: prefills take batch.c */
     struct model_squeeze sq;
     struct model_tok tok;
 };
+
+/*
+ * A model_state: the KV cache and the scratch of model_forward (model.c,
+ * batch.c). The scratch holds cap positions; batch.c uses the same arrays
+ * for blocks of MODEL_TB tokens stored transposed.
+ */
+struct model_state {
+    const struct model_t *m;
+    float *kc, *vc;              /* [L][seq][kvdim] */
+    float *x, *xb, *q, *k, *v, *ao, *h1, *h3, *tmp, *att;
+    int8_t *xq;
+    float *xd;
+    uint8_t *xu;
+    struct model_qact *qa;
+    int cap;                     /* positions the scratch holds */
+    const uint8_t *heads_off;    /* calibration: heads switched off */
+    double **stats;              /* calibration: input sums of squares */
+    const struct model_wt *wlist[4 + 7 * MODEL_MAX_LAYERS];
+    int n_wlist;
+};
+
+int model_kv_dim(const struct model_t *m);
+
+/*
+ * Blocks of tokens (batch.c, attend.c, quant.c): MODEL_TB tokens, as many
+ * floats as a vector register of this build holds, and a model_vt of
+ * MODEL_TB independent float lanes (GCC vector extension: element-wise IEEE
+ * arithmetic, so a lane computes exactly what scalar code computes, whatever
+ * the machine's vector width). Every file of model/ is built with the same
+ * flags, so they agree on MODEL_TB; nothing outside model/ sees it.
+ */
+#ifdef __AVX512F__
+#define MODEL_TB 16
+#else
+#define MODEL_TB 8
+#endif
+typedef float model_vt __attribute__((vector_size(MODEL_TB * sizeof(float))));
+
+static inline model_vt model_ldt(const float *p)
+{
+    model_vt v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void model_stt(float *p, model_vt v) { memcpy(p, &v, sizeof v); }
+
+/*
+ * Causal attention of one head (attend.c). Keys and values of position u
+ * are at kc + u * kvd and vc + u * kvd (hs floats each); scale is
+ * 1 / sqrt(hs). model_attend_one: the query q at position pos, its output
+ * to o (hs floats); att holds pos + 1 floats. model_attend_block: the
+ * queries of nt <= MODEL_TB lanes of qt (hs x MODEL_TB, transposed) at
+ * positions pos .. pos + nt - 1, their keys already in the cache; outputs
+ * to ot (hs x MODEL_TB, lanes past nt unspecified), each bit-identical to
+ * model_attend_one's; sc holds (pos + nt) x MODEL_TB floats.
+ */
+void model_attend_one(const float *q, int pos, const float *kc, const float *vc, size_t kvd,
+                      int hs, float scale, float *att, float *o);
+void model_attend_block(const float *qt, int nt, int pos, const float *kc, const float *vc,
+                        size_t kvd, int hs, float scale, float *sc, float *ot);
+
+/*
+ * The prefill of n > 1 tokens through a model whose matrices are all F32
+ * (model_all_f32), with the same bits as model_forward one token at a time
+ * (batch.c). model_forward has checked the arguments; the scratch holds
+ * n rounded up to MODEL_TB positions.
+ */
+bool model_all_f32(const struct model_t *m);
+void model_forward_batch(model_state *s, const int *tokens, int n, int pos0, float *logits,
+                         bool last_only);
 
 based_err model_tok_init(struct model_t *m, char *err, size_t errlen);
 void model_tok_free(struct model_tok *t);

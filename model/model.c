@@ -23,20 +23,6 @@
 #include "model/internal.h"
 #include "chain/base.h"
 
-struct model_state {
-    const model_t *m;
-    float *kc, *vc;              /* [L][seq][kvdim] */
-    float *x, *xb, *q, *k, *v, *ao, *h1, *h3, *tmp, *att;
-    int8_t *xq;
-    float *xd;
-    uint8_t *xu;
-    struct model_qact *qa;
-    int cap;                     /* positions the scratch holds */
-    const uint8_t *heads_off;    /* calibration: heads switched off */
-    double **stats;              /* calibration: input sums of squares */
-    const struct model_wt *wlist[4 + 7 * MODEL_MAX_LAYERS];
-    int n_wlist;
-};
 
 #define FAIL(e, ...) (snprintf(err, errlen, __VA_ARGS__), (e))
 
@@ -190,14 +176,12 @@ static based_err load_layer(model_t *m, int l, char *err, size_t errlen)
         e = load_wt(m, n, cols, rows, &ly->field, err, errlen); }
     V(attn_norm, "attn_norm.weight")
     V(ffn_norm, "ffn_norm.weight")
-    if (!e && ly->nh == 0) {
-        /* every head removed: the layer has no attention tensors */
-        return BASED_E_OK;
+    if (ly->nh > 0) {   /* every head removed: the layer has no attention tensors */
+        W(wq, "attn_q.weight", c->dim, ly->nh * hs)
+        W(wk, "attn_k.weight", c->dim, ly->nkv * hs)
+        W(wv, "attn_v.weight", c->dim, ly->nkv * hs)
+        W(wo, "attn_output.weight", ly->nh * hs, c->dim)
     }
-    W(wq, "attn_q.weight", c->dim, ly->nh * hs)
-    W(wk, "attn_k.weight", c->dim, ly->nkv * hs)
-    W(wv, "attn_v.weight", c->dim, ly->nkv * hs)
-    W(wo, "attn_output.weight", ly->nh * hs, c->dim)
     W(w1, "ffn_gate.weight", c->dim, c->hidden)
     W(w2, "ffn_down.weight", c->hidden, c->dim)
     W(w3, "ffn_up.weight", c->dim, c->hidden)
@@ -267,6 +251,8 @@ based_err model_from_gguf(struct model_gguf *g, model_t **out, char *err, size_t
         e = squeeze_config(m);
     if (!e)
         e = model_tok_init(m, err, errlen);
+    if (!e)
+        m->all_f32 = model_all_f32(m);
     if (e) {
         if (e == BASED_E_NOMEM)
             snprintf(err, errlen, "out of memory");
@@ -361,7 +347,18 @@ uint64_t model_weight_bytes(const model_t *m)
 
 /* ---- state ----------------------------------------------------------------------- */
 
-static int kv_dim(const model_t *m) { return m->c.dim / m->c.n_heads * m->c.n_kv_heads; }
+/* n floats on a 64-byte boundary (a cache line: the batched kernels load
+ * whole vectors of these), zeroed or not; free() releases them. */
+static float *floats(size_t n, bool zero)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (p && zero)
+        memset(p, 0, bytes);
+    return p;
+}
+
+int model_kv_dim(const model_t *m) { return m->c.dim / m->c.n_heads * m->c.n_kv_heads; }
 
 model_state *model_state_new(const model_t *m)
 {
@@ -369,11 +366,11 @@ model_state *model_state_new(const model_t *m)
     if (!s)
         return NULL;
     const struct model_config *c = &m->c;
-    size_t cache = (size_t)c->n_layers * (size_t)c->seq_len * (size_t)kv_dim(m);
+    size_t cache = (size_t)c->n_layers * (size_t)c->seq_len * (size_t)model_kv_dim(m);
     s->m = m;
-    s->kc = calloc(cache, sizeof(float));
-    s->vc = calloc(cache, sizeof(float));
-    s->att = malloc((size_t)c->seq_len * sizeof(float));
+    s->kc = floats(cache, true);
+    s->vc = floats(cache, true);
+    s->att = floats((size_t)c->seq_len * MODEL_TB, false);
     s->qa = calloc(1, sizeof *s->qa);
     if (!s->kc || !s->vc || !s->att || !s->qa) {
         model_state_free(s);
@@ -404,15 +401,15 @@ static bool scratch_reserve(model_state *s, int n)
     const struct model_config *c = &s->m->c;
     size_t N = (size_t)n, D = (size_t)c->dim, H = (size_t)c->hidden, W = D > H ? D : H;
     size_t V = (size_t)c->vocab, big = W > V ? W : V;
-    s->x = malloc(N * D * sizeof(float));
-    s->xb = malloc(N * W * sizeof(float));
-    s->q = malloc(N * D * sizeof(float));
-    s->k = malloc(N * D * sizeof(float));
-    s->v = malloc(N * D * sizeof(float));
-    s->ao = malloc(N * D * sizeof(float));
-    s->h1 = malloc(N * H * sizeof(float));
-    s->h3 = malloc(N * H * sizeof(float));
-    s->tmp = malloc(N * big * sizeof(float));
+    s->x = floats(N * D, false);
+    s->xb = floats(N * W, false);
+    s->q = floats(N * D, false);
+    s->k = floats(N * D, false);
+    s->v = floats(N * D, false);
+    s->ao = floats(N * D, false);
+    s->h1 = floats(N * H, false);
+    s->h3 = floats(N * H, false);
+    s->tmp = floats(N * big, false);
     s->xq = malloc(N * W);
     s->xd = malloc(N * (W / MODEL_QK + 1) * sizeof(float));
     s->xu = malloc(N * W + N * 16);
@@ -532,35 +529,16 @@ static void attention(model_state *s, int l, const struct model_layer *ly, const
                       int pos, float *out)
 {
     const model_t *m = s->m;
-    int hs = m->c.dim / m->c.n_heads, kvd = kv_dim(m);
+    int hs = m->c.dim / m->c.n_heads, kvd = model_kv_dim(m);
     float scale = 1.0f / sqrtf((float)hs);
     const float *kc = s->kc + (size_t)l * m->c.seq_len * kvd, *vc = s->vc + (size_t)l * m->c.seq_len * kvd;
     for (int h = 0; h < ly->nh; h++) {
-        const float *qh = q + h * hs;
         int kh = ly->head_kv[h];
-        float mx = -INFINITY, sum = 0;
-        for (int u = 0; u <= pos; u++) {
-            const float *ku = kc + (size_t)u * kvd + kh * hs;
-            float d = 0;
-            for (int i = 0; i < hs; i++)
-                d += qh[i] * ku[i];
-            s->att[u] = d * scale;
-            mx = fmaxf(mx, s->att[u]);
-        }
-        for (int u = 0; u <= pos; u++) {
-            s->att[u] = expf(s->att[u] - mx);
-            sum += s->att[u];
-        }
-        float *o = out + h * hs;
-        memset(o, 0, (size_t)hs * sizeof(float));
         if (s->heads_off && s->heads_off[(size_t)l * m->c.n_heads + h])
-            continue;
-        for (int u = 0; u <= pos; u++) {
-            float a = s->att[u] / sum;
-            const float *vu = vc + (size_t)u * kvd + kh * hs;
-            for (int i = 0; i < hs; i++)
-                o[i] += a * vu[i];
-        }
+            memset(out + h * hs, 0, (size_t)hs * sizeof(float));
+        else
+            model_attend_one(q + h * hs, pos, kc + kh * hs, vc + kh * hs, (size_t)kvd, hs, scale,
+                             s->att, out + h * hs);
     }
 }
 
@@ -568,7 +546,7 @@ static void layer_forward(model_state *s, int l, int n, int pos0)
 {
     const model_t *m = s->m;
     const struct model_layer *ly = &m->layer[l];
-    int D = m->c.dim, H = m->c.hidden, hs = D / m->c.n_heads, kvd = kv_dim(m);
+    int D = m->c.dim, H = m->c.hidden, hs = D / m->c.n_heads, kvd = model_kv_dim(m);
     int qd = ly->nh * hs, kd = ly->nkv * hs;
     if (ly->nh > 0) {
         for (int t = 0; t < n; t++)
@@ -610,6 +588,12 @@ based_err model_forward(model_state *s, const int *tokens, int n, int pos0,
     for (int t = 0; t < n; t++)
         if (tokens[t] < 0 || tokens[t] >= m->c.vocab)
             return BASED_E_BAD_PARAM;
+    if (n > 1 && m->all_f32 && !s->stats) {
+        if (!scratch_reserve(s, (n + MODEL_TB - 1) / MODEL_TB * MODEL_TB))
+            return BASED_E_NOMEM;
+        model_forward_batch(s, tokens, n, pos0, logits, last_only);
+        return BASED_E_OK;
+    }
     if (!scratch_reserve(s, n))
         return BASED_E_NOMEM;
     for (int t = 0; t < n; t++)

@@ -14,7 +14,7 @@
 #include <immintrin.h>
 #endif
 
-#include "model/quant.h"
+#include "model/internal.h"
 #include "chain/base.h"
 
 struct tinfo { uint32_t type; const char *name; uint32_t block, bytes; };
@@ -259,6 +259,49 @@ float model_dot_f32(const float *w, const float *x, size_t n)
     for (int l = 0; i < n; i++, l++)
         acc[l] += w[i] * x[i];
     return lanes_sum(acc);
+}
+
+/*
+ * One row against a block of TB tokens stored transposed (xt[k][t]):
+ * out[t] = w . x_t, with exactly model_dot_f32's order for every token. The
+ * vectors run across the tokens instead of along k: acc[l][t] is lane l of
+ * token t's dot (the products k = l, l + 16, ... in order), so the lane sums
+ * are vertical adds in lanes_sum's tree and no shuffles are needed (a vt:
+ * TB = MODEL_TB lanes, internal.h).
+ */
+#define TB MODEL_TB
+typedef model_vt vt;
+#define ldt model_ldt
+
+int model_tb(void) { return TB; }
+
+static inline __attribute__((always_inline)) void dot_f32_tb(const float *w, const float *xt,
+                                                             size_t n, float *out, const bool tail)
+{
+    vt acc[LANES];
+    for (int l = 0; l < LANES; l++)
+        acc[l] = (vt){ 0 };
+    size_t k = 0;
+    for (; k + LANES <= n; k += LANES, xt += LANES * TB)
+        for (int l = 0; l < LANES; l++)
+            acc[l] += w[k + l] * ldt(xt + l * TB);
+    for (int l = 0; tail && k + (size_t)l < n; l++)
+        acc[l] += w[k + l] * ldt(xt + l * TB);
+    vt s8[8], s4[4];
+    for (int i = 0; i < 8; i++) s8[i] = acc[i] + acc[i + 8];
+    for (int i = 0; i < 4; i++) s4[i] = s8[i] + s8[i + 4];
+    vt r = (s4[0] + s4[2]) + (s4[1] + s4[3]);
+    memcpy(out, &r, sizeof r);
+}
+
+/* Rows of a multiple of 16 (the usual case) take a copy without the tail,
+ * whose accumulators stay in registers. */
+void model_dot_f32_tb(const float *w, const float *xt, size_t n, float *out)
+{
+    if (n % LANES)
+        dot_f32_tb(w, xt, n, out, true);
+    else
+        dot_f32_tb(w, xt, n, out, false);
 }
 
 void model_qact_q8(const float *x, size_t n, int8_t *q, float *d)
