@@ -60,14 +60,14 @@ static void rmsnorm_t(float *o, const float *x, const float *w, int D, float eps
     }
 }
 
-/* out = W in over nb blocks (W: R rows of K). */
+/* out = W in over nb blocks (W: R rows of K, one after the other as F32
+ * rows are). */
 static void matmul_t(const struct model_wt *w, const float *in, int nb, float *out)
 {
     int K = w->cols, R = w->rows;
     for (int b = 0; b < nb; b++)
-        for (int r = 0; r < R; r++)
-            model_dot_f32_tb((const float *)(w->data + w->row_off[r]), in + (size_t)b * K * TB,
-                             (size_t)K, out + ((size_t)b * R + r) * TB);
+        model_dot_f32_tb((const float *)w->data, (size_t)R, in + (size_t)b * K * TB, (size_t)K,
+                         out + (size_t)b * R * TB);
 }
 
 /* x += d over n floats. */
@@ -175,11 +175,13 @@ static void layer_t(model_state *s, int l, int n, int pos0, int nb)
     for (int b = 0; b < nb; b++) {
         int nt = n - b * TB < TB ? n - b * TB : TB;
         float *h1 = s->h1 + (size_t)b * H * TB, *h3 = s->h3 + (size_t)b * H * TB;
-        for (int r = 0; r < H; r++)
-            for (int t = 0; t < nt; t++) {
-                size_t i = (size_t)r * TB + t;
-                h1[i] = h1[i] / (1.0f + expf(-h1[i])) * h3[i];
-            }
+        for (int r = 0; r < H; r++) {   /* h1 / (1 + expf(-h1)) * h3, the divisions in a vector */
+            float e[TB];
+            for (int t = 0; t < TB; t++)
+                e[t] = t < nt ? expf(-h1[(size_t)r * TB + t]) : 0.0f;
+            float *p = h1 + (size_t)r * TB;
+            stt(p, ldt(p) / (1.0f + ldt(e)) * ldt(h3 + (size_t)r * TB));
+        }
     }
     matmul_t(&ly->w2, s->h1, nb, s->tmp);
     add_t(s->x, s->tmp, (size_t)nb * D * TB);

@@ -275,13 +275,21 @@ typedef model_vt vt;
 
 int model_tb(void) { return TB; }
 
+/* Rows of a multiple of 16 (the usual case) take a copy without the tail
+ * (tail = false), whose accumulators stay in registers; that copy adds the
+ * first products to +0 as the loop would (a zeroing loop would be compiled
+ * into a memset of the accumulators). */
 static inline __attribute__((always_inline)) void dot_f32_tb(const float *w, const float *xt,
-                                                             size_t n, float *out, const bool tail)
+                                                             size_t n, float *out, bool tail)
 {
-    vt acc[LANES];
-    for (int l = 0; l < LANES; l++)
-        acc[l] = (vt){ 0 };
+    vt acc[LANES], zero = { 0 };
     size_t k = 0;
+    for (int l = 0; l < LANES; l++)
+        acc[l] = tail ? zero : zero + w[l] * ldt(xt + l * TB);
+    if (!tail) {
+        k = LANES;
+        xt += LANES * TB;
+    }
     for (; k + LANES <= n; k += LANES, xt += LANES * TB)
         for (int l = 0; l < LANES; l++)
             acc[l] += w[k + l] * ldt(xt + l * TB);
@@ -294,14 +302,14 @@ static inline __attribute__((always_inline)) void dot_f32_tb(const float *w, con
     memcpy(out, &r, sizeof r);
 }
 
-/* Rows of a multiple of 16 (the usual case) take a copy without the tail,
- * whose accumulators stay in registers. */
-void model_dot_f32_tb(const float *w, const float *xt, size_t n, float *out)
+void model_dot_f32_tb(const float *w, size_t rows, const float *xt, size_t n, float *out)
 {
-    if (n % LANES)
-        dot_f32_tb(w, xt, n, out, true);
-    else
-        dot_f32_tb(w, xt, n, out, false);
+    for (size_t r = 0; r < rows; r++, w += n, out += TB) {
+        if (n % LANES)
+            dot_f32_tb(w, xt, n, out, true);
+        else
+            dot_f32_tb(w, xt, n, out, false);
+    }
 }
 
 void model_qact_q8(const float *x, size_t n, int8_t *q, float *d)
