@@ -65,9 +65,7 @@ static void rmsnorm_t(float *o, const float *x, const float *w, int D, float eps
 static void matmul_t(const struct model_wt *w, const float *in, int nb, float *out)
 {
     int K = w->cols, R = w->rows;
-    for (int b = 0; b < nb; b++)
-        model_dot_f32_tb((const float *)w->data, (size_t)R, in + (size_t)b * K * TB, (size_t)K,
-                         out + (size_t)b * R * TB);
+    model_dot_f32_tb((const float *)w->data, (size_t)R, in, (size_t)K, nb, out);
 }
 
 /* x += d over n floats. */

@@ -275,26 +275,9 @@ typedef model_vt vt;
 
 int model_tb(void) { return TB; }
 
-/* Rows of a multiple of 16 (the usual case) take a copy without the tail
- * (tail = false), whose accumulators stay in registers; that copy adds the
- * first products to +0 as the loop would (a zeroing loop would be compiled
- * into a memset of the accumulators). */
-static inline __attribute__((always_inline)) void dot_f32_tb(const float *w, const float *xt,
-                                                             size_t n, float *out, bool tail)
+/* The lane sums of acc in lanes_sum's tree, TB tokens at once, to out. */
+static inline __attribute__((always_inline)) void lanes_sum_tb(const vt *acc, float *out)
 {
-    vt acc[LANES], zero = { 0 };
-    size_t k = 0;
-    for (int l = 0; l < LANES; l++)
-        acc[l] = tail ? zero : zero + w[l] * ldt(xt + l * TB);
-    if (!tail) {
-        k = LANES;
-        xt += LANES * TB;
-    }
-    for (; k + LANES <= n; k += LANES, xt += LANES * TB)
-        for (int l = 0; l < LANES; l++)
-            acc[l] += w[k + l] * ldt(xt + l * TB);
-    for (int l = 0; tail && k + (size_t)l < n; l++)
-        acc[l] += w[k + l] * ldt(xt + l * TB);
     vt s8[8], s4[4];
     for (int i = 0; i < 8; i++) s8[i] = acc[i] + acc[i + 8];
     for (int i = 0; i < 4; i++) s4[i] = s8[i] + s8[i + 4];
@@ -302,13 +285,80 @@ static inline __attribute__((always_inline)) void dot_f32_tb(const float *w, con
     memcpy(out, &r, sizeof r);
 }
 
-void model_dot_f32_tb(const float *w, size_t rows, const float *xt, size_t n, float *out)
+/* One row against one block, for rows that are not a multiple of 16: the
+ * last lanes take one product fewer. */
+static void dot_tb_tail(const float *w, const float *xt, size_t n, float *out)
 {
-    for (size_t r = 0; r < rows; r++, w += n, out += TB) {
-        if (n % LANES)
-            dot_f32_tb(w, xt, n, out, true);
-        else
-            dot_f32_tb(w, xt, n, out, false);
+    vt acc[LANES];
+    for (int l = 0; l < LANES; l++)
+        acc[l] = (vt){ 0 };
+    size_t k = 0;
+    for (; k + LANES <= n; k += LANES, xt += LANES * TB)
+        for (int l = 0; l < LANES; l++)
+            acc[l] += w[k + l] * ldt(xt + l * TB);
+    for (int l = 0; k + (size_t)l < n; l++)
+        acc[l] += w[k + l] * ldt(xt + l * TB);
+    lanes_sum_tb(acc, out);
+}
+
+/*
+ * One row of n (a multiple of 16) against J <= 4 blocks (block j at xt +
+ * j * xs, its outputs to out + j * os). Each weight is broadcast once for
+ * the J blocks: the 16 lanes are done G = 16 / J (4 for J = 3) at a time,
+ * so that the J x G accumulators fit in registers. The first products are
+ * added to +0 as a loop from 0 would (a zeroing loop would be compiled into
+ * a memset of the accumulators).
+ */
+static inline __attribute__((always_inline)) void dot_tb(const float *w, const float *xt,
+                                                         size_t n, size_t xs, float *out,
+                                                         size_t os, const int J)
+{
+    const int G = J == 1 ? 16 : J == 2 ? 8 : 4;
+    vt acc[4][LANES], zero = { 0 };
+    for (int l0 = 0; l0 < LANES; l0 += G) {
+        vt a[4][16];
+        for (int j = 0; j < J; j++)
+            for (int l = 0; l < G; l++)
+                a[j][l] = zero + w[l0 + l] * ldt(xt + j * xs + (size_t)(l0 + l) * TB);
+        for (size_t k = LANES; k + LANES <= n; k += LANES)
+            for (int l = 0; l < G; l++) {
+                float wk = w[k + l0 + l];
+                for (int j = 0; j < J; j++)
+                    a[j][l] += wk * ldt(xt + j * xs + (k + l0 + l) * TB);
+            }
+        for (int j = 0; j < J; j++)
+            for (int l = 0; l < G; l++)
+                acc[j][l0 + l] = a[j][l];
+    }
+    for (int j = 0; j < J; j++)
+        lanes_sum_tb(acc[j], out + j * os);
+}
+
+/* Blocks a row takes at once: up to 4, as many as fit 48 KB (a level-1
+ * data cache), since every row reads them all again. */
+#define TB_CACHE 49152
+
+void model_dot_f32_tb(const float *w, size_t rows, const float *xt, size_t n, int nb, float *out)
+{
+    size_t xs = n * TB, os = rows * TB, fit = TB_CACHE / (xs * sizeof(float));
+    int J = fit >= 4 ? 4 : fit >= 2 ? (int)fit : 1;
+    for (int b0 = 0; b0 < nb; b0 += J) {
+        int jn = nb - b0 < J ? nb - b0 : J;
+        const float *x = xt + (size_t)b0 * xs, *wr = w;
+        float *o = out + (size_t)b0 * os;
+        for (size_t r = 0; r < rows; r++, wr += n, o += TB) {
+            if (n % LANES)
+                for (int j = 0; j < jn; j++)
+                    dot_tb_tail(wr, x + (size_t)j * xs, n, o + (size_t)j * os);
+            else if (jn == 4)
+                dot_tb(wr, x, n, xs, o, os, 4);
+            else if (jn == 3)
+                dot_tb(wr, x, n, xs, o, os, 3);
+            else if (jn == 2)
+                dot_tb(wr, x, n, xs, o, os, 2);
+            else
+                dot_tb(wr, x, n, xs, o, os, 1);
+        }
     }
 }
 

@@ -67,15 +67,15 @@ void model_qact_q8(const float *x, size_t n, int8_t *q, float *d);
 /* Dot products of one weight row with an activation vector of n. */
 float model_dot_f32(const float *w, const float *x, size_t n);
 /*
- * Batched F32 dots: `rows` consecutive rows of n (w) against a block of
- * model_tb() tokens stored transposed, xt[k * model_tb() + t] for k < n.
- * out[r * model_tb() + t] is bit-identical to model_dot_f32(w + r * n, x_t,
- * n): the block width (16 with AVX-512, else 8; at most MODEL_TB_MAX)
- * changes the speed, never a bit.
+ * Batched F32 dots: `rows` consecutive rows of n (w) against nb blocks of
+ * TB = model_tb() tokens stored transposed: token t of block b is
+ * xt[(b * n + k) * TB + t] for k < n. out[(b * rows + r) * TB + t] is
+ * bit-identical to model_dot_f32(w + r * n, x_bt, n): the block width (16
+ * with AVX-512, else 8; at most MODEL_TB_MAX) changes the speed, never a bit.
  */
 #define MODEL_TB_MAX 16
 int model_tb(void);
-void model_dot_f32_tb(const float *w, size_t rows, const float *xt, size_t n, float *out);
+void model_dot_f32_tb(const float *w, size_t rows, const float *xt, size_t n, int nb, float *out);
 float model_dot_q8_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
 float model_dot_q4_0(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
 float model_dot_q8_0_portable(const uint8_t *w, const int8_t *xq, const float *xd, size_t n);
