@@ -251,24 +251,28 @@ static int argmax(const float *lg, int n)
  * order of model_sample's qsort (a strict total order, so any correct sort
  * gives the same permutation). A stable LSD radix sort on the bits of p
  * (p >= 0, so its IEEE bits order like its value) over entries that start
- * in id order; passes whose byte is the same in every key are skipped.
- * With 32000 candidates it is ~10x faster than qsort. tmp holds n entries.
+ * in id order; passes whose byte is the same in every key are skipped. The
+ * counts of all eight bytes come from one read of the keys (a byte's counts
+ * do not depend on the order). With 32000 candidates it is ~10x faster
+ * than qsort. tmp holds n entries.
  */
 static void sort_cands(struct cand *c, struct cand *tmp, int n)
 {
+    int cnt[8][256];
+    memset(cnt, 0, sizeof cnt);
+    for (int i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, &c[i].p, sizeof b);
+        for (int k = 0; k < 8; k++)
+            cnt[k][255 - (int)((b >> (8 * k)) & 255)]++;   /* descending */
+    }
     struct cand *src = c, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        int cnt[256] = { 0 };
-        for (int i = 0; i < n; i++) {
-            uint64_t b;
-            memcpy(&b, &src[i].p, sizeof b);
-            cnt[255 - (int)((b >> shift) & 255)]++;   /* descending */
-        }
-        int pos = 0, skip = 0;
+    for (int k = 0; k < 8; k++) {
+        int pos = 0, skip = 0, *ck = cnt[k];
         for (int d = 0; d < 256; d++) {
-            skip |= cnt[d] == n;
-            int x = cnt[d];
-            cnt[d] = pos;
+            skip |= ck[d] == n;
+            int x = ck[d];
+            ck[d] = pos;
             pos += x;
         }
         if (skip)
@@ -276,7 +280,7 @@ static void sort_cands(struct cand *c, struct cand *tmp, int n)
         for (int i = 0; i < n; i++) {
             uint64_t b;
             memcpy(&b, &src[i].p, sizeof b);
-            dst[cnt[255 - (int)((b >> shift) & 255)]++] = src[i];
+            dst[ck[255 - (int)((b >> (8 * k)) & 255)]++] = src[i];
         }
         struct cand *t = src;
         src = dst;
