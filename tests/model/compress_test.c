@@ -143,7 +143,26 @@ TEST(model_heads_removes)
     const struct model_gguf_value *s = model_gguf_find(g, "based.heads.significance");
     CHECK(s && s->count == 4);
     CHECK_EQ_INT(model_from_gguf(g, &q, err, sizeof err), BASED_E_OK);
-    CHECK(model_weight_count(q) < model_weight_count(m));
+    /* exactly the attention matrices are gone: each layer keeps its FFN */
+    const struct model_config *cf = model_config(m);
+    uint64_t kvd = (uint64_t)(cf->dim / cf->n_heads * cf->n_kv_heads), D = (uint64_t)cf->dim;
+    CHECK_EQ_U64(model_weight_count(q),
+                 model_weight_count(m) - (uint64_t)cf->n_layers * (2 * D * D + 2 * D * kvd));
+    /* and a prefill is still token-by-token decoding */
+    int V = cf->vocab, tk[12];
+    float *all = malloc(12 * (size_t)V * sizeof(float)), *one = malloc((size_t)V * sizeof(float));
+    model_state *sa = model_state_new(q), *sb = model_state_new(q);
+    for (int i = 0; i < 12; i++)
+        tk[i] = c.train[i];
+    CHECK_EQ_INT(model_forward(sa, tk, 12, 0, all, false), BASED_E_OK);
+    for (int i = 0; i < 12; i++) {
+        CHECK_EQ_INT(model_forward(sb, tk + i, 1, i, one, true), BASED_E_OK);
+        CHECK_EQ_MEM(one, all + (size_t)i * V, (size_t)V * sizeof(float));
+    }
+    model_state_free(sa);
+    model_state_free(sb);
+    free(all);
+    free(one);
     model_free(q);
     o.theta = -1;      /* none removed: same logits as the original */
     CHECK_EQ_INT(model_compress(m, &o, &g, err, sizeof err), BASED_E_OK);
