@@ -86,10 +86,12 @@ int model_kv_dim(const struct model_t *m);
  * the machine's vector width). Every file of model/ is built with the same
  * flags, so they agree on MODEL_TB; nothing outside model/ sees it.
  */
-#ifdef __AVX512F__
+#if defined(__AVX512F__)
 #define MODEL_TB 16
-#else
+#elif defined(__AVX__)
 #define MODEL_TB 8
+#else
+#define MODEL_TB 4
 #endif
 typedef float model_vt __attribute__((vector_size(MODEL_TB * sizeof(float))));
 

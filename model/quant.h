@@ -70,8 +70,9 @@ float model_dot_f32(const float *w, const float *x, size_t n);
  * Batched F32 dots: `rows` consecutive rows of n (w) against nb blocks of
  * TB = model_tb() tokens stored transposed: token t of block b is
  * xt[(b * n + k) * TB + t] for k < n. out[(b * rows + r) * TB + t] is
- * bit-identical to model_dot_f32(w + r * n, x_bt, n): the block width (16
- * with AVX-512, else 8; at most MODEL_TB_MAX) changes the speed, never a bit.
+ * bit-identical to model_dot_f32(w + r * n, x_bt, n): the block width (the
+ * floats of a vector register: 16 with AVX-512, 8 with AVX, else 4; at most
+ * MODEL_TB_MAX) changes the speed, never a bit.
  */
 #define MODEL_TB_MAX 16
 int model_tb(void);
