@@ -128,7 +128,9 @@ static void cache_t(model_state *s, int l, int kd, int b, int nt, int pos)
     }
 }
 
-static void attention_t(model_state *s, int l, int n, int pos0)
+/* Layer l's rotary positions and cache for every block, attention for the
+ * blocks from `from` on. */
+static void attention_t(model_state *s, int l, int n, int pos0, int from)
 {
     const model_t *m = s->m;
     const struct model_layer *ly = &m->layer[l];
@@ -138,9 +140,11 @@ static void attention_t(model_state *s, int l, int n, int pos0)
     for (int b = 0; b * TB < n; b++) {
         int nt = n - b * TB < TB ? n - b * TB : TB, pos = pos0 + b * TB;
         float *q = s->q + (size_t)b * qd * TB, *k = s->k + (size_t)b * kd * TB;
-        rope_t(m, q, ly->nh, pos, nt);
         rope_t(m, k, ly->nkv, pos, nt);
         cache_t(s, l, kd, b, nt, pos);
+        if (b < from)
+            continue;
+        rope_t(m, q, ly->nh, pos, nt);
         for (int h = 0; h < ly->nh; h++) {
             float *o = s->ao + ((size_t)b * qd + (size_t)h * hs) * TB;
             int kh = ly->head_kv[h];
@@ -153,36 +157,45 @@ static void attention_t(model_state *s, int l, int n, int pos0)
     }
 }
 
-static void layer_t(model_state *s, int l, int n, int pos0, int nb)
+/*
+ * Layer l over the nb blocks of n tokens. Its keys and values are needed
+ * for every block, the rest only for the blocks whose output is: from
+ * `from` on (the last layer of a prefill that wants only the last logits
+ * computes the last block alone, each of its tokens as ever).
+ */
+static void layer_t(model_state *s, int l, int n, int pos0, int nb, int from)
 {
     const model_t *m = s->m;
     const struct model_layer *ly = &m->layer[l];
-    int D = m->c.dim, H = m->c.hidden;
+    int D = m->c.dim, H = m->c.hidden, hs = D / m->c.n_heads, nf = nb - from;
+    float *x = s->x + (size_t)from * D * TB, *xb = s->xb + (size_t)from * D * TB;
+    float *h1 = s->h1 + (size_t)from * H * TB, *h3 = s->h3 + (size_t)from * H * TB;
     if (ly->nh > 0) {
+        int qd = ly->nh * hs;
         rmsnorm_t(s->xb, s->x, ly->attn_norm, D, m->c.eps, nb);
-        matmul_t(&ly->wq, s->xb, nb, s->q);
+        matmul_t(&ly->wq, xb, nf, s->q + (size_t)from * qd * TB);
         matmul_t(&ly->wk, s->xb, nb, s->k);
         matmul_t(&ly->wv, s->xb, nb, s->v);
-        attention_t(s, l, n, pos0);
-        matmul_t(&ly->wo, s->ao, nb, s->tmp);
-        add_t(s->x, s->tmp, (size_t)nb * D * TB);
+        attention_t(s, l, n, pos0, from);
+        matmul_t(&ly->wo, s->ao + (size_t)from * qd * TB, nf, s->tmp);
+        add_t(x, s->tmp, (size_t)nf * D * TB);
     }
-    rmsnorm_t(s->xb, s->x, ly->ffn_norm, D, m->c.eps, nb);
-    matmul_t(&ly->w1, s->xb, nb, s->h1);
-    matmul_t(&ly->w3, s->xb, nb, s->h3);
-    for (int b = 0; b < nb; b++) {
+    rmsnorm_t(xb, x, ly->ffn_norm, D, m->c.eps, nf);
+    matmul_t(&ly->w1, xb, nf, h1);
+    matmul_t(&ly->w3, xb, nf, h3);
+    for (int b = from; b < nb; b++) {
         int nt = n - b * TB < TB ? n - b * TB : TB;
-        float *h1 = s->h1 + (size_t)b * H * TB, *h3 = s->h3 + (size_t)b * H * TB;
-        for (int r = 0; r < H; r++) {   /* h1 / (1 + expf(-h1)) * h3, the divisions in a vector */
+        float *g = s->h1 + (size_t)b * H * TB, *u = s->h3 + (size_t)b * H * TB;
+        for (int r = 0; r < H; r++) {   /* g / (1 + expf(-g)) * u, the divisions in a vector */
             float e[TB];
             for (int t = 0; t < TB; t++)
-                e[t] = t < nt ? expf(-h1[(size_t)r * TB + t]) : 0.0f;
-            float *p = h1 + (size_t)r * TB;
-            stt(p, ldt(p) / (1.0f + ldt(e)) * ldt(h3 + (size_t)r * TB));
+                e[t] = t < nt ? expf(-g[(size_t)r * TB + t]) : 0.0f;
+            float *p = g + (size_t)r * TB;
+            stt(p, ldt(p) / (1.0f + ldt(e)) * ldt(u + (size_t)r * TB));
         }
     }
-    matmul_t(&ly->w2, s->h1, nb, s->tmp);
-    add_t(s->x, s->tmp, (size_t)nb * D * TB);
+    matmul_t(&ly->w2, h1, nf, s->tmp);
+    add_t(x, s->tmp, (size_t)nf * D * TB);
 }
 
 /* The logits of the last token only (one row, as a decoding step computes
@@ -219,7 +232,8 @@ void model_forward_batch(model_state *s, const int *tokens, int n, int pos0, flo
 {
     int nb = (n + TB - 1) / TB;
     embed_t(s, tokens, n, nb);
-    for (int l = 0; l < s->m->c.n_layers; l++)
-        layer_t(s, l, n, pos0, nb);
+    int L = s->m->c.n_layers;
+    for (int l = 0; l < L; l++)
+        layer_t(s, l, n, pos0, nb, last_only && l == L - 1 ? nb - 1 : 0);
     logits_t(s, n, nb, logits, last_only);
 }
