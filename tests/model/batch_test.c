@@ -208,3 +208,29 @@ TEST(model_prefill_splits_types)
     model_corpus_free(&c);
     model_free(m);
 }
+
+/* A random model whose rows are not multiples of 16 and whose heads are not
+ * multiples of 8 (the kernels' tails), with 3 query heads on 1 kv head. */
+TEST(model_prefill_splits_odd_shape)
+{
+    struct model_config c = { 36, 40, 2, 3, 1, 256, 40, 10000.0f, 1e-5f };   /* heads of 12 */
+    size_t np = model_param_count(&c);
+    float *p = malloc(np * sizeof(float));
+    CHECK(p);
+    uint64_t rng = 3;
+    for (size_t i = 0; i < np; i++)
+        p[i] = (float)(model_rng_uniform(&rng) - 0.5) * 0.6f;
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/odd.gguf", test_tmpdir());
+    CHECK_EQ_INT(model_export(&c, p, path, err, sizeof err), BASED_E_OK);
+    free(p);
+    model_t *m;
+    CHECK_EQ_INT(model_load(path, &m, err, sizeof err), BASED_E_OK);
+    enum { N = 40 };
+    int toks[N];
+    for (int i = 0; i < N; i++)
+        toks[i] = (int)(model_rng_next(&rng) % 256);
+    static const int splits[][8] = { { 40 }, { 1, 39 }, { 3, 18, 19 }, { 17, 23 }, { 33, 7 } };
+    CHECK_EQ_INT(all_splits_differ(m, toks, N, splits, BASED_ARRAY_LEN(splits)), 0);
+    model_free(m);
+}

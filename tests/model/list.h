@@ -6,7 +6,7 @@
     X(model_squeeze_levels) X(model_crb8_dot_algebra) X(model_gguf_roundtrip) X(model_gguf_malformed) \
     X(model_gguf_truncations) X(model_train_tiny_learns) X(model_train_gradcheck) X(model_train_threads_same) \
     X(model_prefill_equals_decode) X(model_dot_f32_tb_bits) X(model_prefill_splits_default) \
-    X(model_prefill_splits_types) X(model_forward_deterministic) X(model_gqa_loads) X(model_f16_and_tied_load) \
+    X(model_prefill_splits_types) X(model_prefill_splits_odd_shape) X(model_forward_deterministic) X(model_gqa_loads) X(model_f16_and_tied_load) \
     X(model_generate_seeded) X(model_sampler) X(model_spm_tokenizer) \
     X(model_compress_all_methods_tiny) X(model_consensus_vote_rule) X(model_prime_mask) \
     X(model_heads_removes) X(model_default_bands) X(model_default_heldout_loss) \
