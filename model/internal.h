@@ -1,7 +1,8 @@
 /*
- * internal.h: the inside of a model_t, shared by the files of model/ only
- * (model.c loads and runs it, tokenizer.c reads its vocabulary, compress.c
- * and eval.c walk its weights). Nothing outside model/ includes this.
+ * internal.h: the inside of a model_t and a model_state, shared by the
+ * files of model/ only (model.c loads and runs it, batch.c and attend.c run
+ * its prefills, tokenizer.c reads its vocabulary, compress.c and eval.c
+ * walk its weights). Nothing outside model/ includes this.
  */
 #ifndef BASED_MODEL_INTERNAL_H
 #define BASED_MODEL_INTERNAL_H

@@ -10,7 +10,10 @@
  * each position exactly as a single-token step would: every weight row is
  * dotted with every position's input by the same kernel, attention for a
  * position reads the KV cache up to itself. That is what makes prefill
- * logits equal, bit for bit, to token-by-token logits.
+ * logits equal, bit for bit, to token-by-token logits. A prefill through a
+ * model whose matrices are all F32 goes to batch.c, which computes the same
+ * numbers a block of tokens at a time (vectors across the tokens); every
+ * other case, and every single-token step, runs here.
  *
  * A file produced by `compress --method heads` carries
  * based.attention.head_mask (u8, layers x heads, 1 = kept); its attention
