@@ -31,6 +31,8 @@ typedef struct {
     bool missed;            /* counted as missed */
     mt_miner m;
     double smoothed, last_score[4];
+    char gate[24];              /* the last round's gate */
+    char first_gate[24];        /* the first round's */
     long missed_n;
     uint64_t paid;
 } entry;
@@ -62,6 +64,14 @@ static entry E[] = {
     ENT("down", NULL, NULL, "f32", BAD, 0, true, true),
 };
 #define NE ((int)BASED_ARRAY_LEN(E))
+
+/* The gate that must stop each protocol-level cheat in every late round. */
+static const struct { const char *name, *gate; } GATES[] = {
+    { "random", "rank" }, { "repeat", "repeat" }, { "zero-lp", "logprobs" },
+    { "replay", "challenge" }, { "badsig", "signature" }, { "slow", "timeout" },
+    { "garbage", "seal" }, { "oversized", "decode" }, { "unsealed", "seal" },
+    { "down", "no-answer" },
+};
 #define ROUNDS 12
 
 static void nap_ms(unsigned ms)
@@ -181,6 +191,10 @@ static void read_scores(const char *path)
                                      (double)json_integer_value(json_object_get(x, "score"));
                 E[k].smoothed = json_number_value(json_object_get(x, "smoothed"));
                 E[k].missed_n = (long)json_integer_value(json_object_get(x, "missed"));
+                const char *g = json_string_value(json_object_get(x, "gate"));
+                snprintf(E[k].gate, sizeof E[k].gate, "%s", g ? g : "?");
+                if (!E[k].first_gate[0])
+                    snprintf(E[k].first_gate, sizeof E[k].first_gate, "%s", g ? g : "?");
             }
         }
         json_decref(o);
@@ -236,11 +250,12 @@ static pid_t start_validator(mt_node *n, const char *out)
 
 static void print_table(double f32)
 {
-    fprintf(stderr, "%-12s %5s %9s %9s %7s %14s\n", "miner", "uid", "smoothed", "relative",
-            "missed", "paid (base)");
+    fprintf(stderr, "%-12s %5s %9s %9s %7s %14s  %s\n", "miner", "uid", "smoothed", "relative",
+            "missed", "paid (base)", "gate (first round, last)");
     for (int i = 0; i < NE; i++)
-        fprintf(stderr, "%-12s %5d %9.4f %9.4f %7ld %14" PRIu64 "\n", E[i].name, E[i].m.uid,
-                E[i].smoothed, f32 > 0 ? E[i].smoothed / f32 : 0, E[i].missed_n, E[i].paid);
+        fprintf(stderr, "%-12s %5d %9.4f %9.4f %7ld %14" PRIu64 "  %s, %s\n", E[i].name,
+                E[i].m.uid, E[i].smoothed, f32 > 0 ? E[i].smoothed / f32 : 0, E[i].missed_n,
+                E[i].paid, E[i].first_gate, E[i].gate);
 }
 
 static int stake_validator(mt_node *n)
@@ -342,7 +357,7 @@ TEST(cheat_catalogue_end_to_end)
     uint64_t from = 0;
     while (mt_now_ms() - t0 < 240000) {
         rounds = rounds_seen(vout, &last);
-        if (rounds >= 6 && !from)
+        if (rounds >= 8 && !from)
             from = (uint64_t)json_integer_value(json_object_get(last, "height"));
         json_decref(last);
         last = NULL;
@@ -356,7 +371,7 @@ TEST(cheat_catalogue_end_to_end)
     }
     CHECK(val > 0);   /* the validator never died, whatever the miners sent */
     CHECK(rounds >= ROUNDS);
-    /* payouts: wait until the chain has paid three epochs after round 6 */
+    /* payouts: wait until the chain has paid three epochs after round 8 */
     uint64_t want = from + 3 * 20 + 5;
     CHECK_EQ_INT(mt_wait_height(&n, want, 120000), 0);
     CHECK(waitpid(val, &st, WNOHANG) == 0);
@@ -384,6 +399,12 @@ TEST(cheat_catalogue_end_to_end)
         if (e->missed && e->missed_n < 1)
             test_fail_(__FILE__, __LINE__, "%s: missed %ld, expected counted", e->name,
                        e->missed_n);
+    }
+    for (size_t g = 0; g < BASED_ARRAY_LEN(GATES); g++) {
+        entry *e = by_name(GATES[g].name);
+        if (strcmp(e->gate, GATES[g].gate) != 0)
+            test_fail_(__FILE__, __LINE__, "%s: last gate \"%s\", expected \"%s\"", e->name,
+                       e->gate, GATES[g].gate);
     }
     CHECK(q4->smoothed < q8->smoothed);
     CHECK(q4->smoothed / ref >= 0.5);
