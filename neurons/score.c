@@ -87,8 +87,12 @@ void neuron_score_params_default(neuron_score_params *p)
      * larger than 256, raise rank_base with the vocabulary. */
     p->rank_base = 64;
     p->rank_per_temp = 128;
-    /* a bounded speed bonus: a miner at the deadline loses 10 %. */
-    p->speed_weight = 0.1;
+    /* a small bounded speed bonus: answering within a quarter of the
+     * deadline is full speed, a miner at the deadline loses 5 %. On a busy
+     * machine honest miners' latencies spread by load alone; the free
+     * quarter keeps that noise out of the score. */
+    p->speed_weight = 0.05;
+    p->speed_free = 0.25;
 }
 
 void neuron_score_gated(neuron_score *out, int gate)
@@ -403,7 +407,8 @@ static void combine(const neuron_score_params *p, double latency_ms, double dead
     o->fidelity = clamp01((p->kl_bad - o->kl) / (p->kl_bad - p->kl_good));
     double ga = clamp01((o->agree - p->agree_floor) / (1 - p->agree_floor));
     o->quality = o->fidelity * pow(ga, p->agree_power);
-    o->speed = deadline_ms > 0 ? clamp01(1 - latency_ms / deadline_ms) : 0;
+    double span = deadline_ms * (1 - p->speed_free);
+    o->speed = deadline_ms > 0 && span > 0 ? clamp01((deadline_ms - latency_ms) / span) : 0;
     o->score = o->quality * (1 - p->speed_weight + p->speed_weight * o->speed);
 }
 

@@ -588,6 +588,8 @@ static void update(vd *v, const neuron_val_result *r, size_t n, const neuron_inf
     for (size_t i = 0; i < n; i++) {
         neuron_val_miner *m = neuron_val_entry(v->st, (uint16_t)r[i].uid, &r[i].addr);
         bool missed = r[i].sc.gate == NEURON_GATE_NO_ANSWER || r[i].sc.gate == NEURON_GATE_TIMEOUT;
+        if (m && neuron_val_gate_forfeits(r[i].sc.gate))
+            neuron_val_forfeit(m);
         if (m)
             neuron_val_record(m, r[i].sc.score, missed, v->s.alpha);
     }
