@@ -167,7 +167,8 @@ static int miner_init(neuron_miner *m, uv_loop_t *loop, int uid, const chain_add
     m->states = calloc(1, sizeof *m->states);
     m->busy = calloc(1, sizeof *m->busy);
     if (!m->states || !m->busy || !(m->states[0] = model_state_new(model)) ||
-        neuron_replay_init(&m->replay) != BASED_E_OK || watch_fill(&m->watch, &m->key.addr, uid, val))
+        neuron_replay_init(&m->replay) != BASED_E_OK ||
+        watch_fill(&m->watch, &m->key.addr, uid, val))
         return -1;
     node_http_config_init(&cfg);
     cfg.bind = "127.0.0.1:0";
@@ -609,6 +610,20 @@ static int load_inputs(void)
     return 0;
 }
 
+static void banner(void)
+{
+    printf("round64: neuron_val_round against %d miner endpoints (the real miner handler, honest "
+           "f32 answers of %s), deadline %d ms, default challenges (prompts 24-64 bytes of "
+           "held-out fortunes, 32-48 tokens, top-8, T 0.8); %d timed rounds after a warm-up, "
+           "median\n", N_MINERS, MODEL_DEFAULT_PATH, DEADLINE_MS, ROUNDS);
+    printf("columns, in ms: wall = the round (neuron_val_round); cpu = the validator thread's CPU "
+           "time in it; build = building, encoding and sealing the 64 challenges (timed again); "
+           "transfers = the longest exchange (the round's own clock); after = wall - build - "
+           "transfers (opening, verifying, duplicates and scoring, in the round); scoring = the "
+           "64 answers scored again, total and p50/max per answer; >0.9 = answers scoring over "
+           "0.9; min = the lowest score; miner gen = the miners' own generation times, summed\n");
+}
+
 int main(void)
 {
     static validator v;
@@ -619,25 +634,16 @@ int main(void)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     node_log_set_level(NODE_LOG_WARN);
-    printf("round64: neuron_val_round against %d miner endpoints (the real miner handler, honest "
-           "f32 answers of %s), deadline %d ms, default challenges (prompts 24-64 bytes of held-out "
-           "fortunes, 32-48 tokens, top-8, T 0.8); %d timed rounds after a warm-up, median\n",
-           N_MINERS, MODEL_DEFAULT_PATH, DEADLINE_MS, ROUNDS);
-    printf("columns, in ms: wall = the round (neuron_val_round); cpu = the validator thread's CPU "
-           "time in it; build = building, encoding and sealing the 64 challenges (timed again); "
-           "transfers = the longest exchange (the round's own clock); after = wall - build - "
-           "transfers (opening, verifying, duplicates and scoring, in the round); scoring = the "
-           "64 answers scored again, total and p50/max per answer; >0.9 = answers scoring over "
-           "0.9; min = the lowest score; miner gen = the miners' own generation times, summed\n");
+    banner();
     /* B first: the fork happens before this process starts any thread. */
     int rc = config_b(&v, &round, &b);
     if (rc == 0)
         rc = config_a(&v, &round, &a);
     if (rc == 0)
         printf("\nsummary: round %.0f ms in-process (A), %.0f ms with the miners in another "
-               "process (B): %.3f and %.3f of the 10 s block; %d/%d answers > 0.9 in every round\n",
-               a.wall, b.wall, a.wall / BLOCK_MS, b.wall / BLOCK_MS, a.good < b.good ? a.good : b.good,
-               N_MINERS);
+               "process (B): %.3f and %.3f of the 10 s block; %d/%d answers > 0.9 in every "
+               "round\n", a.wall, b.wall, a.wall / BLOCK_MS, b.wall / BLOCK_MS,
+               a.good < b.good ? a.good : b.good, N_MINERS);
     validator_free(&v);
     model_free(model);
     free(text);

@@ -23,6 +23,7 @@
     X(val_round_answers_and_failures) \
     X(val_round_cheats_and_replay) \
     X(val_program_usage) \
+    X(val_doc_quotes_help) \
     X(val_program_on_chain)
 
 #endif
