@@ -74,15 +74,15 @@ void neuron_score_params_default(neuron_score_params *p)
      * differences), while greedy and T = 1.5 answers miss by more than
      * that at 39 % and 63 % of positions. */
     p->agree_tol = 0.02;
-    /* g = 0 at 70 % agreement: above greedy answers but the nearly
-     * deterministic ones (greedy mean 0.61-0.63), under every honest q4_0
-     * answer (0.82 at least in 640). */
-    p->agree_floor = 0.7;
+    /* g = 0 at 75 % agreement: above greedy answers (mean 0.61-0.63, the
+     * most agreeing of 40 at 0.717; with the square root below, a floor of
+     * 0.7 still paid greedy miners ~1 % of a Brain's emission on chain),
+     * under every honest q4_0 answer (0.82 at least in 640). */
+    p->agree_floor = 0.75;
     /* square root: one mismatch in 32 tokens (a = 0.969, which an honest
-     * cerberus or q8_0 miner sees in some challenges) costs 5 %, not 10 %,
+     * cerberus or q8_0 miner sees in some challenges) costs 6 %, not 12 %,
      * so the smoothed score of an honest compressed miner stays within a
-     * few % of f32's; q4_0 at 0.95 keeps 0.91 of its quality; greedy
-     * answers (a <= 0.72) keep at most 0.26. */
+     * few % of f32's; q4_0 at 0.95 keeps 0.89 of its quality. */
     p->agree_power = 0.5;
     /* R = 64 + 128 (T - 0.5): 64 at T <= 0.5, 102 at the default 0.8, 128
      * at 1. An honest T = 0.8 sample ranks beyond 96 with probability
