@@ -1,6 +1,6 @@
 /*
  * catalogue_test.c: issue 10's cheat catalogue, end to end. A real basedd
- * (250 ms blocks, tempo 19), a real based-validator, and 21 real miner
+ * (250 ms blocks, 1 s under the sanitizers; tempo 19), a real based-validator, and 21 real miner
  * processes: the product based-miner serving f32, q8_0, cerberus, q4_0,
  * prime and a substituted model (trained here, briefly), and the test-only
  * based-cheat-miner (tests/miner/cheat/) for every cheat. After enough
@@ -64,6 +64,25 @@ static entry E[] = {
     ENT("down", NULL, NULL, "f32", BAD, 0, true, true),
 };
 #define NE ((int)BASED_ARRAY_LEN(E))
+
+/* The validator's deadline and the slow miner's delay: under the
+ * sanitizers every process runs several times slower. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifdef SANITIZED
+#define DEADLINE_MS "10000"
+#define SLOW_MS "14000"
+#define BLOCK_MS 1000     /* a window (20 blocks) outlasts a round */
+#else
+#define DEADLINE_MS "2500"
+#define SLOW_MS "4000"
+#define BLOCK_MS 250
+#endif
 
 /* The gate that must stop each protocol-level cheat in every late round. */
 static const struct { const char *name, *gate; } GATES[] = {
@@ -235,7 +254,7 @@ static pid_t start_validator(mt_node *n, const char *out)
     snprintf(log, sizeof log, "%s/validator.log", test_tmpdir());
     const char *argv[] = { test_bin("based-validator"), "--node", n->url, "--rpc-cookie",
                            n->cookie, "--brain", brain, "--key", "dev3", "--interval", "4",
-                           "--deadline-ms", "2500", "--json", "--state", state, "--log-file",
+                           "--deadline-ms", DEADLINE_MS, "--json", "--state", state, "--log-file",
                            log, NULL };
     fflush(NULL);
     pid_t pid = fork();
@@ -292,7 +311,7 @@ static int launch_all(mt_node *n, const char *pwfile, const char *sub, const cha
             }
             if (!strcmp(E[i].cheat, "slow")) {
                 extra[k++] = "--slow-ms";
-                extra[k++] = "4000";
+                extra[k++] = SLOW_MS;
             }
         } else {
             extra[k++] = "--compress";
@@ -329,7 +348,7 @@ TEST(cheat_catalogue_end_to_end)
     fclose(pf);
     pid_t trainer = train_substitute(sub, sublog);
     CHECK(trainer > 0);
-    CHECK_EQ_INT(mt_node_start_dev(&n, 250, "\"tempo\": 19, \"weights_rate_limit\": 10"), 0);
+    CHECK_EQ_INT(mt_node_start_dev(&n, BLOCK_MS, "\"tempo\": 19, \"weights_rate_limit\": 10"), 0);
     CHECK_EQ_INT(stake_validator(&n), 0);
     int st;
     while (waitpid(trainer, &st, 0) < 0 && errno == EINTR)
@@ -355,7 +374,7 @@ TEST(cheat_catalogue_end_to_end)
     double t0 = mt_now_ms();
     int rounds = 0;
     uint64_t from = 0;
-    while (mt_now_ms() - t0 < 240000) {
+    while (mt_now_ms() - t0 < 480000) {
         rounds = rounds_seen(vout, &last);
         if (rounds >= 8 && !from)
             from = (uint64_t)json_integer_value(json_object_get(last, "height"));
@@ -373,7 +392,7 @@ TEST(cheat_catalogue_end_to_end)
     CHECK(rounds >= ROUNDS);
     /* payouts: wait until the chain has paid three epochs after round 8 */
     uint64_t want = from + 3 * 20 + 5;
-    CHECK_EQ_INT(mt_wait_height(&n, want, 120000), 0);
+    CHECK_EQ_INT(mt_wait_height(&n, want, 200000), 0);
     CHECK(waitpid(val, &st, WNOHANG) == 0);
     read_scores(vout);
     CHECK_EQ_INT(read_paid(&n, from), 0);
