@@ -1080,7 +1080,7 @@ static void draw_header(devnet *d, const chainview *cv, FILE *f)
                cv->tempo, (cv->height + DEVNET_BRAIN + 2) / t1,
                pos == cv->tempo ? t1 : cv->tempo - pos);
     }
-    fprintf(f, "\n\n%-16s %-5s %-12s %-7s %-8s %-8s %s\n", "validator", "uid", "stake", "round",
+    fprintf(f, "\n\n%-16s %-5s %-12s %-7s %-8s %-13s %s\n", "validator", "uid", "stake", "round",
            "at", "posted", "process");
     for (int i = 1; i < d->nch; i++) {
         const child *c = &d->ch[i];
@@ -1095,7 +1095,7 @@ static void draw_header(devnet *d, const chainview *cv, FILE *f)
             snprintf(rnd, sizeof rnd, "%" PRId64, v->r.round);
             snprintf(at, sizeof at, "%" PRId64, v->r.height);
         }
-        fprintf(f, "%-16s %-5s %-12s %-7s %-8s %-8s %s\n", c->p.name, uid,
+        fprintf(f, "%-16s %-5s %-12s %-7s %-8s %-13s %s\n", c->p.name, uid,
                 cv->n[i].stake[0] ? cv->n[i].stake : "-", rnd, at, v->have ? v->r.posted : "-", st);
     }
 }
