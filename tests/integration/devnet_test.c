@@ -14,7 +14,8 @@
  * each miner's score from each validator; SIGINT stops every child.
  * Run 2: the same chain, the same neurons and uids, no set-up again, the
  * validators' rounds continue from their saved state, a foreign PID file
- * is ignored; then based-devnet is SIGKILLed. Run 3 stops what the crashed
+ * is ignored, a miner started by hand (dev0) is scored and shown on the
+ * board; then based-devnet is SIGKILLed. Run 3 stops what the crashed
  * run left running, and a second based-devnet on the same datadir refuses
  * to start. Run 4: the node is killed, based-devnet stops the rest, exit 1.
  *
@@ -624,24 +625,39 @@ static bool parse_row(char *line, brow *b)
     return true;
 }
 
+/* The last board's text (malloc'd; NULL when there is none yet). */
+static char *board_text(const dtest *t)
+{
+    char *s = slurp(t->out), *hdr = NULL;
+    for (char *p = s; p && (p = strstr(p, "\nminer ")); p++)
+        hdr = p;
+    char *b = hdr ? strdup(hdr) : NULL;
+    free(s);
+    return b;
+}
+
+/* The row of board that starts with key. */
+static bool find_row(const char *board, const char *key, brow *b)
+{
+    char want[80], line[512];
+    snprintf(want, sizeof want, "\n%s", key);
+    const char *p = board ? strstr(board, want) : NULL;
+    if (!p)
+        return false;
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(p + 1, "\n"), p + 1);
+    return parse_row(line, b);
+}
+
 /* The last board's row of every miner; false when one is missing. */
 static bool last_board(const dtest *t, brow rows[NMIN])
 {
-    char *s = slurp(t->out), *hdr = NULL;
-    bool ok = s != NULL;
-    for (char *p = s; p && (p = strstr(p, "\nminer ")); p++)
-        hdr = p;
+    char *board = board_text(t), key[40];
+    bool ok = board != NULL;
     for (int i = 0; ok && i < NMIN; i++) {
-        char key[40], line[512];
-        snprintf(key, sizeof key, "\n%-18s dev", methods[i]);
-        char *p = hdr ? strstr(hdr, key) : NULL;
-        ok = p != NULL;
-        if (ok) {
-            snprintf(line, sizeof line, "%.*s", (int)strcspn(p + 1, "\n"), p + 1);
-            ok = parse_row(line, &rows[i]);
-        }
+        snprintf(key, sizeof key, "%-18s dev", methods[i]);
+        ok = find_row(board, key, &rows[i]);
     }
-    free(s);
+    free(board);
     return ok;
 }
 
@@ -792,6 +808,56 @@ static bool check_rounds_continue(dtest *t)
     return true;
 }
 
+/* A miner started by hand against the devnet (dev0, q8_0, as README and
+ * docs/mining.md show) registers, is scored by both validators and shows
+ * on the board as a miner "not started here"; SIGTERM stops it (exit 0). */
+static bool check_own_miner(dtest *t)
+{
+    char listen[32], out[700], addr[CHAIN_ADDR_STRLEN], key[40], url[80];
+    int port = test_free_port(), st = 0;
+    dev_ss58(0, addr);
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(url, sizeof url, "%s", t->node.url);
+    snprintf(out, sizeof out, "%s/own-miner.out", test_tmpdir());
+    const char *argv[] = { test_bin("based-miner"), "--node", url, "--rpc-cookie", t->cookie,
+                           "--brain", "7", "--key", "dev0", "--compress", "q8_0", "--listen",
+                           listen, NULL };
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0)
+            dup2(fd, 1), dup2(fd, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    REQ(pid > 0);
+    snprintf(key, sizeof key, "%.6s..%.6s ", addr, addr + strlen(addr) - 6);
+    brow b;
+    bool ok = false, mine = false;
+    for (double until = mono_s() + 60; !ok && mono_s() < until; sleep_ms(250)) {
+        char *board = board_text(t);
+        const char *row = board ? strstr(board, key) : NULL;
+        mine = row && strstr(row, "not started here") &&
+               strstr(row, "not started here") < strchr(row, '\n');
+        ok = mine && find_row(board, key, &b) && b.port == (unsigned)port && b.numeric[0] &&
+             b.numeric[1] && b.score[0] > 0.5 && b.score[1] > 0.5;
+        free(board);
+    }
+    if (!ok) {
+        show_tail("the hand-started miner's output", out, 2000);
+        show_tail("based-devnet's output", t->out, 3000);
+    }
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200 && waitpid(pid, &st, WNOHANG) != pid; i++)
+        sleep_ms(50);
+    if (waitpid(pid, &st, WNOHANG) == 0)
+        kill(pid, SIGKILL), waitpid(pid, &st, 0);
+    REQ(ok);
+    REQ(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    return true;
+}
+
 static bool run_second(dtest *t, pid_t *node_pid)
 {
     char path[700], mine[32], b1[80];
@@ -813,7 +879,7 @@ static bool run_second(dtest *t, pid_t *node_pid)
     REQ(head_height(t) >= was);
     if (!check_same_neurons(t))
         return false;
-    if (!check_rounds_continue(t))
+    if (!check_rounds_continue(t) || !check_own_miner(t))
         return false;
     read_kids(t);
     REQ_EQ(t->nkids, 1 + NVAL + NMIN);
