@@ -441,6 +441,25 @@ static void read_rounds(const dtest *t, int v, bool last_start, rounds *out)
     free(s);
 }
 
+/* The banner names every process's log, and each log is written. */
+static bool banner_logs(dtest *t)
+{
+    for (int i = 0; i < 1 + NVAL + NMIN; i++) {
+        char name[64], want[800];
+        struct stat st;
+        if (i == 0)
+            snprintf(name, sizeof name, "basedd");
+        else if (i <= NVAL)
+            snprintf(name, sizeof name, "%s", vnames[i - 1]);
+        else
+            snprintf(name, sizeof name, "miner-%s", methods[i - 1 - NVAL]);
+        snprintf(want, sizeof want, "log %s/logs/%s.log", t->dir, name);
+        REQ(out_has(t, want));
+        REQ(stat(strchr(want, '/'), &st) == 0 && st.st_size > 0);
+    }
+    return true;
+}
+
 /* ---------------- run 1 ---------------- */
 
 /* Brain 7 is dev1's; dev2 and dev3 are validators staking >= 1000 BASED
@@ -729,6 +748,8 @@ static bool run_first(dtest *t)
     REQ(out_has(t, "registering dev2 as a validator"));
     REQ(out_has(t, "dev3 stakes 1000 BASED on itself"));
     REQ(banner_ports(t));
+    if (!banner_logs(t))
+        return false;
     if (!check_chain(t, true))
         return false;
     if (!wait_served(t, t0))
