@@ -93,7 +93,6 @@ typedef struct {
     char endpoint[NMIN][64];
     long incentive[NMIN];
     uint64_t earned[NMIN];     /* base units, as a miner */
-    int nneurons;
 } netview;
 
 static double mono_s(void)
@@ -212,18 +211,24 @@ static pid_t pid_of(const dtest *t, const char *name)
     return pid > 1 ? (pid_t)pid : 0;
 }
 
+/* based-devnet's name of child i: the node, the validators, the miners. */
+static void proc_name(int i, char *name, size_t n)
+{
+    if (i == 0)
+        snprintf(name, n, "basedd");
+    else if (i <= NVAL)
+        snprintf(name, n, "%s", vnames[i - 1]);
+    else
+        snprintf(name, n, "miner-%s", methods[i - 1 - NVAL]);
+}
+
 /* The PIDs in DATADIR/run (the children) into t->kids. */
 static void read_kids(dtest *t)
 {
     char name[64];
     t->nkids = 0;
     for (int i = 0; i < 1 + NVAL + NMIN; i++) {
-        if (i == 0)
-            snprintf(name, sizeof name, "basedd");
-        else if (i <= NVAL)
-            snprintf(name, sizeof name, "%s", vnames[i - 1]);
-        else
-            snprintf(name, sizeof name, "miner-%s", methods[i - 1 - NVAL]);
+        proc_name(i, name, sizeof name);
         pid_t pid = pid_of(t, name);
         if (pid && t->nkids < MAXP)
             t->kids[t->nkids++] = pid;
@@ -395,7 +400,6 @@ static bool read_net(dtest *t, netview *nv)
     json_array_foreach(json_object_get(r, "neurons"), k, x) {
         const char *a = json_string_value(json_object_get(x, "address"));
         const char *ep = json_string_value(json_object_get(x, "endpoint"));
-        nv->nneurons++;
         for (int i = 0; a && i < NMIN; i++)
             if (!strcmp(a, t->maddr[i])) {
                 nv->uid[i] = (int)json_integer_value(json_object_get(x, "uid"));
@@ -465,12 +469,7 @@ static bool banner_logs(dtest *t)
     for (int i = 0; i < 1 + NVAL + NMIN; i++) {
         char name[64], want[800];
         struct stat st;
-        if (i == 0)
-            snprintf(name, sizeof name, "basedd");
-        else if (i <= NVAL)
-            snprintf(name, sizeof name, "%s", vnames[i - 1]);
-        else
-            snprintf(name, sizeof name, "miner-%s", methods[i - 1 - NVAL]);
+        proc_name(i, name, sizeof name);
         snprintf(want, sizeof want, "log %s/logs/%s.log", t->dir, name);
         REQ(out_has(t, want));
         REQ(stat(strchr(want, '/'), &st) == 0 && st.st_size > 0);
