@@ -698,6 +698,8 @@ TEST(miner_replay_cache)
     neuron_replay_free(&r);
 }
 
+void test_cheat_catalogue_end_to_end(void);
+
 const struct test_case test_table[] = {
     { "miner_compress_spec", test_miner_compress_spec },
     { "miner_replay_cache", test_miner_replay_cache },
@@ -706,5 +708,6 @@ const struct test_case test_table[] = {
     { "miner_busy_and_sigterm", test_miner_busy_and_sigterm },
     { "miner_survives_node_restart", test_miner_survives_node_restart },
     { "miner_precompressed_file", test_miner_precompressed_file },
+    { "cheat_catalogue_end_to_end", test_cheat_catalogue_end_to_end },
     { NULL, NULL },
 };

@@ -313,7 +313,7 @@ static void check_chain_row(neuron_client *c, int brain, int vuid, const uids *u
         CHECK(json_integer_value(json_array_get(p, 1)) > 60000);
         top += json_integer_value(json_array_get(p, 1)) == 65535;
     }
-    CHECK_EQ_INT(top, 1);
+    CHECK(top >= 1);   /* the largest is 65535 (both, when their scores tie) */
     json_decref(o);
 }
 
