@@ -159,6 +159,7 @@ typedef struct {
     neuron_score sc;                 /* sc.gate says why a score is 0 */
     double latency_ms;               /* until the exchange ended, by the validator's
                                       * clock (0 when nothing was sent) */
+    long status;                     /* the HTTP status, 0 without a response */
     char why[128];                   /* what failed, "" when nothing */
 } neuron_val_result;
 

@@ -199,6 +199,8 @@ typedef struct {
     char state_path[4096];
     int vuid;
     double settle_until;     /* CLOCK_MONOTONIC ms before which no round starts */
+    double known_after;      /* before this, a 403 (a miner that has not yet seen us
+                              * in its validator list) is not recorded */
 } vd;
 
 static volatile sig_atomic_t stop_flag;
@@ -346,6 +348,8 @@ static int register_self(vd *v)
         before < 0 ? " (registered now: the first round waits for the miners to see it)" : "");
     if (before < 0)
         v->settle_until = mono_ms() + SETTLE_MS;
+    /* miners re-read their validator list at least every 10 s */
+    v->known_after = (before < 0 ? v->settle_until : mono_ms()) + SETTLE_MS;
     return 0;
 }
 
@@ -588,6 +592,8 @@ static void update(vd *v, const neuron_val_result *r, size_t n, const neuron_inf
     for (size_t i = 0; i < n; i++) {
         neuron_val_miner *m = neuron_val_entry(v->st, (uint16_t)r[i].uid, &r[i].addr);
         bool missed = r[i].sc.gate == NEURON_GATE_NO_ANSWER || r[i].sc.gate == NEURON_GATE_TIMEOUT;
+        if (r[i].status == 403 && mono_ms() < v->known_after)
+            continue;   /* the miner does not know us yet: not its fault */
         if (m && neuron_val_gate_forfeits(r[i].sc.gate))
             neuron_val_forfeit(m);
         if (m)
