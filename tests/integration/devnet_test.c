@@ -102,12 +102,6 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
 static int write_file(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
@@ -176,7 +170,7 @@ static bool wait_out(dtest *t, const char *needle, int secs)
             return true;
         if (devnet_exited(t))
             break;
-        sleep_ms(100);
+        tsup_nap_ms(100);
     }
     if (out_has(t, needle))
         return true;
@@ -261,7 +255,7 @@ static int stop_devnet(dtest *t, int sig)
     if (t->pid <= 0)
         return -1;
     kill(t->pid, sig);
-    for (int i = 0; i < 600; i++, sleep_ms(100))
+    for (int i = 0; i < 600; i++, tsup_nap_ms(100))
         if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
             t->pid = 0;
             return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -325,8 +319,8 @@ static bool setup_dirs(dtest *t)
         dev_ss58(2 + (unsigned)i, t->vaddr[i]);
     for (int i = 0; i < NMIN; i++)
         dev_ss58(2 + NVAL + (unsigned)i, t->maddr[i]);
-    t->rpc_port = test_free_port();
-    t->base_port = test_free_port();
+    t->rpc_port = tsup_free_port();
+    t->base_port = tsup_free_port();
     snprintf(t->node.url, sizeof t->node.url, "http://127.0.0.1:%d/", t->rpc_port);
     return write_genesis(t) && t->rpc_port > 0 && t->base_port > 0;
 }
@@ -517,7 +511,7 @@ static bool wait_served(dtest *t, double t0)
             return true;
         if (devnet_exited(t))
             break;
-        sleep_ms(500);
+        tsup_nap_ms(500);
     }
     show_tail("based-devnet's output", t->out, 3000);
     test_fail_(__FILE__, __LINE__, "after %.0f s not every miner serves: %s", mono_s() - t0, why);
@@ -541,7 +535,7 @@ static bool check_restart(dtest *t)
     REQ(now > 0 && now != old && proc_alive(now));
     snprintf(path, sizeof path, "%s/logs/miner-prime.log", t->dir);
     bool serving = false;
-    for (double until = mono_s() + 60 * SLOW; !serving && mono_s() < until; sleep_ms(250)) {
+    for (double until = mono_s() + 60 * SLOW; !serving && mono_s() < until; tsup_nap_ms(250)) {
         char *s = slurp(path), *p = s;
         for (char *m; p && (m = strstr(p, "\n=== ")); p = m + 1)   /* its last start */
             ;
@@ -587,7 +581,7 @@ static bool wait_paid(dtest *t, double t0, netview *nv)
             return true;
         if (devnet_exited(t))
             break;
-        sleep_ms(1000);
+        tsup_nap_ms(1000);
     }
     show_tail("based-devnet's output", t->out, 4000);
     test_fail_(__FILE__, __LINE__, "after %.0f s (height %" PRIu64 "): %s", mono_s() - t0,
@@ -704,7 +698,7 @@ static bool check_board(dtest *t, const netview *nv)
 {
     brow rows[NMIN];
     bool ok = false;
-    for (double until = mono_s() + 20 * SLOW; !ok && mono_s() < until; sleep_ms(250))
+    for (double until = mono_s() + 20 * SLOW; !ok && mono_s() < until; tsup_nap_ms(250))
         ok = last_board(t, rows) && amount_of(rows[M_Q4].earned) > 0;
     if (!ok)
         show_tail("based-devnet's output", t->out, 3000);
@@ -832,7 +826,7 @@ static bool check_rounds_continue(dtest *t)
             ok = ok && r[v].n > 0;
         }
         if (!ok)
-            sleep_ms(250);
+            tsup_nap_ms(250);
     }
     for (int v = 0; v < NVAL && !ok; v++)
         if (!r[v].n)
@@ -853,7 +847,7 @@ static bool check_rounds_continue(dtest *t)
 static bool check_own_miner(dtest *t)
 {
     char listen[32], out[700], addr[CHAIN_ADDR_STRLEN], key[40], url[80];
-    int port = test_free_port(), st = 0;
+    int port = tsup_free_port(), st = 0;
     dev_ss58(0, addr);
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
     snprintf(url, sizeof url, "%s", t->node.url);
@@ -874,7 +868,7 @@ static bool check_own_miner(dtest *t)
     snprintf(key, sizeof key, "%.6s..%.6s ", addr, addr + strlen(addr) - 6);
     brow b;
     bool ok = false, mine = false;
-    for (double until = mono_s() + 60 * SLOW; !ok && mono_s() < until; sleep_ms(250)) {
+    for (double until = mono_s() + 60 * SLOW; !ok && mono_s() < until; tsup_nap_ms(250)) {
         char *board = board_text(t);
         const char *row = board ? strstr(board, key) : NULL;
         mine = row && strstr(row, "not started here") &&
@@ -889,7 +883,7 @@ static bool check_own_miner(dtest *t)
     }
     kill(pid, SIGTERM);
     for (int i = 0; i < 200 && waitpid(pid, &st, WNOHANG) != pid; i++)
-        sleep_ms(50);
+        tsup_nap_ms(50);
     if (waitpid(pid, &st, WNOHANG) == 0)
         kill(pid, SIGKILL), waitpid(pid, &st, 0);
     REQ(ok);
@@ -950,7 +944,7 @@ static bool run_third(dtest *t, pid_t node_pid)
     REQ_EQ(t->nkids, 1 + NVAL + NMIN);
     /* a second based-devnet on the same datadir refuses to start */
     char rpc[64], out[2048];
-    snprintf(rpc, sizeof rpc, "127.0.0.1:%d", test_free_port());
+    snprintf(rpc, sizeof rpc, "127.0.0.1:%d", tsup_free_port());
     const char *argv[] = { t->devnet, "--datadir", t->dir, "--rpc-bind", rpc, "--no-board", NULL };
     REQ_EQ(test_run(argv, out, sizeof out), 1);
     snprintf(want, sizeof want, "another based-devnet (PID %d) runs on %s", (int)t->pid, t->dir);
@@ -969,7 +963,7 @@ static bool run_fourth(dtest *t)
     read_kids(t);
     REQ_EQ(t->nkids, 1 + NVAL + NMIN);
     kill(t->kids[0], SIGKILL);
-    for (int i = 0; i < 600 && t->pid > 0; i++, sleep_ms(100)) {
+    for (int i = 0; i < 600 && t->pid > 0; i++, tsup_nap_ms(100)) {
         int st;
         if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
             t->pid = 0;

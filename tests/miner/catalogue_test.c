@@ -371,10 +371,10 @@ TEST(cheat_catalogue_end_to_end)
     pid_t val = start_validator(&n, vout);
     CHECK(val > 0);
     json_t *last = NULL;
-    double t0 = mt_now_ms();
+    double t0 = tsup_now_ms();
     int rounds = 0;
     uint64_t from = 0;
-    while (mt_now_ms() - t0 < 480000) {
+    while (tsup_now_ms() - t0 < 480000) {
         rounds = rounds_seen(vout, &last);
         if (rounds >= 8 && !from)
             from = (uint64_t)json_integer_value(json_object_get(last, "height"));

@@ -11,51 +11,7 @@
 
 #include "tests/miner/harness.h"
 #include "tests/runner.h"
-
-double mt_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void nap(unsigned ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    socklen_t alen = sizeof a;
-    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* fork + exec with stdout and stderr into the file `out`. */
-static pid_t spawn(const char *const *argv, const char *out)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
+#include "tests/support.h"
 
 static bool exited(pid_t pid, int *status)
 {
@@ -91,7 +47,7 @@ static int wait_rpc(mt_node *n)
         if (access(n->cookie, R_OK) == 0 &&
             neuron_client_new(n->url, n->cookie, &n->client, err) == BASED_E_OK)
             return 0;
-        nap(50);
+        tsup_nap_ms(50);
     }
     fprintf(stderr, "basedd did not answer: %s\n", err);
     return -1;
@@ -153,7 +109,7 @@ static int node_spawn(mt_node *n)
     snprintf(out, sizeof out, "%s/basedd-%d.out", test_tmpdir(), ++starts);
     const char *argv[] = { test_bin("basedd"), "--dev", "--genesis", genesis, "--datadir",
                            n->datadir, "--rpc-bind", bind, NULL };
-    n->pid = spawn(argv, out);
+    n->pid = tsup_spawn(argv, out, NULL, false);
     return n->pid < 0 ? -1 : wait_rpc(n);
 }
 
@@ -171,7 +127,7 @@ int mt_node_start(mt_node *n, unsigned block_ms)
 int mt_node_start_dev(mt_node *n, unsigned block_ms, const char *dev_extra)
 {
     const char *genesis = write_genesis(block_ms, dev_extra);
-    int port = free_port();
+    int port = tsup_free_port();
     memset(n, 0, sizeof *n);
     if (!genesis || port < 0)
         return -1;
@@ -211,13 +167,13 @@ void mt_node_stop(mt_node *n)
 int mt_wait_height(mt_node *n, uint64_t h, unsigned timeout_ms)
 {
     char err[CLI_ERR_LEN];
-    double t0 = mt_now_ms();
-    while (mt_now_ms() - t0 < timeout_ms) {
+    double t0 = tsup_now_ms();
+    while (tsup_now_ms() - t0 < timeout_ms) {
         uint64_t head;
         chain_hash hash;
         if (neuron_head(n->client, &head, &hash, err) == BASED_E_OK && head >= h)
             return 0;
-        nap(50);
+        tsup_nap_ms(50);
     }
     return -1;
 }
@@ -291,14 +247,14 @@ int mt_miner_launch(mt_miner *m, mt_node *n, const char *prog, const char *key,
     for (int i = 0; extra && extra[i] && k < 46; i++)
         argv[k++] = extra[i];
     argv[k] = NULL;
-    m->pid = spawn(argv, m->out);
+    m->pid = tsup_spawn(argv, m->out, NULL, false);
     return m->pid > 0 ? 0 : -1;
 }
 
 int mt_miner_wait(mt_miner *m, mt_node *n, unsigned timeout_ms)
 {
-    double t0 = mt_now_ms();
-    while (m->pid > 0 && mt_now_ms() - t0 < timeout_ms) {
+    double t0 = tsup_now_ms();
+    while (m->pid > 0 && tsup_now_ms() - t0 < timeout_ms) {
         int st;
         if (exited(m->pid, &st)) {
             m->pid = 0;
@@ -306,7 +262,7 @@ int mt_miner_wait(mt_miner *m, mt_node *n, unsigned timeout_ms)
         }
         if (read_banner(m) == 0)
             return read_x25519(m, n);
-        nap(50);
+        tsup_nap_ms(50);
     }
     fprintf(stderr, "miner %s did not start (see %s)\n", m->key.ss58, m->out);
     return -1;
@@ -324,19 +280,19 @@ int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *ext
 int mt_miner_stop(mt_miner *m, unsigned timeout_ms)
 {
     int st = 0;
-    double t0 = mt_now_ms();
+    double t0 = tsup_now_ms();
     neuron_key_release(&m->key);
     if (m->pid <= 0)
         return -1;
     kill(m->pid, SIGTERM);
     while (!exited(m->pid, &st)) {
-        if (mt_now_ms() - t0 > timeout_ms) {
+        if (tsup_now_ms() - t0 > timeout_ms) {
             kill(m->pid, SIGKILL);
             waitpid(m->pid, &st, 0);
             m->pid = 0;
             return -1;
         }
-        nap(20);
+        tsup_nap_ms(20);
     }
     m->pid = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;

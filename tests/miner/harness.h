@@ -11,6 +11,7 @@
 
 #include "neurons/client.h"
 #include "neurons/proto.h"
+#include "tests/support.h"
 
 typedef struct {
     pid_t pid;
@@ -68,7 +69,5 @@ long mt_post(const char *url, const void *body, size_t len, uint8_t **out, size_
 /* GET; the status, body NUL-terminated into out. */
 long mt_get(const char *url, char *out, size_t cap);
 
-/* Milliseconds, monotonic. */
-double mt_now_ms(void);
 
 #endif

@@ -35,7 +35,7 @@ static char *help_text(int *st)
     const char *argv[] = { test_bin("based-validator"), "--help", NULL };
     snprintf(out, sizeof out, "%s/help.out", test_tmpdir());
     unlink(out);
-    *st = vt_wait(vt_spawn(argv, out, "/dev/null"), 60);
+    *st = vt_wait(tsup_spawn(argv, out, "/dev/null", true), 60);
     return slurp(out);
 }
 
