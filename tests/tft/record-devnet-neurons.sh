@@ -25,11 +25,11 @@
 #
 #   sh tests/tft/record-devnet-neurons.sh [EPOCHS] [OUT] [INTERVAL]
 #
-# Defaults: 400 epochs, tft/testdata/devnet-neurons.csv, interval 5. Takes
-# about EPOCHS x 2 s plus set-up. The data directory (logs in DIR/dev/logs)
-# is kept and printed.
+# Defaults: 500 epochs, tft/testdata/devnet-neurons.csv, interval 5. Takes
+# about EPOCHS x 2 s plus set-up (500 epochs: 17 minutes). The data
+# directory (logs in DIR/dev/logs) is kept and printed.
 set -eu
-EPOCHS=${1:-400}
+EPOCHS=${1:-500}
 OUT=${2:-tft/testdata/devnet-neurons.csv}
 INTERVAL=${3:-5}
 BIN=${BIN:-bin}
