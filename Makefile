@@ -111,7 +111,7 @@ $(BIN)/%: $(LIBA) $$(addprefix $(BUILD)/,$$(subst .c,.o,$$($$*_MAIN)))
 	@mkdir -p $(BIN)
 	$(CC) $(LDSAN) -o $@ $(BUILD)/$($*_MAIN:.c=.o) $(LIBA) $(LIBS) $(LDFLAGS)
 
-$(BUILD)/tests/test-%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tests/$$*/*.c))) $(BUILD)/tests/runner.o $(LIBA)
+$(BUILD)/tests/test-%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard tests/$$*/*.c))) $(BUILD)/tests/runner.o $(BUILD)/tests/support.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS) $(LDFLAGS)
 
@@ -124,9 +124,9 @@ $(BUILD)/tests/based-cheat-miner: $(BUILD)/tests/miner/cheat/cheat_miner.o $(BUI
 	$(CC) $(LDSAN) -o $@ $(filter %.o,$^) $(LIBA) $(LIBS) $(LDFLAGS)
 
 # Benchmarks are built (not run) by `make test`, so they cannot rot.
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBA)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/tests/support.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $< $(LIBA) $(LIBS) $(LDFLAGS)
+	$(CC) $(LDSAN) -o $@ $< $(BUILD)/tests/support.o $(LIBA) $(LIBS) $(LDFLAGS)
 
 test: all $(TEST_BINS) $(TEST_PROGS) $(BENCH_BINS)
 	@BIN=$(BIN) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BINS)

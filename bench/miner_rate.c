@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "tests/support.h"
 #include "model/gguf.h"
 #include "model/model.h"
 #include "neurons/client.h"
@@ -104,44 +105,6 @@ static size_t text_len;
 static neuron_box_keys vbox;           /* the validator's answer keys */
 static uint32_t round_no;
 
-static void nap(unsigned ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    socklen_t alen = sizeof a;
-    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* fork + exec with stdout and stderr into the file `out`. */
-static pid_t spawn(const char *const *argv, const char *out)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
 /* SIGTERM and wait (SIGKILL after 15 s); the exit status or -1. */
 static int stop_pid(pid_t *pid)
 {
@@ -157,7 +120,7 @@ static int stop_pid(pid_t *pid)
         }
         if (r < 0 && errno != EINTR)
             break;
-        nap(50);
+        tsup_nap_ms(50);
     }
     kill(*pid, SIGKILL);
     waitpid(*pid, &st, 0);
@@ -216,7 +179,7 @@ static int node_connect(node_proc *n)
         }
         if (access(n->cookie, R_OK) == 0 && neuron_client_new(n->url, n->cookie, &n->c, err) == BASED_E_OK)
             return 0;
-        nap(50);
+        tsup_nap_ms(50);
     }
     fprintf(stderr, "miner_rate: basedd did not answer (see %s/basedd.out) %s\n", n->dir, err);
     return -1;
@@ -225,7 +188,7 @@ static int node_connect(node_proc *n)
 static int node_start(node_proc *n)
 {
     char exe[300], bind[64], genesis[128], out[128], err[CLI_ERR_LEN];
-    int port = free_port(), uid;
+    int port = tsup_free_port(), uid;
     snprintf(exe, sizeof exe, "%s/basedd", bindir);
     snprintf(genesis, sizeof genesis, "%s/genesis.json", n->dir);
     snprintf(out, sizeof out, "%s/basedd.out", n->dir);
@@ -244,7 +207,7 @@ static int node_start(node_proc *n)
     snprintf(datadir, sizeof datadir, "%s/node", n->dir);
     const char *argv[] = { exe, "--dev", "--genesis", genesis, "--datadir", datadir, "--rpc-bind",
                            bind, "--log-level", "warn", NULL };
-    if ((n->pid = spawn(argv, out)) < 0 || node_connect(n) || send_wait(n, 1, "brain_buy",
+    if ((n->pid = tsup_spawn(argv, out, NULL, false)) < 0 || node_connect(n) || send_wait(n, 1, "brain_buy",
         json_pack("{s:s}", "method", "burn")) || find_brain(n))
         return -1;
     neuron_key v;
@@ -270,7 +233,7 @@ static void miner_spawn(miner_proc *m, const node_proc *n, int i)
     const char *argv[] = { exe, "--node", n->url, "--rpc-cookie", n->cookie, "--brain", brain,
                            "--key", key, "--listen", "127.0.0.1:0", "--compress",
                            configs[i].method, "--workers", workers, NULL };
-    m->pid = spawn(argv, m->out);
+    m->pid = tsup_spawn(argv, m->out, NULL, false);
 }
 
 /* Waits for the banner, then reads the published endpoint's key. */
@@ -297,7 +260,7 @@ static int miner_ready(miner_proc *m, node_proc *n, int i)
             fprintf(stderr, "miner_rate: based-miner %d did not start (see %s)\n", i, m->out);
             return -1;
         }
-        nap(50);
+        tsup_nap_ms(50);
     }
     snprintf(m->url, sizeof m->url, "http://127.0.0.1:%d%s", m->port, NEURON_CHALLENGE_PATH);
     neuron_info *l;

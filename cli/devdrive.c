@@ -9,8 +9,9 @@
  * Everything goes through the node's JSON-RPC as signed transactions; the
  * chain runs its real epochs (Yuma consensus, commit-reveal, payouts).
  * What is NOT real: the scores the validators post come from this driver's
- * model of miner quality, not from model inference (there is no
- * based-miner/based-validator yet). The model:
+ * model of miner quality, not from model inference (it predates
+ * based-miner and based-validator; for a network of the real programs see
+ * bin/based-devnet and tests/tft/record-devnet-neurons.sh). The model:
  * - two Brains bought by burn (owners dev1, dev2): A with 4 validators and
  *   --miners-a miners (12), B with 3 validators and --miners-b miners (8);
  *   the chain's max_miners decides whether a late joiner replaces someone;

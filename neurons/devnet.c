@@ -22,7 +22,8 @@
  *    window and next epoch, each validator's last round (from the JSON
  *    lines its --json prints into its log), and per miner the score, the
  *    smoothed score and the weight each validator gave it, its on-chain
- *    incentive and the BASED it earned (brain_getNeurons, rewards_get).
+ *    incentive and the BASED it earned (brain_getNeurons, rewards_get);
+ *    miners of the Brain started elsewhere (by hand) get rows of their own.
  *    With stdout not a terminal the board is plain lines every 5 s.
  * A neuron that exits is shown on the board with its log and restarted
  * after DEVNET_RESTART_DELAY_MS, at most DEVNET_RESTARTS times; a node that
@@ -74,6 +75,7 @@
 #define DN_BOARD_MS 2000                 /* on a terminal */
 #define DN_PLAIN_MS 5000                 /* plain lines, stdout not a terminal */
 #define DN_EVENTS 6
+#define DN_MAX_OTHERS 8                  /* miners not ours shown on the board */
 
 static const char *const default_methods[] = { "f32", "q8_0", "cerberus", "q4_0", "heads",
                                                "prime" };
@@ -1016,11 +1018,55 @@ typedef struct {
     char stake[32], incentive[16], earned[32];
 } nstat;
 
+typedef struct {                     /* a miner of the Brain that is not ours */
+    nstat s;
+    char addr[CHAIN_ADDR_STRLEN], endpoint[64];
+} nother;
+
 typedef struct {
     uint64_t height, tempo;
     bool have_head, have_brain;
     nstat n[DN_MAX_CHILDREN];
+    nother other[DN_MAX_OTHERS];
+    int nother, more;                /* shown, and not shown for want of room */
 } chainview;
+
+static void fill_stat(nstat *n, json_t *x)
+{
+    n->uid = (int)jint(x, "uid", -1);
+    snprintf(n->stake, sizeof n->stake, "%s", jstr(x, "stake"));
+    snprintf(n->incentive, sizeof n->incentive, "%s", jstr(x, "incentive_frac"));
+}
+
+/* Neuron x of the Brain: one of our children, or another miner. */
+static void place_neuron(devnet *d, chainview *cv, json_t *x)
+{
+    for (int i = 1; i < d->nch; i++)
+        if (!strcmp(jstr(x, "address"), d->dev[d->ch[i].dev].ss58)) {
+            fill_stat(&cv->n[i], x);
+            return;
+        }
+    if (strcmp(jstr(x, "role"), "miner") != 0)
+        return;
+    if (cv->nother == DN_MAX_OTHERS) {
+        cv->more++;
+        return;
+    }
+    nother *o = &cv->other[cv->nother++];
+    fill_stat(&o->s, x);
+    snprintf(o->addr, sizeof o->addr, "%s", jstr(x, "address"));
+    snprintf(o->endpoint, sizeof o->endpoint, "%s", jstr(x, "endpoint"));
+}
+
+/* What address earned as a miner, into out ("" when unknown). */
+static void earned_of(devnet *d, const char *addr, uint64_t height, char *out, size_t n)
+{
+    json_t *o;
+    json_t *p = json_pack("[s,I]", addr, (json_int_t)height);
+    out[0] = '\0';
+    if (rpc(d, "rewards_get", p, &o) == BASED_E_OK)
+        snprintf(out, n, "%s", jstr(json_object_get(o, "total"), "miner")), json_decref(o);
+}
 
 static void read_chain(devnet *d, chainview *cv)
 {
@@ -1037,22 +1083,15 @@ static void read_chain(devnet *d, chainview *cv)
         return;
     cv->have_brain = true;
     json_array_foreach(json_object_get(o, "neurons"), k, x)
-        for (int i = 1; i < d->nch; i++)
-            if (!strcmp(jstr(x, "address"), d->dev[d->ch[i].dev].ss58)) {
-                cv->n[i].uid = (int)jint(x, "uid", -1);
-                snprintf(cv->n[i].stake, sizeof cv->n[i].stake, "%s", jstr(x, "stake"));
-                snprintf(cv->n[i].incentive, sizeof cv->n[i].incentive, "%s",
-                         jstr(x, "incentive_frac"));
-            }
+        place_neuron(d, cv, x);
     json_decref(o);
-    for (int i = 1; i < d->nch; i++) {
-        if (d->ch[i].kind != C_MINER)
-            continue;
-        json_t *p = json_pack("[s,I]", d->dev[d->ch[i].dev].ss58, (json_int_t)cv->height);
-        if (rpc(d, "rewards_get", p, &o) == BASED_E_OK)
-            snprintf(cv->n[i].earned, sizeof cv->n[i].earned, "%s",
-                     jstr(json_object_get(o, "total"), "miner")), json_decref(o);
-    }
+    for (int i = 1; i < d->nch; i++)
+        if (d->ch[i].kind == C_MINER)
+            earned_of(d, d->dev[d->ch[i].dev].ss58, cv->height, cv->n[i].earned,
+                      sizeof cv->n[i].earned);
+    for (int i = 0; i < cv->nother; i++)
+        earned_of(d, cv->other[i].addr, cv->height, cv->other[i].s.earned,
+                  sizeof cv->other[i].s.earned);
 }
 
 static void state_of(const child *c, char *out, size_t n)
@@ -1080,7 +1119,7 @@ static void draw_header(devnet *d, const chainview *cv, FILE *f)
                cv->tempo, (cv->height + DEVNET_BRAIN + 2) / t1,
                pos == cv->tempo ? t1 : cv->tempo - pos);
     }
-    fprintf(f, "\n\n%-16s %-5s %-12s %-7s %-8s %-8s %s\n", "validator", "uid", "stake", "round",
+    fprintf(f, "\n\n%-16s %-5s %-15s %-7s %-8s %-13s %s\n", "validator", "uid", "stake", "round",
            "at", "posted", "process");
     for (int i = 1; i < d->nch; i++) {
         const child *c = &d->ch[i];
@@ -1095,7 +1134,7 @@ static void draw_header(devnet *d, const chainview *cv, FILE *f)
             snprintf(rnd, sizeof rnd, "%" PRId64, v->r.round);
             snprintf(at, sizeof at, "%" PRId64, v->r.height);
         }
-        fprintf(f, "%-16s %-5s %-12s %-7s %-8s %-8s %s\n", c->p.name, uid,
+        fprintf(f, "%-16s %-5s %-15s %-7s %-8s %-13s %s\n", c->p.name, uid,
                 cv->n[i].stake[0] ? cv->n[i].stake : "-", rnd, at, v->have ? v->r.posted : "-", st);
     }
 }
@@ -1119,6 +1158,22 @@ static void score_cell(const vround *v, int uid, char *out, size_t n)
     }
 }
 
+/* One miner row: name, dev account, uid, port, each validator's cell,
+ * incentive, earned, process. */
+static void draw_row(devnet *d, FILE *f, const char *name, const char *dev, const char *port,
+                     const nstat *n, const char *process)
+{
+    char uid[16] = "-", cell[64];
+    if (n->uid >= 0)
+        snprintf(uid, sizeof uid, "%d", n->uid);
+    fprintf(f, "%-18.18s %-5s %-5s %-6s", name, dev, uid, port);
+    for (int v = 1; v < d->nch; v++)
+        if (d->ch[v].kind == C_VALIDATOR)
+            score_cell(&d->vr[v], n->uid, cell, sizeof cell), fprintf(f, " %s", cell);
+    fprintf(f, " %-9s %-14s %s\n", n->incentive[0] ? n->incentive : "-",
+            n->earned[0] ? n->earned : "-", process);
+}
+
 static void draw_miners(devnet *d, const chainview *cv, FILE *f)
 {
     fprintf(f, "\n%-18s %-5s %-5s %-6s", "miner", "dev", "uid", "port");
@@ -1133,19 +1188,27 @@ static void draw_miners(devnet *d, const chainview *cv, FILE *f)
     fprintf(f, "\n");
     for (int i = 1; i < d->nch; i++) {
         const child *c = &d->ch[i];
-        char st[64], uid[16] = "-", cell[64];
+        char st[64], dev[8], port[8];
         if (c->kind != C_MINER)
             continue;
         state_of(c, st, sizeof st);
-        if (cv->n[i].uid >= 0)
-            snprintf(uid, sizeof uid, "%d", cv->n[i].uid);
-        fprintf(f, "%-18.18s dev%-2d %-5s %-6u", c->method, c->dev, uid, c->port);
-        for (int v = 1; v < d->nch; v++)
-            if (d->ch[v].kind == C_VALIDATOR)
-                score_cell(&d->vr[v], cv->n[i].uid, cell, sizeof cell), fprintf(f, " %s", cell);
-        fprintf(f, " %-9s %-14s %s\n", cv->n[i].incentive[0] ? cv->n[i].incentive : "-",
-               cv->n[i].earned[0] ? cv->n[i].earned : "-", st);
+        snprintf(dev, sizeof dev, "dev%d", c->dev);
+        snprintf(port, sizeof port, "%u", c->port);
+        draw_row(d, f, c->method, dev, port, &cv->n[i], st);
     }
+    for (int i = 0; i < cv->nother; i++) {
+        const nother *o = &cv->other[i];
+        char name[24], port[8] = "-";
+        const char *colon = strrchr(o->endpoint, ':');
+        snprintf(name, sizeof name, "%.6s..%.6s", o->addr, o->addr + strlen(o->addr) -
+                 (strlen(o->addr) < 6 ? strlen(o->addr) : 6));
+        if (colon)
+            snprintf(port, sizeof port, "%.6s", colon + 1);
+        draw_row(d, f, name, "-", port, &o->s, "not started here");
+    }
+    if (cv->more)
+        fprintf(f, "(%d more miners of Brain %d: bin/based-cli neurons %d)\n", cv->more,
+                DEVNET_BRAIN, DEVNET_BRAIN);
 }
 
 /* Terminal rows (0 when unknown). */

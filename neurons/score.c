@@ -74,12 +74,16 @@ void neuron_score_params_default(neuron_score_params *p)
      * differences), while greedy and T = 1.5 answers miss by more than
      * that at 39 % and 63 % of positions. */
     p->agree_tol = 0.02;
-    /* g = 0 at 70 % agreement: above greedy answers but the nearly
-     * deterministic ones (greedy mean 0.61-0.63), under every honest q4_0
-     * answer (0.82 at least in 640). */
-    p->agree_floor = 0.7;
-    /* linear: q4_0 at 0.95 keeps 0.83 of its quality. */
-    p->agree_power = 1;
+    /* g = 0 at 75 % agreement: above greedy answers (mean 0.61-0.63, the
+     * most agreeing of 40 at 0.717; with the square root below, a floor of
+     * 0.7 still paid greedy miners ~1 % of a Brain's emission on chain),
+     * under every honest q4_0 answer (0.82 at least in 640). */
+    p->agree_floor = 0.75;
+    /* square root: one mismatch in 32 tokens (a = 0.969, which an honest
+     * cerberus or q8_0 miner sees in some challenges) costs 6 %, not 12 %,
+     * so the smoothed score of an honest compressed miner stays within a
+     * few % of f32's; q4_0 at 0.95 keeps 0.89 of its quality. */
+    p->agree_power = 0.5;
     /* R = 64 + 128 (T - 0.5): 64 at T <= 0.5, 102 at the default 0.8, 128
      * at 1. An honest T = 0.8 sample ranks beyond 96 with probability
      * 1.6e-6 (7e-5 an answer of 40 tokens); 32 uniform random bytes all
@@ -87,8 +91,12 @@ void neuron_score_params_default(neuron_score_params *p)
      * larger than 256, raise rank_base with the vocabulary. */
     p->rank_base = 64;
     p->rank_per_temp = 128;
-    /* a bounded speed bonus: a miner at the deadline loses 10 %. */
-    p->speed_weight = 0.1;
+    /* a small bounded speed bonus: answering within a quarter of the
+     * deadline is full speed, a miner at the deadline loses 3 %. On a busy
+     * machine honest miners' latencies spread by load alone; the free
+     * quarter keeps that noise out of the score. */
+    p->speed_weight = 0.03;
+    p->speed_free = 0.25;
 }
 
 void neuron_score_gated(neuron_score *out, int gate)
@@ -407,7 +415,8 @@ static void combine(const neuron_score_params *p, double latency_ms, double dead
     o->fidelity = clamp01((p->kl_bad - o->kl) / (p->kl_bad - p->kl_good));
     double ga = clamp01((o->agree - p->agree_floor) / (1 - p->agree_floor));
     o->quality = o->fidelity * pow(ga, p->agree_power);
-    o->speed = deadline_ms > 0 ? clamp01(1 - latency_ms / deadline_ms) : 0;
+    double span = deadline_ms * (1 - p->speed_free);
+    o->speed = deadline_ms > 0 && span > 0 ? clamp01((deadline_ms - latency_ms) / span) : 0;
     o->score = o->quality * (1 - p->speed_weight + p->speed_weight * o->speed);
 }
 

@@ -23,7 +23,9 @@
  *     candidates in the miner's reported order for its top-k, the uniform
  *     allowed to move by agree_tol (an honest f32 miner gets exactly 1);
  *   quality = f x g(a), g(a) = ((a - a0) / (1 - a0))^power, 0 below a0;
- *   speed s = 1 - latency / deadline in [0, 1] by the validator's own clock;
+ *   speed s = (deadline - latency) / (deadline x (1 - speed_free)) clamped to
+ *     [0, 1], by the validator's own clock (full speed within speed_free x
+ *     the deadline);
  *   score = quality x (1 - speed_weight + speed_weight x s).
  * The constants and why they have these values: docs/validating.md.
  *
@@ -67,6 +69,7 @@ typedef struct {
     int rank_base;           /* R at temperature <= 0.5 */
     int rank_per_temp;       /* R grows by this per 1.0 of temperature above 0.5 */
     double speed_weight;     /* share of the score that speed can move */
+    double speed_free;       /* latency up to this share of the deadline is full speed */
 } neuron_score_params;
 
 /* The defaults, calibrated on models/based-fortunes.gguf (docs/validating.md). */

@@ -320,6 +320,20 @@ neuron_val_miner *neuron_val_entry(neuron_val_state *s, uint16_t uid, const chai
     return &s->m[i];
 }
 
+bool neuron_val_gate_forfeits(int gate)
+{
+    return gate == NEURON_GATE_SIGNATURE || gate == NEURON_GATE_CHALLENGE ||
+           gate == NEURON_GATE_DUPLICATE || gate == NEURON_GATE_SEAL ||
+           gate == NEURON_GATE_DECODE;
+}
+
+void neuron_val_forfeit(neuron_val_miner *m)
+{
+    m->ema = 0;
+    if (m->scored == 0)
+        m->scored = 1;   /* the next score is averaged into 0, not taken as is */
+}
+
 void neuron_val_record(neuron_val_miner *m, double score, bool missed, double alpha)
 {
     if (!(score >= 0))

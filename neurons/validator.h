@@ -98,6 +98,16 @@ neuron_val_miner *neuron_val_entry(neuron_val_state *s, uint16_t uid, const chai
  * alpha x score + (1 - alpha) x ema; missed counts a no-answer/timeout. */
 void neuron_val_record(neuron_val_miner *m, double score, bool missed, double alpha);
 
+/* Gates that are evidence of forgery rather than of a slow or weak miner:
+ * a signature that is not the miner's, an answer to another challenge
+ * (replayed), another miner's answer (duplicate), a response not sealed
+ * to us or not an answer at all. */
+bool neuron_val_gate_forfeits(int gate);
+/* A forfeit: the miner's smoothed score is set to 0 before the round is
+ * recorded, so one honest round cannot carry a cheat's weight into the
+ * next epochs. */
+void neuron_val_forfeit(neuron_val_miner *m);
+
 /* Drops the entries whose uid is no longer a miner held by the same
  * address in the metagraph list[0..n). */
 void neuron_val_retain(neuron_val_state *s, const neuron_info *list, size_t n);
@@ -149,6 +159,7 @@ typedef struct {
     neuron_score sc;                 /* sc.gate says why a score is 0 */
     double latency_ms;               /* until the exchange ended, by the validator's
                                       * clock (0 when nothing was sent) */
+    long status;                     /* the HTTP status, 0 without a response */
     char why[128];                   /* what failed, "" when nothing */
 } neuron_val_result;
 

@@ -199,6 +199,8 @@ typedef struct {
     char state_path[4096];
     int vuid;
     double settle_until;     /* CLOCK_MONOTONIC ms before which no round starts */
+    double known_after;      /* before this, a 403 (a miner that has not yet seen us
+                              * in its validator list) is not recorded */
 } vd;
 
 static volatile sig_atomic_t stop_flag;
@@ -346,6 +348,8 @@ static int register_self(vd *v)
         before < 0 ? " (registered now: the first round waits for the miners to see it)" : "");
     if (before < 0)
         v->settle_until = mono_ms() + SETTLE_MS;
+    /* miners re-read their validator list at least every 10 s */
+    v->known_after = (before < 0 ? v->settle_until : mono_ms()) + SETTLE_MS;
     return 0;
 }
 
@@ -588,6 +592,10 @@ static void update(vd *v, const neuron_val_result *r, size_t n, const neuron_inf
     for (size_t i = 0; i < n; i++) {
         neuron_val_miner *m = neuron_val_entry(v->st, (uint16_t)r[i].uid, &r[i].addr);
         bool missed = r[i].sc.gate == NEURON_GATE_NO_ANSWER || r[i].sc.gate == NEURON_GATE_TIMEOUT;
+        if (r[i].status == 403 && mono_ms() < v->known_after)
+            continue;   /* the miner does not know us yet: not its fault */
+        if (m && neuron_val_gate_forfeits(r[i].sc.gate))
+            neuron_val_forfeit(m);
         if (m)
             neuron_val_record(m, r[i].sc.score, missed, v->s.alpha);
     }
@@ -636,6 +644,21 @@ static bool run_round(vd *v, uint64_t height, const chain_hash *hash)
     return true;
 }
 
+/* Between rounds: a pending commit whose reveal window is open is revealed
+ * at once, so a reveal never waits for (and never misses its window behind)
+ * a slow round. */
+static void reveal_between_rounds(vd *v, uint64_t head)
+{
+    const neuron_chain_info *ci = neuron_client_info(v->cl);
+    bool late;
+    if (v->vuid < 0 || !v->st->pending.present)
+        return;
+    resolve_pending(v);
+    if (v->st->pending.present && v->st->pending.height &&
+        neuron_val_reveal_due(v->st, ci->tempo, head + 1, &late) && reveal(v))
+        save(v);
+}
+
 static void run(vd *v)
 {
     const neuron_chain_info *ci = neuron_client_info(v->cl);
@@ -662,6 +685,7 @@ static void run(vd *v)
         node_ok = true;
         uint64_t due = (v->st->last_height / v->s.interval + 1) * v->s.interval;
         if (h < due || mono_ms() < v->settle_until) {
+            reveal_between_rounds(v, h);
             sleep_ms(poll);
             continue;
         }

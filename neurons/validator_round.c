@@ -331,6 +331,7 @@ static void open_all(const neuron_val_ctx *x, neuron_val_result *res, const neur
     for (size_t j = 0; j < m; j++) {
         size_t i = idx[j];
         res[i].latency_ms = req[j].latency_ms;
+        res[i].status = req[j].status;
         gate[i] = req[j].gate;
         snprintf(res[i].why, sizeof res[i].why, "%s", req[j].why);
         if (gate[i] != NEURON_GATE_OK)

@@ -261,7 +261,7 @@ void test_tft_gen_devnet_records_a_running_chain(void);   /* tftdev_test.c */
 void test_tft_gen_devnet_errors(void);
 void test_tft_gen_devnet_pruned_epochs(void);
 void test_tft_forecast_live_chain_over_http(void);
-void test_devnet_setup_board_stop_restart(void);                /* devnet_test.c */
+void test_devnet_real_network_pays_stops_continues(void);        /* devnet_test.c */
 void test_devnet_round_lines_read_defensively(void);
 
 const struct test_case test_table[] = {
@@ -271,7 +271,7 @@ const struct test_case test_table[] = {
     { "tft_gen_devnet_pruned_epochs", test_tft_gen_devnet_pruned_epochs },
     { "tft_forecast_live_chain_over_http", test_tft_forecast_live_chain_over_http },
     { "node_crash_kill9_recovers", test_node_crash_kill9_recovers },
-    { "devnet_setup_board_stop_restart", test_devnet_setup_board_stop_restart },
+    { "devnet_real_network_pays_stops_continues", test_devnet_real_network_pays_stops_continues },
     { "devnet_round_lines_read_defensively", test_devnet_round_lines_read_defensively },
     { NULL, NULL },
 };

@@ -14,29 +14,8 @@
 #include "chain/kinds.h"
 #include "tests/integration/proc.h"
 #include "tests/runner.h"
+#include "tests/support.h"
 #include "chain/base.h"
-
-int test_free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 static int read_cookie(test_node *n)
 {
@@ -56,7 +35,7 @@ int test_node_start(test_node *n, const char *datadir, const char *const *extra)
     const char *argv[32];
     char bind[64], log[600];
     int k = 0;
-    n->port = test_free_port();
+    n->port = tsup_free_port();
     snprintf(n->datadir, sizeof n->datadir, "%s", datadir);
     snprintf(bind, sizeof bind, "127.0.0.1:%d", n->port);
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d/", n->port);
@@ -96,7 +75,7 @@ int test_node_start(test_node *n, const char *datadir, const char *const *extra)
                 return 0;
             }
         }
-        sleep_ms(50);
+        tsup_nap_ms(50);
     }
     return -1;
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "chain/tx.h"
+#include "tests/support.h"
 
 typedef struct {
     pid_t pid;
@@ -19,8 +20,6 @@ typedef struct {
     char cookie[128];
 } test_node;
 
-/* A free TCP port on 127.0.0.1 (bound and released). */
-int test_free_port(void);
 /* Starts bin/basedd with datadir and the extra args (NULL-terminated) and
  * waits (up to 20 s) until its RPC answers. Returns 0 on success. */
 int test_node_start(test_node *n, const char *datadir, const char *const *extra);

@@ -201,7 +201,7 @@ TEST(tft_gen_devnet_errors)
 {
     char out[4096], url[64];
     /* nothing listening */
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", test_free_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", tsup_free_port());
     CHECK_EQ_INT(run_gen(url, NULL, out, sizeof out), 1);
     CHECK(strstr(out, "no node answering at") != NULL);
     /* not a URL curl speaks */

@@ -11,51 +11,7 @@
 
 #include "tests/miner/harness.h"
 #include "tests/runner.h"
-
-double mt_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void nap(unsigned ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    socklen_t alen = sizeof a;
-    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* fork + exec with stdout and stderr into the file `out`. */
-static pid_t spawn(const char *const *argv, const char *out)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
+#include "tests/support.h"
 
 static bool exited(pid_t pid, int *status)
 {
@@ -64,7 +20,7 @@ static bool exited(pid_t pid, int *status)
 
 /* ---- the node ---------------------------------------------------------- */
 
-static const char *write_genesis(unsigned block_ms)
+static const char *write_genesis(unsigned block_ms, const char *dev_extra)
 {
     static char path[600];
     snprintf(path, sizeof path, "%s/genesis.json", test_tmpdir());
@@ -73,8 +29,8 @@ static const char *write_genesis(unsigned block_ms)
         return NULL;
     fprintf(f, "{\"chain_id\": \"based-devnet\", \"genesis_time\": \"2026-01-01T00:00:00Z\",\n"
                " \"block_time_ms\": 10000, \"authorities\": [], \"params\": {\"tft_enabled\": 0},\n"
-               " \"dev\": {\"block_time_ms\": %u, \"accounts\": 10, \"balance\": \"1000000\"}}\n",
-            block_ms);
+               " \"dev\": {\"block_time_ms\": %u, \"accounts\": 10, \"balance\": \"1000000\"%s%s}}\n",
+            block_ms, dev_extra ? ", " : "", dev_extra ? dev_extra : "");
     fclose(f);
     return path;
 }
@@ -91,14 +47,14 @@ static int wait_rpc(mt_node *n)
         if (access(n->cookie, R_OK) == 0 &&
             neuron_client_new(n->url, n->cookie, &n->client, err) == BASED_E_OK)
             return 0;
-        nap(50);
+        tsup_nap_ms(50);
     }
     fprintf(stderr, "basedd did not answer: %s\n", err);
     return -1;
 }
 
 /* Sends kind from dev `dev` and waits for it. */
-static int send_wait(mt_node *n, unsigned dev, const char *kind, json_t *pj)
+int mt_send_dev(mt_node *n, unsigned dev, const char *kind, json_t *pj)
 {
     char err[CLI_ERR_LEN], name[8];
     neuron_key k;
@@ -123,7 +79,7 @@ static int buy_brain(mt_node *n)
     uint8_t sk[32];
     chain_addr a;
     char ss58[CHAIN_ADDR_STRLEN];
-    if (send_wait(n, 1, "brain_buy", json_pack("{s:s}", "method", "burn")))
+    if (mt_send_dev(n, 1, "brain_buy", json_pack("{s:s}", "method", "burn")))
         return -1;
     chain_key_dev(1, sk);
     chain_key_pub(sk, &a);
@@ -153,7 +109,7 @@ static int node_spawn(mt_node *n)
     snprintf(out, sizeof out, "%s/basedd-%d.out", test_tmpdir(), ++starts);
     const char *argv[] = { test_bin("basedd"), "--dev", "--genesis", genesis, "--datadir",
                            n->datadir, "--rpc-bind", bind, NULL };
-    n->pid = spawn(argv, out);
+    n->pid = tsup_spawn(argv, out, NULL, false);
     return n->pid < 0 ? -1 : wait_rpc(n);
 }
 
@@ -165,8 +121,13 @@ int mt_node_restart(mt_node *n)
 
 int mt_node_start(mt_node *n, unsigned block_ms)
 {
-    const char *genesis = write_genesis(block_ms);
-    int port = free_port();
+    return mt_node_start_dev(n, block_ms, NULL);
+}
+
+int mt_node_start_dev(mt_node *n, unsigned block_ms, const char *dev_extra)
+{
+    const char *genesis = write_genesis(block_ms, dev_extra);
+    int port = tsup_free_port();
     memset(n, 0, sizeof *n);
     if (!genesis || port < 0)
         return -1;
@@ -206,13 +167,13 @@ void mt_node_stop(mt_node *n)
 int mt_wait_height(mt_node *n, uint64_t h, unsigned timeout_ms)
 {
     char err[CLI_ERR_LEN];
-    double t0 = mt_now_ms();
-    while (mt_now_ms() - t0 < timeout_ms) {
+    double t0 = tsup_now_ms();
+    while (tsup_now_ms() - t0 < timeout_ms) {
         uint64_t head;
         chain_hash hash;
         if (neuron_head(n->client, &head, &hash, err) == BASED_E_OK && head >= h)
             return 0;
-        nap(50);
+        tsup_nap_ms(50);
     }
     return -1;
 }
@@ -257,29 +218,43 @@ static int read_x25519(mt_miner *m, mt_node *n)
     return found;
 }
 
-int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *extra)
+int mt_miner_launch(mt_miner *m, mt_node *n, const char *prog, const char *key,
+                    const char *password_file, const char *const *extra)
 {
-    char brain[16], key[8], err[CLI_ERR_LEN];
-    const char *argv[40];
+    char brain[16], err[CLI_ERR_LEN], tag[48];
+    const char *argv[48];
     int k = 0;
+    static int starts;
     memset(m, 0, sizeof *m);
     snprintf(brain, sizeof brain, "%u", n->brain);
-    snprintf(key, sizeof key, "dev%u", dev);
-    static int starts;
-    snprintf(m->out, sizeof m->out, "%s/miner-dev%u-%d.out", test_tmpdir(), dev, ++starts);
-    snprintf(m->log, sizeof m->log, "%s/miner-dev%u.log", test_tmpdir(), dev);
-    if (neuron_key_load(key, NULL, NULL, neuron_client_info(n->client)->ss58_prefix, &m->key, err))
+    snprintf(tag, sizeof tag, "%.32s", strrchr(key, '/') ? strrchr(key, '/') + 1 : key);
+    snprintf(m->out, sizeof m->out, "%s/miner-%s-%d.out", test_tmpdir(), tag, ++starts);
+    snprintf(m->log, sizeof m->log, "%s/miner-%s.log", test_tmpdir(), tag);
+    if (neuron_key_load(key, NULL, password_file, neuron_client_info(n->client)->ss58_prefix,
+                        &m->key, err)) {
+        fprintf(stderr, "key %s: %s\n", key, err);
         return -1;
-    const char *base[] = { test_bin("based-miner"), "--node", n->url, "--rpc-cookie", n->cookie,
+    }
+    const char *base[] = { prog, "--node", n->url, "--rpc-cookie", n->cookie,
                            "--brain", brain, "--key", key, "--listen", "127.0.0.1:0",
                            "--log-file", m->log };
     for (size_t i = 0; i < BASED_ARRAY_LEN(base); i++)
         argv[k++] = base[i];
-    for (int i = 0; extra && extra[i] && k < 38; i++)
+    if (password_file) {
+        argv[k++] = "--password-file";
+        argv[k++] = password_file;
+    }
+    for (int i = 0; extra && extra[i] && k < 46; i++)
         argv[k++] = extra[i];
     argv[k] = NULL;
-    m->pid = spawn(argv, m->out);
-    for (int i = 0; m->pid > 0 && i < 1200; i++) {
+    m->pid = tsup_spawn(argv, m->out, NULL, false);
+    return m->pid > 0 ? 0 : -1;
+}
+
+int mt_miner_wait(mt_miner *m, mt_node *n, unsigned timeout_ms)
+{
+    double t0 = tsup_now_ms();
+    while (m->pid > 0 && tsup_now_ms() - t0 < timeout_ms) {
         int st;
         if (exited(m->pid, &st)) {
             m->pid = 0;
@@ -287,28 +262,37 @@ int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *ext
         }
         if (read_banner(m) == 0)
             return read_x25519(m, n);
-        nap(50);
+        tsup_nap_ms(50);
     }
-    fprintf(stderr, "based-miner dev%u did not start (see %s)\n", dev, m->out);
+    fprintf(stderr, "miner %s did not start (see %s)\n", m->key.ss58, m->out);
     return -1;
+}
+
+int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *extra)
+{
+    char key[8];
+    snprintf(key, sizeof key, "dev%u", dev);
+    if (mt_miner_launch(m, n, test_bin("based-miner"), key, NULL, extra))
+        return -1;
+    return mt_miner_wait(m, n, 60000);
 }
 
 int mt_miner_stop(mt_miner *m, unsigned timeout_ms)
 {
     int st = 0;
-    double t0 = mt_now_ms();
+    double t0 = tsup_now_ms();
     neuron_key_release(&m->key);
     if (m->pid <= 0)
         return -1;
     kill(m->pid, SIGTERM);
     while (!exited(m->pid, &st)) {
-        if (mt_now_ms() - t0 > timeout_ms) {
+        if (tsup_now_ms() - t0 > timeout_ms) {
             kill(m->pid, SIGKILL);
             waitpid(m->pid, &st, 0);
             m->pid = 0;
             return -1;
         }
-        nap(20);
+        tsup_nap_ms(20);
     }
     m->pid = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;

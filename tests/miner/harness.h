@@ -6,10 +6,12 @@
 #ifndef BASED_TESTS_MINER_HARNESS_H
 #define BASED_TESTS_MINER_HARNESS_H
 
+#include <jansson.h>
 #include <sys/types.h>
 
 #include "neurons/client.h"
 #include "neurons/proto.h"
+#include "tests/support.h"
 
 typedef struct {
     pid_t pid;
@@ -33,7 +35,13 @@ typedef struct {
 /* basedd --dev with block_time_ms blocks, then a Brain bought by dev1
  * (burn) and dev3 registered as its validator. 0 on success. */
 int mt_node_start(mt_node *n, unsigned block_ms);
+/* The same with more members of the genesis "dev" object (dev_extra, e.g.
+ * "\"tempo\": 19", may be NULL). */
+int mt_node_start_dev(mt_node *n, unsigned block_ms, const char *dev_extra);
 void mt_node_stop(mt_node *n);
+/* Sends a tx of `kind` (JSON payload pj, stolen) from dev account `dev` and
+ * waits for its inclusion. 0 on success. */
+int mt_send_dev(mt_node *n, unsigned dev, const char *kind, json_t *pj);
 /* Stops the node and starts it again on the same data directory and port
  * (the chain continues; the node writes a fresh cookie). 0 on success. */
 int mt_node_restart(mt_node *n);
@@ -43,6 +51,13 @@ int mt_wait_height(mt_node *n, uint64_t h, unsigned timeout_ms);
 /* Starts bin/based-miner for dev key `dev` with extra flags (NULL-ended),
  * waits for its banner and reads its published key. 0 on success. */
 int mt_miner_start(mt_miner *m, mt_node *n, unsigned dev, const char *const *extra);
+/* Starts `prog` (based-miner or a program taking its flags) for key (a dev
+ * name or a keystore file; password_file may be NULL) with extra flags, and
+ * returns without waiting; mt_miner_wait then waits for its banner and its
+ * published key (0 on success). */
+int mt_miner_launch(mt_miner *m, mt_node *n, const char *prog, const char *key,
+                    const char *password_file, const char *const *extra);
+int mt_miner_wait(mt_miner *m, mt_node *n, unsigned timeout_ms);
 /* SIGTERM, then waits (at most timeout_ms; SIGKILL after). Returns the exit
  * status, -1 if it had to be killed or died of a signal. */
 int mt_miner_stop(mt_miner *m, unsigned timeout_ms);
@@ -54,7 +69,5 @@ long mt_post(const char *url, const void *body, size_t len, uint8_t **out, size_
 /* GET; the status, body NUL-terminated into out. */
 long mt_get(const char *url, char *out, size_t cap);
 
-/* Milliseconds, monotonic. */
-double mt_now_ms(void);
 
 #endif

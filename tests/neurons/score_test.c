@@ -346,7 +346,13 @@ TEST(neuron_score_speed)
     neuron_score sc;
     double w = f->p.speed_weight;
     CHECK(w > 0 && w <= 0.25);
-    CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &f->a, 500, 1000, &f->p, &sc), BASED_E_OK);
+    double free_ms = 1000 * f->p.speed_free;
+    CHECK(free_ms > 0 && free_ms < 1000);
+    CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &f->a, free_ms, 1000, &f->p, &sc), BASED_E_OK);
+    CHECK(sc.speed == 1);   /* within the free share: full speed */
+    CHECK_NEAR(sc.score, 1, 1e-12);
+    double mid = (free_ms + 1000) / 2;
+    CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &f->a, mid, 1000, &f->p, &sc), BASED_E_OK);
     CHECK_NEAR(sc.speed, 0.5, 1e-12);
     CHECK_NEAR(sc.score, 1 - w / 2, 1e-12);
     CHECK_EQ_INT(neuron_score_answer(f->s, &f->c, &f->a, 2000, 1000, &f->p, &sc), BASED_E_OK);

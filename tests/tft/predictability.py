@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How forecastable is a based-tft CSV one step ahead? (docs/tft.md,
-"Devnet-recorded data".)
+"Devnet-recorded data" and "Devnet with real neurons".)
 
 For each series, the last H steps are held out (as `based-tft eval` does).
 One-step point forecasts of those steps, each from values before it:

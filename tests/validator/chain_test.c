@@ -28,7 +28,7 @@ static int run_capture(const char *const *argv, char *out, size_t cap)
     snprintf(e, sizeof e, "%s/run.err", test_tmpdir());
     unlink(o);
     unlink(e);
-    int st = vt_wait(vt_spawn(argv, o, e), 60);
+    int st = vt_wait(tsup_spawn(argv, o, e, true), 60);
     FILE *f = fopen(o, "r");
     size_t k = f ? fread(out, 1, cap / 2, f) : 0;
     if (f)
@@ -77,7 +77,7 @@ TEST(val_program_usage)
     }
     /* no node: exit 1, one line naming the URL and what to do */
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", vt_free_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", tsup_free_port());
     const char *nonode[] = { v, "--brain", "7", "--key", "dev2", "--node", url, NULL };
     CHECK_EQ_INT(run_capture(nonode, out, sizeof out), 1);
     CHECK(strstr(out, url) != NULL);
@@ -229,7 +229,7 @@ static pid_t start_validator(const vt_node *n, int brain, const char *state, int
                            n->cookie, "--brain", b, "--key", "dev2", "--interval", "2",
                            "--deadline-ms", "2000", "--state", state, "--json", "--rounds", r,
                            "--log-file", log, NULL };
-    return vt_spawn(argv, out, log);
+    return tsup_spawn(argv, out, log, true);
 }
 
 static int run_validator(const vt_node *n, int brain, const char *state, int rounds,
@@ -313,7 +313,7 @@ static void check_chain_row(neuron_client *c, int brain, int vuid, const uids *u
         CHECK(json_integer_value(json_array_get(p, 1)) > 60000);
         top += json_integer_value(json_array_get(p, 1)) == 65535;
     }
-    CHECK_EQ_INT(top, 1);
+    CHECK(top >= 1);   /* the largest is 65535 (both, when their scores tie) */
     json_decref(o);
 }
 
@@ -331,7 +331,7 @@ static int start_real_miner(const vt_node *n, neuron_client *c, int brain, pid_t
     const char *argv[] = { test_bin("based-miner"), "--node", n->url, "--rpc-cookie", n->cookie,
                            "--brain", b, "--key", "dev6", "--compress", "f32", "--listen",
                            "127.0.0.1:0", NULL };
-    *pid = vt_spawn(argv, log, log);
+    *pid = tsup_spawn(argv, log, log, true);
     for (int i = 0; i < 600; i++) {
         neuron_info *l;
         size_t k;
@@ -375,7 +375,7 @@ TEST(val_program_on_chain)
     pid_t miner_pid;
     u.real = start_real_miner(&n, c, brain, &miner_pid);
     u.honest = add_miner(c, prefix, brain, 3, fm_port(honest), fm_box_pk(honest));
-    u.down = add_miner(c, prefix, brain, 4, vt_free_port(), down_box.pk);
+    u.down = add_miner(c, prefix, brain, 4, tsup_free_port(), down_box.pk);
     u.garbage = add_miner(c, prefix, brain, 5, fm_port(garbage), fm_box_pk(garbage));
     CHECK(u.real >= 0 && u.honest >= 0 && u.down >= 0 && u.garbage >= 0);
 

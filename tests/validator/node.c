@@ -12,46 +12,8 @@
 
 #include "neurons/client.h"
 #include "tests/runner.h"
+#include "tests/support.h"
 #include "tests/validator/node.h"
-
-int vt_free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static void pause_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-pid_t vt_spawn(const char *const *argv, const char *out_path, const char *err_path)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (o >= 0)
-            dup2(o, 1);
-        if (e >= 0)
-            dup2(e, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
 
 int vt_wait(pid_t pid, int timeout_s)
 {
@@ -62,7 +24,7 @@ int vt_wait(pid_t pid, int timeout_s)
             return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
         if (r < 0 && errno != EINTR)
             return -1;
-        pause_ms(50);
+        tsup_nap_ms(50);
     }
     kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -73,7 +35,7 @@ int vt_wait(pid_t pid, int timeout_s)
 int vt_node_start(vt_node *n, const char *datadir, const char *genesis)
 {
     char bind[64], out[700];
-    n->port = vt_free_port();
+    n->port = tsup_free_port();
     snprintf(n->datadir, sizeof n->datadir, "%s", datadir);
     snprintf(bind, sizeof bind, "127.0.0.1:%d", n->port);
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d/", n->port);
@@ -82,7 +44,7 @@ int vt_node_start(vt_node *n, const char *datadir, const char *genesis)
     unlink(n->cookie);
     const char *argv[] = { test_bin("basedd"), "--dev", "--genesis", genesis, "--datadir", datadir,
                            "--rpc-bind", bind, NULL };
-    n->pid = vt_spawn(argv, out, out);
+    n->pid = tsup_spawn(argv, out, out, true);
     for (int i = 0; i < 400; i++) {
         int st;
         if (waitpid(n->pid, &st, WNOHANG) == n->pid) {
@@ -98,7 +60,7 @@ int vt_node_start(vt_node *n, const char *datadir, const char *genesis)
         }
         if (i == 399)
             fprintf(stderr, "basedd at %s not ready: %s\n", n->url, err);
-        pause_ms(50);
+        tsup_nap_ms(50);
     }
     return -1;
 }

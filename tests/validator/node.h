@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include "tests/support.h"
+
 typedef struct {
     pid_t pid;
     int port;
@@ -16,14 +18,10 @@ typedef struct {
     char cookie[600];        /* path of the cookie file */
 } vt_node;
 
-/* A free TCP port on 127.0.0.1 (bound and released). */
-int vt_free_port(void);
 /* Starts basedd --dev --genesis genesis in datadir; waits (20 s at most)
  * until its RPC answers. 0 on success. */
 int vt_node_start(vt_node *n, const char *datadir, const char *genesis);
 void vt_node_stop(vt_node *n);
-/* Starts argv[0] with stdout into out_path and stderr into err_path. */
-pid_t vt_spawn(const char *const *argv, const char *out_path, const char *err_path);
 /* Waits for pid (SIGKILL after timeout_s); its exit status, -1 if killed. */
 int vt_wait(pid_t pid, int timeout_s);
 

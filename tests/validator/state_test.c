@@ -236,6 +236,34 @@ TEST(val_ema_missed_and_takeover)
     free(s);
 }
 
+TEST(val_forfeit_on_forgery)
+{
+    neuron_val_state *s = malloc(sizeof *s);
+    chain_addr v = addr_of(2), a = addr_of(3), b = addr_of(4);
+    neuron_val_state_init(s, 7, &v);
+    neuron_val_miner *m = neuron_val_entry(s, 5, &a);
+    neuron_val_record(m, 1.0, false, 0.3);
+    CHECK_NEAR(m->ema, 1.0, 0);
+    /* evidence of forgery zeroes the history; a timeout does not */
+    CHECK(neuron_val_gate_forfeits(NEURON_GATE_CHALLENGE));
+    CHECK(neuron_val_gate_forfeits(NEURON_GATE_SIGNATURE));
+    CHECK(neuron_val_gate_forfeits(NEURON_GATE_DUPLICATE));
+    CHECK(neuron_val_gate_forfeits(NEURON_GATE_SEAL));
+    CHECK(!neuron_val_gate_forfeits(NEURON_GATE_TIMEOUT));
+    CHECK(!neuron_val_gate_forfeits(NEURON_GATE_NO_ANSWER));
+    CHECK(!neuron_val_gate_forfeits(NEURON_GATE_OK));
+    neuron_val_forfeit(m);
+    neuron_val_record(m, 0.0, false, 0.3);
+    CHECK(m->ema == 0);
+    CHECK_EQ_INT(m->scored, 2);
+    /* a forfeit before any score: the next score is averaged into 0 */
+    neuron_val_miner *fresh = neuron_val_entry(s, 9, &b);
+    neuron_val_forfeit(fresh);
+    neuron_val_record(fresh, 1.0, false, 0.3);
+    CHECK_NEAR(fresh->ema, 0.3, 1e-15);
+    free(s);
+}
+
 TEST(val_retain_drops_gone_miners)
 {
     neuron_val_state *s = malloc(sizeof *s);

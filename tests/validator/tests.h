@@ -12,6 +12,7 @@
     X(val_state_corrupt_named) \
     X(val_state_other_brain_or_key) \
     X(val_ema_missed_and_takeover) \
+    X(val_forfeit_on_forgery) \
     X(val_retain_drops_gone_miners) \
     X(val_weights_normalised) \
     X(val_duplicates_marked) \
@@ -22,6 +23,7 @@
     X(val_round_answers_and_failures) \
     X(val_round_cheats_and_replay) \
     X(val_program_usage) \
+    X(val_doc_quotes_help) \
     X(val_program_on_chain)
 
 #endif

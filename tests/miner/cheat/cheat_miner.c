@@ -11,7 +11,8 @@
  *   honest-share  honest, and writes each answer's encoding to --share FILE
  *             (the colluder of "copy")
  *   copy      answers with the tokens and log-probabilities of the latest
- *             answer in --share FILE (another miner's), signed as its own
+ *             answer in --share FILE (another miner's), cut or cycled to the
+ *             asked length, signed as its own
  *   replay    answers every challenge with its first answer, verbatim
  *   badsig    honest answer signed by another key
  *   slow      honest answer after --slow-ms (past the validator's deadline)
@@ -88,11 +89,16 @@ static based_err answer(void *user, const neuron_miner_worker *w, const neuron_c
         neuron_answer *other = malloc(sizeof *other);
         if (!other)
             return BASED_E_NOMEM;
-        if (read_share(ch->share, other)) {
-            a->n = other->n;
+        if (read_share(ch->share, other) && other->n && other->k == c->topk) {
+            /* the other miner's tokens and rows, cut or cycled to our length */
+            a->n = c->n_gen;
             a->k = other->k;
-            memcpy(a->tokens, other->tokens, sizeof a->tokens);
-            memcpy(a->topk, other->topk, sizeof a->topk);
+            for (unsigned i = 0; i < a->n; i++) {
+                unsigned j = i % other->n;
+                a->tokens[i] = other->tokens[j];
+                memcpy(&a->topk[(size_t)i * a->k], &other->topk[(size_t)j * a->k],
+                       a->k * sizeof a->topk[0]);
+            }
         }
         free(other);
         return BASED_E_OK;   /* nothing shared yet: an empty answer */
@@ -113,6 +119,7 @@ static based_err answer(void *user, const neuron_miner_worker *w, const neuron_c
     } else if (!strcmp(m, "replay")) {
         pthread_mutex_lock(&ch->mu);
         if (!ch->have_first) {
+            a->elapsed_us = 1;   /* set before signing: the miner fills a 0 afterwards */
             rc = neuron_answer_sign(a, w->key->sk);
             ch->first = *a;
             ch->have_first = rc == BASED_E_OK;
