@@ -1,7 +1,8 @@
 /*
  * catalogue_test.c: issue 10's cheat catalogue, end to end. A real basedd
- * (250 ms blocks, 1 s under the sanitizers; tempo 19), a real based-validator, and 21 real miner
- * processes: the product based-miner serving f32, q8_0, cerberus, q4_0,
+ * (250 ms blocks, 1 s under the sanitizers; tempo 19), a real
+ * based-validator, and 21 real miner processes: the product based-miner
+ * serving f32, q8_0, cerberus, q4_0,
  * prime and a substituted model (trained here, briefly), and the test-only
  * based-cheat-miner (tests/miner/cheat/) for every cheat. After enough
  * rounds the validator's scores relative to the honest f32 miner, and the
