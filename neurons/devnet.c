@@ -36,7 +36,8 @@
  * reaches this program only and the stop order is ours.
  *
  * The children are neuron_procs (devproc.h); the validators' round lines
- * are read with roundlog.h. Only "the neurons" below (add_validator,
+ * are read with roundlog.h; the command line is devnet_opts.c, the board
+ * devnet_board.c (devnet_int.h). Only "the neurons" below (add_validator,
  * add_miner) know the neuron programs' names and flags.
  *
  * Exit status: 0 stopped by a signal, 1 runtime failure, 2 usage error.
@@ -60,68 +61,7 @@
 #include "neurons/devproc.h"
 #include "neurons/roundlog.h"
 #include "chain/base.h"
-
-#define DN_PATH 1024
-#define DN_MAX_CHILDREN 12
-#define DN_MAX_MINERS 8
-#define DN_NDEV 10
-#define DN_OWNER 1                       /* dev1 buys the Brain */
-#define DN_FIRST_NEURON 2                /* dev2.. are the neurons */
-#define DEVNET_BRAIN 7
-#define DEVNET_STAKE (1000ull * CHAIN_COIN)
-#define DEVNET_FEE 100000ull             /* 0.0001 BASED */
-#define DEVNET_RESTARTS 3
-#define DEVNET_RESTART_DELAY_MS 5000
-#define DN_BOARD_MS 2000                 /* on a terminal */
-#define DN_PLAIN_MS 5000                 /* plain lines, stdout not a terminal */
-#define DN_EVENTS 6
-#define DN_MAX_OTHERS 8                  /* miners not ours shown on the board */
-
-static const char *const default_methods[] = { "f32", "q8_0", "cerberus", "q4_0", "heads",
-                                               "prime" };
-
-typedef struct {
-    char datadir[DN_PATH], genesis[DN_PATH], model[DN_PATH], bindir[DN_PATH];
-    char rpc_bind[128];
-    unsigned interval, base_port;
-    int nvalidators, nminers;
-    char methods[DN_MAX_MINERS][96];
-    bool board;
-} dn_opts;
-
-typedef enum { C_NODE, C_VALIDATOR, C_MINER } ckind;
-
-typedef struct {
-    neuron_proc p;
-    ckind kind;
-    int dev;                         /* dev account, -1 for the node */
-    char method[96];
-    unsigned port;
-    bool gave_up;
-    int restarts;
-    uint64_t restart_at;             /* monotonic ms, 0: none due */
-} child;
-
-typedef struct {                     /* a validator's last --json round */
-    bool have;
-    neuron_round r;
-} vround;
-
-typedef struct {
-    dn_opts o;
-    char url[160], cookie[DN_PATH], self_pidfile[DN_PATH];
-    neuron_client *nc;
-    char chain_id[64];
-    neuron_key dev[DN_NDEV];
-    child ch[DN_MAX_CHILDREN];
-    int nch;
-    vround vr[DN_MAX_CHILDREN];
-    char events[DN_EVENTS][DN_PATH + 128];
-    int nevents;
-    bool tty;
-    int board_lines;                 /* of the last board drawn on the terminal */
-    char err[CLI_ERR_LEN];
-} devnet;
+#include "neurons/devnet_int.h"
 
 static volatile sig_atomic_t g_stop;
 
@@ -145,8 +85,7 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
+int dn_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -177,9 +116,7 @@ static void event(devnet *d, const char *fmt, ...)
     snprintf(d->events[d->nevents++], sizeof d->events[0], "%s", line);
 }
 
-static bool path_fmt(char *out, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static bool path_fmt(char *out, size_t n, const char *fmt, ...)
+bool dn_path_fmt(char *out, size_t n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -188,13 +125,13 @@ static bool path_fmt(char *out, size_t n, const char *fmt, ...)
     return k >= 0 && (size_t)k < n;
 }
 
-static bool is_file(const char *p)
+bool dn_is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int mkdirs(const char *path)
+int dn_mkdirs(const char *path)
 {
     char tmp[DN_PATH];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -218,7 +155,7 @@ static void read_small(const char *path, char *out, size_t n)
     out[k > 0 ? k : 0] = '\0';
 }
 
-static void stamp(char *out, size_t n)
+void dn_stamp(char *out, size_t n)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -242,225 +179,6 @@ static bool port_free(unsigned port)
     ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
     close(fd);
     return ok;
-}
-
-/* ---------------- options ---------------- */
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: based-devnet [FLAGS]\n"
-        "Starts a dev chain (basedd --dev), Brain %d, validators and miners, each its own\n"
-        "process, and shows a live board; Ctrl-C stops them all. Running it again\n"
-        "continues the same chain and the same neurons.\n\n"
-        "  --datadir DIR        chain, logs (DIR/logs), PID files (DIR/run); default ~/.based/dev\n"
-        "  --genesis FILE       genesis of a fresh chain (default: the built-in genesis.json)\n"
-        "  --rpc-bind ADDR:PORT the node's RPC (default 127.0.0.1:9933)\n"
-        "  --interval N         blocks between two validator rounds (default 10)\n"
-        "  --miners LIST        compression methods, one miner each (default\n"
-        "                       f32,q8_0,cerberus,q4_0,heads,prime)\n"
-        "  --validators N       validators (default 2); validators and miners use dev2..dev9\n"
-        "  --base-port P        first miner port (default 8091; a busy port is skipped)\n"
-        "  --model FILE         the Brain's model (default models/based-fortunes.gguf)\n"
-        "  --bin DIR            where basedd, based-validator and based-miner are\n"
-        "                       (default: this program's directory)\n"
-        "  --no-board           no live board: the banner, then events only\n"
-        "  --help, --version\n\n"
-        "Exit status: 0 stopped by Ctrl-C/SIGTERM, 1 runtime failure, 2 usage error.\n",
-        DEVNET_BRAIN);
-}
-
-static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("based-devnet: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see based-devnet --help)\n", stderr);
-    va_end(ap);
-    return 2;
-}
-
-static int parse_uint(const char *flag, const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-' || v < lo || v > hi)
-        return usage_err("%s must be an integer from %u to %u, not \"%s\"", flag, lo, hi, s);
-    *out = (unsigned)v;
-    return 0;
-}
-
-/* "f32,q8_0,..." into o->methods; each METHOD[:ARGS] of safe characters.
- * ARGS are key=value pairs joined by commas too, so a piece with '=' and
- * no ':' continues the method before it: "cerberus:levels=256,thresh=0.1". */
-static int parse_methods(dn_opts *o, const char *list)
-{
-    char buf[512];
-    if (strlen(list) >= sizeof buf)
-        return usage_err("--miners: list too long");
-    snprintf(buf, sizeof buf, "%s", list);
-    o->nminers = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        for (const char *c = t; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                  (*c >= '0' && *c <= '9') || strchr("_:.=-", *c)))
-                return usage_err("--miners: bad character '%c' in \"%s\"", *c, t);
-        bool more = strchr(t, '=') && !strchr(t, ':');
-        if (more && (!o->nminers || !strchr(o->methods[o->nminers - 1], ':')))
-            return usage_err("--miners: \"%s\" follows no METHOD:ARGS", t);
-        if (!more && o->nminers == DN_MAX_MINERS)
-            return usage_err("--miners: at most %d miners", DN_MAX_MINERS);
-        char *m = o->methods[more ? o->nminers - 1 : o->nminers++];
-        size_t used = more ? strlen(m) : 0;
-        int k = snprintf(m + used, sizeof o->methods[0] - used, "%s%s", more ? "," : "", t);
-        if (k < 0 || (size_t)k >= sizeof o->methods[0] - used)
-            return usage_err("--miners: method \"%s\" too long", m);
-    }
-    return o->nminers ? 0 : usage_err("--miners: no method given");
-}
-
-/* The directory of this program (for --bin). */
-static void self_dir(char *out, size_t n)
-{
-    char exe[DN_PATH];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k <= 0) {
-        snprintf(out, n, "bin");
-        return;
-    }
-    exe[k] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(out, n, "%s", exe);
-}
-
-static void opts_defaults(dn_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    const char *home = getenv("HOME");
-    snprintf(o->datadir, sizeof o->datadir, "%s/.based/dev", home && *home ? home : ".");
-    snprintf(o->rpc_bind, sizeof o->rpc_bind, "127.0.0.1:9933");
-    o->interval = 10;
-    o->base_port = 8091;
-    o->nvalidators = 2;
-    o->board = true;
-    o->nminers = (int)BASED_ARRAY_LEN(default_methods);
-    for (int i = 0; i < o->nminers; i++)
-        snprintf(o->methods[i], sizeof o->methods[i], "%s", default_methods[i]);
-    self_dir(o->bindir, sizeof o->bindir);
-}
-
-/* One flag with its value (argv[*i + 1]); returns 0, 2 on a usage error. */
-static int opt_value(dn_opts *o, const char *f, const char *v)
-{
-    unsigned u;
-    char *dst = NULL;
-    size_t cap = 0;
-    if (!strcmp(f, "--datadir"))
-        dst = o->datadir, cap = sizeof o->datadir;
-    else if (!strcmp(f, "--genesis"))
-        dst = o->genesis, cap = sizeof o->genesis;
-    else if (!strcmp(f, "--model"))
-        dst = o->model, cap = sizeof o->model;
-    else if (!strcmp(f, "--bin"))
-        dst = o->bindir, cap = sizeof o->bindir;
-    else if (!strcmp(f, "--rpc-bind"))
-        dst = o->rpc_bind, cap = sizeof o->rpc_bind;
-    if (dst) {
-        if (!*v || strlen(v) >= cap)
-            return usage_err("%s: empty or too long", f);
-        snprintf(dst, cap, "%s", v);
-        return 0;
-    }
-    if (!strcmp(f, "--interval"))
-        return parse_uint(f, v, 1, 100000, &o->interval);
-    if (!strcmp(f, "--base-port"))
-        return parse_uint(f, v, 1024, 65535, &o->base_port);
-    if (!strcmp(f, "--validators")) {
-        if (parse_uint(f, v, 1, DN_NDEV - DN_FIRST_NEURON - 1, &u))
-            return 2;
-        o->nvalidators = (int)u;
-        return 0;
-    }
-    if (!strcmp(f, "--miners"))
-        return parse_methods(o, v);
-    return usage_err("unknown flag %s", f);
-}
-
-/* 0 = run, 2 = usage error, 3 = --help/--version printed. */
-static int parse_opts(int argc, char **argv, dn_opts *o)
-{
-    opts_defaults(o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return usage(stdout), 3;
-        if (!strcmp(a, "--version"))
-            return printf("based-devnet %s\n", BASED_VERSION), 3;
-        if (!strcmp(a, "--no-board")) {
-            o->board = false;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0)
-            return usage_err("unexpected argument \"%s\"", a);
-        const char *eq = strchr(a, '=');
-        char flag[64];
-        if (eq) {
-            snprintf(flag, sizeof flag, "%.*s", (int)(eq - a), a);
-        } else {
-            if (i + 1 >= argc)
-                return usage_err("%s needs a value", a);
-            snprintf(flag, sizeof flag, "%s", a);
-        }
-        if (opt_value(o, flag, eq ? eq + 1 : argv[++i]))
-            return 2;
-    }
-    if (DN_FIRST_NEURON + o->nvalidators + o->nminers > DN_NDEV)
-        return usage_err("%d validators and %d miners need dev%d..dev%d: at most %d neurons "
-                         "(dev%d..dev%d)", o->nvalidators, o->nminers, DN_FIRST_NEURON,
-                         DN_FIRST_NEURON + o->nvalidators + o->nminers - 1,
-                         DN_NDEV - DN_FIRST_NEURON, DN_FIRST_NEURON, DN_NDEV - 1);
-    if (o->base_port + (unsigned)o->nminers > 65535)
-        return usage_err("--base-port %u leaves no room for %d miners", o->base_port, o->nminers);
-    const char *colon = strrchr(o->rpc_bind, ':');
-    unsigned port;
-    if (!colon || colon == o->rpc_bind || parse_uint("--rpc-bind port", colon + 1, 1, 65535, &port))
-        return colon && colon != o->rpc_bind ? 2 : usage_err("--rpc-bind must be ADDR:PORT");
-    return 0;
-}
-
-/* Makes every path absolute (children run with the same cwd, but PID file
- * checks compare command lines); finds the default model. */
-static int resolve_paths(dn_opts *o)
-{
-    char *p;
-    if (mkdirs(o->datadir) != 0)
-        return fail("cannot create %s: %s", o->datadir, strerror(errno));
-    if (!(p = realpath(o->datadir, NULL)))
-        return fail("%s: %s", o->datadir, strerror(errno));
-    snprintf(o->datadir, sizeof o->datadir, "%s", p);
-    free(p);
-    if (!o->model[0]) {
-        char alt[DN_PATH];
-        snprintf(o->model, sizeof o->model, "models/based-fortunes.gguf");
-        if (!is_file(o->model) && path_fmt(alt, sizeof alt, "%s/../models/based-fortunes.gguf",
-                                            o->bindir) && is_file(alt))
-            snprintf(o->model, sizeof o->model, "%s", alt);
-    }
-    char *const fields[] = { o->model, o->genesis, o->bindir };
-    for (size_t i = 0; i < BASED_ARRAY_LEN(fields); i++) {
-        if (!fields[i][0])
-            continue;
-        if (!(p = realpath(fields[i], NULL)))
-            return fail("%s: %s", fields[i], strerror(errno));
-        snprintf(fields[i], DN_PATH, "%s", p);
-        free(p);
-    }
-    return 0;
 }
 
 /* ---------------- PID files ---------------- */
@@ -487,7 +205,7 @@ static int clean_stale(devnet *d, const char *rundir)
         size_t l = strlen(e->d_name);
         stale *x = &s[n];
         if (l < 5 || strcmp(e->d_name + l - 4, ".pid") != 0 ||
-            !path_fmt(x->path, sizeof x->path, "%s/%s", rundir, e->d_name))
+            !dn_path_fmt(x->path, sizeof x->path, "%s/%s", rundir, e->d_name))
             continue;
         x->pid = neuron_proc_pidfile_read(x->path);
         if (x->pid > 0 && x->pid != getpid() && neuron_proc_alive(x->pid) &&
@@ -500,7 +218,7 @@ static int clean_stale(devnet *d, const char *rundir)
         closedir(dir);
     for (int i = 0; i < n; i++)
         if (!strcmp(s[i].what, "based-devnet"))
-            return fail("another based-devnet (PID %d) runs on %s: stop it first (Ctrl-C in "
+            return dn_fail("another based-devnet (PID %d) runs on %s: stop it first (Ctrl-C in "
                         "its terminal, or kill %d)", (int)s[i].pid, d->o.datadir, (int)s[i].pid);
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
@@ -537,7 +255,7 @@ static int spawn(devnet *d, child *c)
 {
     char err[NEURON_PROC_ERR];
     if (neuron_proc_start(&c->p, err) != BASED_E_OK)
-        return fail("%s", err);
+        return dn_fail("%s", err);
     if (err[0])
         event(d, "%s", err);
     c->restart_at = 0;
@@ -618,18 +336,18 @@ static void stop_all(devnet *d)
 /* ---------------- RPC and transactions ---------------- */
 
 /* params stolen; *res a new reference on success; the error in d->err. */
-static based_err rpc(devnet *d, const char *method, json_t *params, json_t **res)
+based_err dn_rpc(devnet *d, const char *method, json_t *params, json_t **res)
 {
     return neuron_call(d->nc, method, params, res, d->err);
 }
 
-static int64_t jint(json_t *o, const char *k, int64_t def)
+int64_t dn_jint(json_t *o, const char *k, int64_t def)
 {
     json_t *v = json_object_get(o, k);
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
 }
 
-static const char *jstr(json_t *o, const char *k)
+const char *dn_jstr(json_t *o, const char *k)
 {
     const char *s = json_string_value(json_object_get(o, k));
     return s ? s : "";
@@ -667,7 +385,7 @@ static int dev_accounts(devnet *d)
         snprintf(name, sizeof name, "dev%d", i);
         neuron_key_release(&d->dev[i]);
         if (neuron_key_load(name, NULL, NULL, prefix, &d->dev[i], d->err) != BASED_E_OK)
-            return fail("%s", d->err);
+            return dn_fail("%s", d->err);
     }
     return 0;
 }
@@ -676,7 +394,7 @@ static int start_node(devnet *d)
 {
     child *c = new_child(d, C_NODE, "basedd", "basedd");
     if (c->p.missing)
-        return fail("%s is not built (run make)", c->p.prog);
+        return dn_fail("%s is not built (run make)", c->p.prog);
     add_arg(c, "--dev");
     add_arg(c, "--datadir");
     add_arg(c, d->o.datadir);
@@ -712,7 +430,7 @@ static int wait_node(devnet *d)
     read_small(d->cookie, old, sizeof old);
     for (int t = 0; t < 600 && !g_stop; t++, sleep_ms(100)) {
         if (reap(d))
-            return show_tail(d->ch[0].p.log), fail("basedd exited during start-up");
+            return show_tail(d->ch[0].p.log), dn_fail("basedd exited during start-up");
         read_small(d->cookie, cur, sizeof cur);
         if (!cur[0] || !strcmp(cur, old))
             continue;
@@ -723,13 +441,13 @@ static int wait_node(devnet *d)
         const neuron_chain_info *ci = neuron_client_info(d->nc);
         snprintf(d->chain_id, sizeof d->chain_id, "%s", ci->chain_id);
         if (!ci->dev)
-            return fail("the node at %s is not a dev chain", d->url);
+            return dn_fail("the node at %s is not a dev chain", d->url);
         return dev_accounts(d);
     }
     if (g_stop)
         return 0;
     show_tail(d->ch[0].p.log);
-    return fail("basedd did not answer at %s in 60 s", d->url);
+    return dn_fail("basedd did not answer at %s in 60 s", d->url);
 }
 
 /* Brain DEVNET_BRAIN: exists (any owner), or bought by burn by dev1. */
@@ -737,24 +455,24 @@ static int setup_brain(devnet *d)
 {
     json_t *o;
     chain_hash h[1];
-    based_err rc = rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o);
+    based_err rc = dn_rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o);
     if (rc == BASED_E_OK) {
-        bool mine = !strcmp(jstr(o, "owner"), d->dev[DN_OWNER].ss58);
-        printf("based-devnet: Brain %d exists (owner %s%s)\n", DEVNET_BRAIN, jstr(o, "owner"),
+        bool mine = !strcmp(dn_jstr(o, "owner"), d->dev[DN_OWNER].ss58);
+        printf("based-devnet: Brain %d exists (owner %s%s)\n", DEVNET_BRAIN, dn_jstr(o, "owner"),
                mine ? ", dev1" : "");
         json_decref(o);
         return 0;
     }
     if (rc != BASED_E_NOT_FOUND)
-        return fail("%s", d->err);
+        return dn_fail("%s", d->err);
     json_t *pj = json_pack("{s:s}", "method", "burn");
     if (send_tx(d, DN_OWNER, "brain_buy", pj, &h[0]) != BASED_E_OK ||
         wait_txs(d, h, 1, "brain_buy") != BASED_E_OK)
-        return fail("%s", d->err);
+        return dn_fail("%s", d->err);
     if (g_stop)
         return 0;
-    if (rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
-        return fail("dev1 bought a Brain by burn, but not Brain %d (another Brain was bought "
+    if (dn_rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
+        return dn_fail("dev1 bought a Brain by burn, but not Brain %d (another Brain was bought "
                     "first on this chain?): %s", DEVNET_BRAIN, d->err);
     json_decref(o);
     printf("based-devnet: Brain %d bought by burn by dev1\n", DEVNET_BRAIN);
@@ -768,8 +486,8 @@ static void role_of(json_t *neurons, const char *ss58, char *role, size_t n)
     json_t *x;
     role[0] = '\0';
     json_array_foreach(json_object_get(neurons, "neurons"), k, x)
-        if (!strcmp(jstr(x, "address"), ss58))
-            snprintf(role, n, "%s", jstr(x, "role"));
+        if (!strcmp(dn_jstr(x, "address"), ss58))
+            snprintf(role, n, "%s", dn_jstr(x, "role"));
 }
 
 /* The validators registered (memorize) if they are not. */
@@ -778,8 +496,8 @@ static int setup_validators(devnet *d)
     json_t *nb;
     chain_hash h[DN_NDEV];
     int n = 0;
-    if (rpc(d, "brain_getNeurons", json_pack("[i]", DEVNET_BRAIN), &nb) != BASED_E_OK)
-        return fail("%s", d->err);
+    if (dn_rpc(d, "brain_getNeurons", json_pack("[i]", DEVNET_BRAIN), &nb) != BASED_E_OK)
+        return dn_fail("%s", d->err);
     for (int v = 0; v < d->o.nvalidators; v++) {
         int i = DN_FIRST_NEURON + v;
         char role[32];
@@ -788,20 +506,20 @@ static int setup_validators(devnet *d)
             continue;
         if (role[0]) {
             json_decref(nb);
-            return fail("dev%d is registered on Brain %d as a %s, not a validator: use another "
+            return dn_fail("dev%d is registered on Brain %d as a %s, not a validator: use another "
                         "--datadir (or rm -rf %s)", i, DEVNET_BRAIN, role, d->o.datadir);
         }
         if (send_tx(d, i, "memorize", json_pack("{s:i,s:s}", "brain", DEVNET_BRAIN, "role",
                                                 "validator"), &h[n]) != BASED_E_OK) {
             json_decref(nb);
-            return fail("%s", d->err);
+            return dn_fail("%s", d->err);
         }
         printf("based-devnet: registering dev%d as a validator of Brain %d\n", i, DEVNET_BRAIN);
         n++;
     }
     json_decref(nb);
     if (n && wait_txs(d, h, n, "memorize") != BASED_E_OK)
-        return fail("%s", d->err);
+        return dn_fail("%s", d->err);
     return 0;
 }
 
@@ -811,15 +529,15 @@ static based_err self_stake(devnet *d, int i, int64_t instance, uint64_t *amount
     json_t *o, *x;
     size_t k;
     *amount = 0;
-    based_err rc = rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o);
+    based_err rc = dn_rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o);
     if (rc != BASED_E_OK)
         return rc;
     json_array_foreach(json_object_get(o, "stakes"), k, x) {
         uint64_t a;
         const char *why;
-        if (jint(x, "brain", -1) == DEVNET_BRAIN && jint(x, "instance", -1) == instance &&
-            !strcmp(jstr(x, "hotkey"), d->dev[i].ss58) &&
-            chain_amount_parse(jstr(x, "amount"), &a, &why) == BASED_E_OK)
+        if (dn_jint(x, "brain", -1) == DEVNET_BRAIN && dn_jint(x, "instance", -1) == instance &&
+            !strcmp(dn_jstr(x, "hotkey"), d->dev[i].ss58) &&
+            chain_amount_parse(dn_jstr(x, "amount"), &a, &why) == BASED_E_OK)
             *amount += a;
     }
     json_decref(o);
@@ -832,27 +550,27 @@ static int setup_stake(devnet *d)
     json_t *o;
     chain_hash h[DN_NDEV];
     int n = 0;
-    if (rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
-        return fail("%s", d->err);
-    int64_t instance = jint(o, "instance", -1);
+    if (dn_rpc(d, "brain_get", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
+        return dn_fail("%s", d->err);
+    int64_t instance = dn_jint(o, "instance", -1);
     json_decref(o);
     for (int v = 0; v < d->o.nvalidators; v++) {
         int i = DN_FIRST_NEURON + v;
         uint64_t have;
         char amt[32];
         if (self_stake(d, i, instance, &have) != BASED_E_OK)
-            return fail("%s", d->err);
+            return dn_fail("%s", d->err);
         if (have >= DEVNET_STAKE)
             continue;
         chain_amount_format(DEVNET_STAKE - have, amt);
         if (send_tx(d, i, "stake", json_pack("{s:i,s:s,s:s}", "brain", DEVNET_BRAIN, "hotkey",
                                              d->dev[i].ss58, "amount", amt), &h[n]) != BASED_E_OK)
-            return fail("%s", d->err);
+            return dn_fail("%s", d->err);
         printf("based-devnet: dev%d stakes %s BASED on itself\n", i, amt);
         n++;
     }
     if (n && wait_txs(d, h, n, "stake") != BASED_E_OK)
-        return fail("%s", d->err);
+        return dn_fail("%s", d->err);
     return 0;
 }
 
@@ -886,7 +604,7 @@ static void add_validator(devnet *d, int dev)
     add_arg(c, "--interval");
     add_arg(c, interval);
     add_arg(c, "--json");
-    if (!path_fmt(state, sizeof state, "%s/validator-dev%d.state", d->o.datadir, dev))
+    if (!dn_path_fmt(state, sizeof state, "%s/validator-dev%d.state", d->o.datadir, dev))
         c->p.missing = true;
     add_arg(c, "--state");
     add_arg(c, state);
@@ -975,8 +693,8 @@ static void banner(devnet *d)
 {
     json_t *o = NULL;
     uint64_t height = 0;
-    if (rpc(d, "chain_getHead", NULL, &o) == BASED_E_OK)
-        height = (uint64_t)jint(o, "height", 0);
+    if (dn_rpc(d, "chain_getHead", NULL, &o) == BASED_E_OK)
+        height = (uint64_t)dn_jint(o, "height", 0);
     json_decref(o);
     printf("\nbased-devnet %s  chain %s  height %" PRIu64 "  Brain %d\n", BASED_VERSION,
            d->chain_id, height, DEVNET_BRAIN);
@@ -987,8 +705,8 @@ static void banner(devnet *d)
            "dev0..dev9):\n");
     for (int i = 0; i < DN_NDEV; i++) {
         char bal[40] = "?", lab[64];
-        if (rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o) == BASED_E_OK)
-            snprintf(bal, sizeof bal, "%s", jstr(o, "balance"));
+        if (dn_rpc(d, "account_get", json_pack("[s]", d->dev[i].ss58), &o) == BASED_E_OK)
+            snprintf(bal, sizeof bal, "%s", dn_jstr(o, "balance"));
         json_decref(o);
         o = NULL;
         printf("    dev%-2d %s  %s BASED  %s\n", i, d->dev[i].ss58, bal,
@@ -1007,258 +725,6 @@ static void banner(devnet *d)
     }
     printf("  stop with Ctrl-C (stops every process above by its PID)\n\n");
     fflush(stdout);
-}
-
-/* ---------------- the board: validator rounds ---------------- */
-
-/* ---------------- the board: chain columns and drawing ---------------- */
-
-typedef struct {
-    int uid;                /* -1: not registered */
-    char stake[32], incentive[16], earned[32];
-} nstat;
-
-typedef struct {                     /* a miner of the Brain that is not ours */
-    nstat s;
-    char addr[CHAIN_ADDR_STRLEN], endpoint[64];
-} nother;
-
-typedef struct {
-    uint64_t height, tempo;
-    bool have_head, have_brain;
-    nstat n[DN_MAX_CHILDREN];
-    nother other[DN_MAX_OTHERS];
-    int nother, more;                /* shown, and not shown for want of room */
-} chainview;
-
-static void fill_stat(nstat *n, json_t *x)
-{
-    n->uid = (int)jint(x, "uid", -1);
-    snprintf(n->stake, sizeof n->stake, "%s", jstr(x, "stake"));
-    snprintf(n->incentive, sizeof n->incentive, "%s", jstr(x, "incentive_frac"));
-}
-
-/* Neuron x of the Brain: one of our children, or another miner. */
-static void place_neuron(devnet *d, chainview *cv, json_t *x)
-{
-    for (int i = 1; i < d->nch; i++)
-        if (!strcmp(jstr(x, "address"), d->dev[d->ch[i].dev].ss58)) {
-            fill_stat(&cv->n[i], x);
-            return;
-        }
-    if (strcmp(jstr(x, "role"), "miner") != 0)
-        return;
-    if (cv->nother == DN_MAX_OTHERS) {
-        cv->more++;
-        return;
-    }
-    nother *o = &cv->other[cv->nother++];
-    fill_stat(&o->s, x);
-    snprintf(o->addr, sizeof o->addr, "%s", jstr(x, "address"));
-    snprintf(o->endpoint, sizeof o->endpoint, "%s", jstr(x, "endpoint"));
-}
-
-/* What address earned as a miner, into out ("" when unknown). */
-static void earned_of(devnet *d, const char *addr, uint64_t height, char *out, size_t n)
-{
-    json_t *o;
-    json_t *p = json_pack("[s,I]", addr, (json_int_t)height);
-    out[0] = '\0';
-    if (rpc(d, "rewards_get", p, &o) == BASED_E_OK)
-        snprintf(out, n, "%s", jstr(json_object_get(o, "total"), "miner")), json_decref(o);
-}
-
-static void read_chain(devnet *d, chainview *cv)
-{
-    json_t *o, *x;
-    size_t k;
-    memset(cv, 0, sizeof *cv);
-    for (int i = 0; i < d->nch; i++)
-        cv->n[i].uid = -1;
-    if (rpc(d, "chain_getHead", NULL, &o) == BASED_E_OK)
-        cv->height = (uint64_t)jint(o, "height", 0), cv->have_head = true, json_decref(o);
-    if (rpc(d, "rewards_getSchedule", NULL, &o) == BASED_E_OK)
-        cv->tempo = (uint64_t)jint(o, "tempo", 0), json_decref(o);
-    if (rpc(d, "brain_getNeurons", json_pack("[i]", DEVNET_BRAIN), &o) != BASED_E_OK)
-        return;
-    cv->have_brain = true;
-    json_array_foreach(json_object_get(o, "neurons"), k, x)
-        place_neuron(d, cv, x);
-    json_decref(o);
-    for (int i = 1; i < d->nch; i++)
-        if (d->ch[i].kind == C_MINER)
-            earned_of(d, d->dev[d->ch[i].dev].ss58, cv->height, cv->n[i].earned,
-                      sizeof cv->n[i].earned);
-    for (int i = 0; i < cv->nother; i++)
-        earned_of(d, cv->other[i].addr, cv->height, cv->other[i].s.earned,
-                  sizeof cv->other[i].s.earned);
-}
-
-static void state_of(const child *c, char *out, size_t n)
-{
-    char how[32];
-    if (c->p.missing)
-        snprintf(out, n, "not built");
-    else if (c->p.pid)
-        snprintf(out, n, "PID %d", (int)c->p.pid);
-    else {
-        neuron_proc_describe(c->p.status, how, sizeof how);
-        snprintf(out, n, "%s (%s)", c->gave_up ? "down" : "restarting", how);
-    }
-}
-
-static void draw_header(devnet *d, const chainview *cv, FILE *f)
-{
-    char ts[32];
-    stamp(ts, sizeof ts);
-    fprintf(f, "based-devnet  %s  height %s%" PRIu64 "  Brain %d", ts, cv->have_head ? "" : "? ",
-           cv->height, DEVNET_BRAIN);
-    if (cv->tempo) {
-        uint64_t t1 = cv->tempo + 1, pos = (cv->height + DEVNET_BRAIN + 1) % t1;
-        fprintf(f, "  tempo %" PRIu64 "  window %" PRIu64 "  next epoch in %" PRIu64 " blocks",
-               cv->tempo, (cv->height + DEVNET_BRAIN + 2) / t1,
-               pos == cv->tempo ? t1 : cv->tempo - pos);
-    }
-    fprintf(f, "\n\n%-16s %-5s %-15s %-7s %-8s %-13s %s\n", "validator", "uid", "stake", "round",
-           "at", "posted", "process");
-    for (int i = 1; i < d->nch; i++) {
-        const child *c = &d->ch[i];
-        const vround *v = &d->vr[i];
-        char st[64], uid[16] = "-", rnd[24] = "-", at[24] = "-";
-        if (c->kind != C_VALIDATOR)
-            continue;
-        state_of(c, st, sizeof st);
-        if (cv->n[i].uid >= 0)
-            snprintf(uid, sizeof uid, "%d", cv->n[i].uid);
-        if (v->have) {
-            snprintf(rnd, sizeof rnd, "%" PRId64, v->r.round);
-            snprintf(at, sizeof at, "%" PRId64, v->r.height);
-        }
-        fprintf(f, "%-16s %-5s %-15s %-7s %-8s %-13s %s\n", c->p.name, uid,
-                cv->n[i].stake[0] ? cv->n[i].stake : "-", rnd, at, v->have ? v->r.posted : "-", st);
-    }
-}
-
-/* "score smooth weight" of miner uid in validator v's last round. */
-static void score_cell(const vround *v, int uid, char *out, size_t n)
-{
-    const neuron_round *r = &v->r;
-    snprintf(out, n, "%-20s", "-");
-    for (size_t j = 0; v->have && uid >= 0 && j < r->n; j++) {
-        const neuron_round_miner *m = &r->m[j];
-        if (m->uid != uid)
-            continue;
-        char w[16] = "-";
-        if (r->wsum)
-            snprintf(w, sizeof w, "%.3f", (double)m->weight / (double)r->wsum);
-        if (m->gate[0] && strcmp(m->gate, "ok") != 0)
-            snprintf(out, n, "%-13.13s %-6s", m->gate, w);
-        else
-            snprintf(out, n, "%.3f %.3f %-8s", m->score, m->smoothed, w);
-    }
-}
-
-/* One miner row: name, dev account, uid, port, each validator's cell,
- * incentive, earned, process. */
-static void draw_row(devnet *d, FILE *f, const char *name, const char *dev, const char *port,
-                     const nstat *n, const char *process)
-{
-    char uid[16] = "-", cell[64];
-    if (n->uid >= 0)
-        snprintf(uid, sizeof uid, "%d", n->uid);
-    fprintf(f, "%-18.18s %-5s %-5s %-6s", name, dev, uid, port);
-    for (int v = 1; v < d->nch; v++)
-        if (d->ch[v].kind == C_VALIDATOR)
-            score_cell(&d->vr[v], n->uid, cell, sizeof cell), fprintf(f, " %s", cell);
-    fprintf(f, " %-9s %-14s %s\n", n->incentive[0] ? n->incentive : "-",
-            n->earned[0] ? n->earned : "-", process);
-}
-
-static void draw_miners(devnet *d, const chainview *cv, FILE *f)
-{
-    fprintf(f, "\n%-18s %-5s %-5s %-6s", "miner", "dev", "uid", "port");
-    for (int i = 1; i < d->nch; i++)
-        if (d->ch[i].kind == C_VALIDATOR)
-            fprintf(f, " %-20.20s", d->ch[i].p.name + strlen("validator-"));
-    fprintf(f, " %-9s %-14s %s\n", "incentive", "earned BASED", "process");
-    fprintf(f, "%-18s %-5s %-5s %-6s", "", "", "", "");
-    for (int i = 1; i < d->nch; i++)
-        if (d->ch[i].kind == C_VALIDATOR)
-            fprintf(f, " %-20s", "score avg   weight");
-    fprintf(f, "\n");
-    for (int i = 1; i < d->nch; i++) {
-        const child *c = &d->ch[i];
-        char st[64], dev[8], port[8];
-        if (c->kind != C_MINER)
-            continue;
-        state_of(c, st, sizeof st);
-        snprintf(dev, sizeof dev, "dev%d", c->dev);
-        snprintf(port, sizeof port, "%u", c->port);
-        draw_row(d, f, c->method, dev, port, &cv->n[i], st);
-    }
-    for (int i = 0; i < cv->nother; i++) {
-        const nother *o = &cv->other[i];
-        char name[24], port[8] = "-";
-        const char *colon = strrchr(o->endpoint, ':');
-        snprintf(name, sizeof name, "%.6s..%.6s", o->addr, o->addr + strlen(o->addr) -
-                 (strlen(o->addr) < 6 ? strlen(o->addr) : 6));
-        if (colon)
-            snprintf(port, sizeof port, "%.6s", colon + 1);
-        draw_row(d, f, name, "-", port, &o->s, "not started here");
-    }
-    if (cv->more)
-        fprintf(f, "(%d more miners of Brain %d: bin/based-cli neurons %d)\n", cv->more,
-                DEVNET_BRAIN, DEVNET_BRAIN);
-}
-
-/* Terminal rows (0 when unknown). */
-static int term_rows(void)
-{
-    struct winsize ws;
-    return ioctl(1, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
-}
-
-static void draw_footer(devnet *d, FILE *f)
-{
-    fprintf(f, "\nnode: basedd PID %d, log %s\nlogs: %s/logs/NAME.log   RPC %s   cookie %s\n",
-            (int)d->ch[0].p.pid, d->ch[0].p.log, d->o.datadir, d->url, d->cookie);
-    for (int i = 0; i < d->nevents; i++)
-        fprintf(f, "  %s\n", d->events[i]);
-    fprintf(f, "Ctrl-C stops every process\n");
-}
-
-/* Builds the board in memory; on a terminal it replaces the last one in
- * place below the banner (or the whole screen when it does not fit). */
-static void draw(devnet *d)
-{
-    chainview cv;
-    char *text = NULL;
-    size_t len = 0;
-    read_chain(d, &cv);
-    for (int i = 1; i < d->nch; i++)
-        if (d->ch[i].kind == C_VALIDATOR)
-            d->vr[i].have = neuron_round_last(d->ch[i].p.log, &d->vr[i].r) || d->vr[i].have;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return;
-    draw_header(d, &cv, f);
-    draw_miners(d, &cv, f);
-    if (d->tty)
-        draw_footer(d, f);
-    else
-        fputc('\n', f);
-    fclose(f);
-    int lines = 0, rows = term_rows();
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    if (d->tty && d->board_lines && d->board_lines < rows && lines < rows)
-        printf("\033[%dA\033[J", d->board_lines);
-    else if (d->tty && d->board_lines)
-        printf("\033[H\033[2J");
-    fwrite(text, 1, len, stdout);
-    fflush(stdout);
-    d->board_lines = lines;
-    free(text);
 }
 
 /* ---------------- main ---------------- */
@@ -1284,20 +750,20 @@ static int prepare(devnet *d)
     if (!strcmp(host, "0.0.0.0") || !host[0])
         snprintf(host, sizeof host, "127.0.0.1");
     snprintf(d->url, sizeof d->url, "http://%s:%s/", host, colon + 1);
-    if (resolve_paths(&d->o) != 0)
+    if (dn_resolve_paths(&d->o) != 0)
         return 1;
-    if (!path_fmt(logs, sizeof logs, "%s/logs", d->o.datadir) ||
-        !path_fmt(run, sizeof run, "%s/run", d->o.datadir) ||
-        !path_fmt(d->cookie, sizeof d->cookie, "%s/.cookie", d->o.datadir) ||
-        !path_fmt(d->self_pidfile, sizeof d->self_pidfile, "%s/based-devnet.pid", run))
-        return fail("--datadir is too long");
-    if (mkdirs(logs) != 0 || mkdirs(run) != 0)
-        return fail("cannot create %s and %s: %s", logs, run, strerror(errno));
+    if (!dn_path_fmt(logs, sizeof logs, "%s/logs", d->o.datadir) ||
+        !dn_path_fmt(run, sizeof run, "%s/run", d->o.datadir) ||
+        !dn_path_fmt(d->cookie, sizeof d->cookie, "%s/.cookie", d->o.datadir) ||
+        !dn_path_fmt(d->self_pidfile, sizeof d->self_pidfile, "%s/based-devnet.pid", run))
+        return dn_fail("--datadir is too long");
+    if (dn_mkdirs(logs) != 0 || dn_mkdirs(run) != 0)
+        return dn_fail("cannot create %s and %s: %s", logs, run, strerror(errno));
     if (clean_stale(d, run) != 0)
         return 1;
     if (neuron_proc_pidfile_write(d->self_pidfile, getpid()) != BASED_E_OK)
-        return fail("cannot write %s: %s", d->self_pidfile, strerror(errno));
-    if (!d->o.model[0] || !is_file(d->o.model))
+        return dn_fail("cannot write %s: %s", d->self_pidfile, strerror(errno));
+    if (!d->o.model[0] || !dn_is_file(d->o.model))
         printf("based-devnet: warning: no model at %s (pass --model FILE)\n", d->o.model);
     return 0;
 }
@@ -1322,11 +788,11 @@ static int run_loop(devnet *d)
     while (!g_stop) {
         if (reap(d)) {
             show_tail(d->ch[0].p.log);
-            return fail("the node exited: stopping the devnet");
+            return dn_fail("the node exited: stopping the devnet");
         }
         restart_due(d);
         if (d->o.board && now_ms() >= next) {
-            draw(d);
+            dn_draw(d);
             next = now_ms() + (d->tty ? DN_BOARD_MS : DN_PLAIN_MS);
         }
         sleep_ms(100);
@@ -1337,7 +803,7 @@ static int run_loop(devnet *d)
 int main(int argc, char **argv)
 {
     static devnet d;
-    int rc = parse_opts(argc, argv, &d.o);
+    int rc = dn_parse_opts(argc, argv, &d.o);
     if (rc)
         return rc == 3 ? 0 : rc;
     d.tty = isatty(1);
