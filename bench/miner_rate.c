@@ -177,7 +177,7 @@ static int node_connect(node_proc *n)
             n->pid = 0;
             break;
         }
-        if (access(n->cookie, R_OK) == 0 && neuron_client_new(n->url, n->cookie, &n->c, err) == BASED_E_OK)
+        if (access(n->cookie, R_OK) == 0 && neuron_client_new(n->url, n->cookie, 0, &n->c, err) == BASED_E_OK)
             return 0;
         tsup_nap_ms(50);
     }

@@ -162,7 +162,8 @@ static based_err learn_info(neuron_client *c, char *err)
     return ok ? BASED_E_OK : cli_fail(err, BASED_E_DECODE, "rewards_getSchedule: no tempo");
 }
 
-based_err neuron_client_new(const char *url, const char *cookie_flag, neuron_client **out,
+based_err neuron_client_new(const char *url, const char *cookie_flag, unsigned timeout_ms,
+                            neuron_client **out,
                             char *err)
 {
     *out = NULL;
@@ -170,6 +171,8 @@ based_err neuron_client_new(const char *url, const char *cookie_flag, neuron_cli
     if (!c)
         return cli_fail(err, BASED_E_NOMEM, "out of memory");
     based_err rc = cli_rpc_new(url, cookie_flag, &c->rpc, err);
+    if (rc == BASED_E_OK && timeout_ms)
+        cli_rpc_set_timeout(c->rpc, timeout_ms);
     if (rc == BASED_E_OK)
         rc = learn_info(c, err);
     if (rc != BASED_E_OK) {

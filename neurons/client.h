@@ -40,9 +40,10 @@ void neuron_key_release(neuron_key *k);
 typedef struct neuron_client neuron_client;
 
 /* Connects (node_getInfo, rewards_getSchedule) and learns the chain id,
- * SS58 prefix, block time, tempo and weights_rate_limit. */
-based_err neuron_client_new(const char *url, const char *cookie_flag, neuron_client **out,
-                            char *err);
+ * SS58 prefix, block time, tempo and weights_rate_limit. timeout_ms bounds
+ * every call of this client, these two included (0: cli_rpc's default). */
+based_err neuron_client_new(const char *url, const char *cookie_flag, unsigned timeout_ms,
+                            neuron_client **out, char *err);
 void neuron_client_free(neuron_client *c);
 
 typedef struct {

@@ -436,7 +436,7 @@ static int wait_node(devnet *d)
             continue;
         neuron_client_free(d->nc);
         d->nc = NULL;
-        if (neuron_client_new(d->url, d->cookie, &d->nc, d->err) != BASED_E_OK)
+        if (neuron_client_new(d->url, d->cookie, 0, &d->nc, d->err) != BASED_E_OK)
             continue;
         const neuron_chain_info *ci = neuron_client_info(d->nc);
         snprintf(d->chain_id, sizeof d->chain_id, "%s", ci->chain_id);

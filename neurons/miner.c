@@ -135,7 +135,7 @@ static based_err publish(neuron_client *c, neuron_miner *m, const char *host, in
 /* Connects, loads the key, registers; fills m->uid and m->key. */
 static based_err join_chain(neuron_miner *m, const neuron_miner_opts *o, neuron_client **c, char *err)
 {
-    based_err rc = neuron_client_new(o->node, o->cookie, c, err);
+    based_err rc = neuron_client_new(o->node, o->cookie, 0, c, err);
     if (rc != BASED_E_OK)
         return rc;
     rc = neuron_key_load(o->key, o->wallet_dir, o->password_file,

@@ -259,7 +259,7 @@ static void on_work_done(uv_work_t *w, int status)
         res.body = (char *)j->box;
         res.body_len = j->box_len;
         j->box = NULL;
-        m->served++;
+        m->served += open;   /* an answer dropped with its validator gone is not served */
         node_log(NODE_LOG_INFO, "challenge from validator uid %d: %u tokens in %.0f ms%s", j->vuid,
                  j->ans.n, ms, open ? "" : " (validator gone, answer dropped)");
     } else {

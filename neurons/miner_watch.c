@@ -84,11 +84,10 @@ static void rpc_failed(neuron_watch *w, const char *err)
     w->last_connect = t;
     neuron_client *c;
     char e[CLI_ERR_LEN];
-    if (neuron_client_new(w->url, w->cookie, &c, e) != BASED_E_OK) {
+    if (neuron_client_new(w->url, w->cookie, RPC_TIMEOUT_MS, &c, e) != BASED_E_OK) {
         node_log(NODE_LOG_DEBUG, "reconnect: %s", e);
         return;
     }
-    cli_rpc_set_timeout(neuron_client_rpc(c), RPC_TIMEOUT_MS);
     neuron_client_free(w->client);
     w->client = c;
 }
@@ -172,12 +171,11 @@ based_err neuron_watch_start(neuron_watch *w, const char *url, const char *cooki
         free_strings(w);
         return cli_fail(err, BASED_E_NOMEM, "out of memory");
     }
-    based_err rc = neuron_client_new(url, cookie, &w->client, err);
+    based_err rc = neuron_client_new(url, cookie, RPC_TIMEOUT_MS, &w->client, err);
     if (rc != BASED_E_OK) {
         free_strings(w);
         return rc;
     }
-    cli_rpc_set_timeout(neuron_client_rpc(w->client), RPC_TIMEOUT_MS);
     if (uv_mutex_init(&w->mu) != 0) {
         neuron_client_free(w->client);
         free_strings(w);

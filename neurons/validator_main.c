@@ -358,7 +358,7 @@ static int start(vd *v)
     char err[CLI_ERR_LEN];
     if (v->o.log_file && !(v->log = fopen(v->o.log_file, "a")))
         return die(v, "cannot open --log-file %s: %s", v->o.log_file, strerror(errno));
-    if (neuron_client_new(v->o.node ? v->o.node : CLI_RPC_DEFAULT_URL, v->o.cookie, &v->cl, err) !=
+    if (neuron_client_new(v->o.node ? v->o.node : CLI_RPC_DEFAULT_URL, v->o.cookie, 0, &v->cl, err) !=
         BASED_E_OK)
         return die(v, "%s", err);
     if (neuron_key_load(v->o.key, v->o.wallet_dir, v->o.password_file,
@@ -590,10 +590,10 @@ static void update(vd *v, const neuron_val_result *r, size_t n, const neuron_inf
 {
     neuron_val_retain(v->st, l, nl);
     for (size_t i = 0; i < n; i++) {
-        neuron_val_miner *m = neuron_val_entry(v->st, (uint16_t)r[i].uid, &r[i].addr);
-        bool missed = r[i].sc.gate == NEURON_GATE_NO_ANSWER || r[i].sc.gate == NEURON_GATE_TIMEOUT;
         if (r[i].status == 403 && mono_ms() < v->known_after)
             continue;   /* the miner does not know us yet: not its fault */
+        neuron_val_miner *m = neuron_val_entry(v->st, (uint16_t)r[i].uid, &r[i].addr);
+        bool missed = r[i].sc.gate == NEURON_GATE_NO_ANSWER || r[i].sc.gate == NEURON_GATE_TIMEOUT;
         if (m && neuron_val_gate_forfeits(r[i].sc.gate))
             neuron_val_forfeit(m);
         if (m)

@@ -32,6 +32,7 @@ typedef struct {
     bool missed;            /* counted as missed */
     mt_miner m;
     double smoothed, last_score[4];
+    int seen;                   /* round lines that listed this miner */
     char gate[24];              /* the last round's gate */
     char first_gate[24];        /* the first round's */
     long missed_n;
@@ -207,8 +208,11 @@ static void read_scores(const char *path)
                 if (E[k].m.uid != uid)
                     continue;
                 memmove(E[k].last_score + 1, E[k].last_score, 3 * sizeof(double));
-                E[k].last_score[0] = json_real_value(json_object_get(x, "score")) +
-                                     (double)json_integer_value(json_object_get(x, "score"));
+                json_t *sc = json_object_get(x, "score");
+                if (!json_is_number(sc))
+                    test_fail_(__FILE__, __LINE__, "%s: a round line without a score", E[k].name);
+                E[k].seen++;
+                E[k].last_score[0] = json_number_value(sc);
                 E[k].smoothed = json_number_value(json_object_get(x, "smoothed"));
                 E[k].missed_n = (long)json_integer_value(json_object_get(x, "missed"));
                 const char *g = json_string_value(json_object_get(x, "gate"));
@@ -401,6 +405,11 @@ TEST(cheat_catalogue_end_to_end)
     double ref = f32->smoothed;
     print_table(ref);
     CHECK(ref > 0.8);
+    CHECK(from > 0);
+    for (int i = 0; i < NE; i++)
+        if (E[i].seen < ROUNDS)   /* every miner in every round: no check passes on defaults */
+            test_fail_(__FILE__, __LINE__, "%s: in %d round lines of %d", E[i].name, E[i].seen,
+                       ROUNDS);
     uint64_t total = 0, bad = 0;
     for (int i = 0; i < NE; i++) {
         entry *e = &E[i];

@@ -45,7 +45,7 @@ static int wait_rpc(mt_node *n)
             return -1;
         }
         if (access(n->cookie, R_OK) == 0 &&
-            neuron_client_new(n->url, n->cookie, &n->client, err) == BASED_E_OK)
+            neuron_client_new(n->url, n->cookie, 0, &n->client, err) == BASED_E_OK)
             return 0;
         tsup_nap_ms(50);
     }
@@ -258,6 +258,7 @@ int mt_miner_wait(mt_miner *m, mt_node *n, unsigned timeout_ms)
         int st;
         if (exited(m->pid, &st)) {
             m->pid = 0;
+            m->status = st;
             break;
         }
         if (read_banner(m) == 0)

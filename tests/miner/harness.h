@@ -25,6 +25,7 @@ typedef struct {
 typedef struct {
     pid_t pid;
     int port, uid;
+    int status;                     /* wait status when it exited before its banner */
     char out[600];                  /* its stdout+stderr */
     char log[600];                  /* its --log-file */
     char url[96];                   /* http://127.0.0.1:PORT/v1/challenge */

@@ -538,6 +538,7 @@ TEST(miner_precompressed_file)
     /* --compress q8_0 on the q4_0 file: a one-line error, exit 1 */
     const char *again[] = { "--model", path, "--compress", "q8_0", NULL };
     CHECK(mt_miner_start(&m, &n, 9, again) != 0);
+    CHECK(m.pid == 0 && WIFEXITED(m.status) && WEXITSTATUS(m.status) == 1);
     f = fopen(m.out, "r");
     k = f ? fread(out, 1, sizeof out - 1, f) : 0;
     out[k] = '\0';

@@ -107,7 +107,7 @@ TEST(proto_challenge_caps_named)
     c.n_prompt = NEURON_MAX_PROMPT + 1;
     CHECK_EQ_INT(neuron_challenge_encode(&c, buf, sizeof buf, &len), BASED_E_BAD_PARAM);
     make_challenge(&c, vsk);
-    neuron_challenge_encode(&c, buf, sizeof buf, &len);
+    CHECK_EQ_INT(neuron_challenge_encode(&c, buf, sizeof buf, &len), BASED_E_OK);
     /* n_prompt field at offset 1+2+2+32+32+8+32+4 = 113 */
     buf[113] = 0xff;
     buf[114] = 0xff;
@@ -115,17 +115,17 @@ TEST(proto_challenge_caps_named)
     CHECK(strstr(why, "prompt") != NULL);
     make_challenge(&c, vsk);
     c.n_gen = 0;
-    neuron_challenge_encode(&c, buf, sizeof buf, &len);
+    CHECK_EQ_INT(neuron_challenge_encode(&c, buf, sizeof buf, &len), BASED_E_OK);
     CHECK(neuron_challenge_decode(buf, len, &d, why, sizeof why) != BASED_E_OK);
     CHECK(strstr(why, "n_gen") != NULL);
     make_challenge(&c, vsk);
     c.prompt[2] = NEURON_MAX_VOCAB;
-    neuron_challenge_encode(&c, buf, sizeof buf, &len);
+    CHECK_EQ_INT(neuron_challenge_encode(&c, buf, sizeof buf, &len), BASED_E_OK);
     CHECK(neuron_challenge_decode(buf, len, &d, why, sizeof why) != BASED_E_OK);
     CHECK(strstr(why, "prompt[2]") != NULL);
     make_challenge(&c, vsk);
     c.top_p_milli = 0;
-    neuron_challenge_encode(&c, buf, sizeof buf, &len);
+    CHECK_EQ_INT(neuron_challenge_encode(&c, buf, sizeof buf, &len), BASED_E_OK);
     CHECK(neuron_challenge_decode(buf, len, &d, why, sizeof why) != BASED_E_OK);
     CHECK(strstr(why, "top_p") != NULL);
     buf[0] = 2;   /* version */
@@ -153,8 +153,11 @@ TEST(proto_answer_roundtrip_sign_tamper)
     CHECK_EQ_INT(d->tokens[3], 103);
     CHECK(d->topk[7].logprob == -2.5f);
     CHECK_EQ_INT(d->elapsed_us, 777);
-    for (size_t n = 0; n < len; n++)
+    for (size_t n = 0; n < len; n++) {
+        why[0] = 0;
         CHECK(neuron_answer_decode(buf, n, d, why, sizeof why) != BASED_E_OK);
+        CHECK(why[0] != 0);
+    }
     buf[len] = 0;
     CHECK(neuron_answer_decode(buf, len + 1, d, why, sizeof why) != BASED_E_OK);
     /* a NaN log-probability is named */

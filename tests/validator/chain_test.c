@@ -359,7 +359,7 @@ TEST(val_program_on_chain)
     vt_node n;
     CHECK_EQ_INT(vt_node_start(&n, dd, g), 0);
     neuron_client *c = NULL;
-    CHECK_EQ_INT(neuron_client_new(n.url, n.cookie, &c, err), BASED_E_OK);
+    CHECK_EQ_INT(neuron_client_new(n.url, n.cookie, 0, &c, err), BASED_E_OK);
     uint16_t prefix = neuron_client_info(c)->ss58_prefix;
     int brain = buy_brain(c, prefix);
     CHECK(brain >= 0);

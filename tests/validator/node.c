@@ -54,7 +54,7 @@ int vt_node_start(vt_node *n, const char *datadir, const char *genesis)
         neuron_client *c = NULL;
         char err[CLI_ERR_LEN] = "no cookie file yet";
         if (access(n->cookie, R_OK) == 0 &&
-            neuron_client_new(n->url, n->cookie, &c, err) == BASED_E_OK) {
+            neuron_client_new(n->url, n->cookie, 0, &c, err) == BASED_E_OK) {
             neuron_client_free(c);
             return 0;
         }
