@@ -103,6 +103,20 @@ double model_rng_uniform(uint64_t *state); /* [0, 1), 53 bits */
 /* Sample one token from logits (not modified) of vocab entries. */
 int model_sample(const float *logits, int vocab, const struct model_sampler *p, uint64_t *rng);
 
+/* The steps of model_sample, for replaying its draw elsewhere: one
+ * candidate a token, with its probability at the sampler's temperature. */
+struct model_cand { int id; double p; };
+/* The probabilities of logits at temperature (> 0) into c[0..vocab) sorted
+ * largest first, ties by lower id (c holds 2 x vocab entries: the second
+ * half is scratch); byid (may be NULL) gets them by token id. */
+void model_sample_sorted(const float *logits, int vocab, float temperature,
+                         struct model_cand *c, double *byid);
+/* How many of the first candidates top_k / top_p keep, and their mass. */
+int model_sample_keep(const struct model_cand *c, int vocab, const struct model_sampler *p,
+                      double *keep);
+/* The first index of the largest logit. */
+int model_argmax(const float *logits, int vocab);
+
 struct model_topk { int token; float logprob; };
 /*
  * Prefill the prompt, then sample n_gen tokens with the seeded sampler.

@@ -239,69 +239,16 @@ static double cell_kl(const float *lp, int vocab, const neuron_lp *r, int k)
  * its candidates in the order the miner reported for its top-k (the rest in
  * the reference's order). When that order is the reference's own (an honest
  * f32 miner, or any cheat reporting the true log-probabilities), this is
- * model_sample step for step: the same probabilities, sort, truncation and
- * one uniform a token, so the result is bit-identical. At temperature 0 it
- * is the reference's argmax, as in model_sample.
+ * model_sample step for step (it calls the same model_sample_sorted and
+ * model_sample_keep, then draws one uniform a token), so the result is
+ * bit-identical. At temperature 0 it is the reference's argmax, as in
+ * model_sample.
  */
-struct cand { int id; double p; };
-
-static int argmax(const float *lg, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (lg[i] > lg[best])
-            best = i;
-    return best;
-}
-
-/*
- * Sorts c[0..n) by probability, largest first, ties by lower id first: the
- * order of model_sample's qsort (a strict total order, so any correct sort
- * gives the same permutation). A stable LSD radix sort on the bits of p
- * (p >= 0, so its IEEE bits order like its value) over entries that start
- * in id order; passes whose byte is the same in every key are skipped. The
- * counts of all eight bytes come from one read of the keys (a byte's counts
- * do not depend on the order). With 32000 candidates it is ~10x faster
- * than qsort. tmp holds n entries.
- */
-static void sort_cands(struct cand *c, struct cand *tmp, int n)
-{
-    int cnt[8][256];
-    memset(cnt, 0, sizeof cnt);
-    for (int i = 0; i < n; i++) {
-        uint64_t b;
-        memcpy(&b, &c[i].p, sizeof b);
-        for (int k = 0; k < 8; k++)
-            cnt[k][255 - (int)((b >> (8 * k)) & 255)]++;   /* descending */
-    }
-    struct cand *src = c, *dst = tmp;
-    for (int k = 0; k < 8; k++) {
-        int pos = 0, skip = 0, *ck = cnt[k];
-        for (int d = 0; d < 256; d++) {
-            skip |= ck[d] == n;
-            int x = ck[d];
-            ck[d] = pos;
-            pos += x;
-        }
-        if (skip)
-            continue;
-        for (int i = 0; i < n; i++) {
-            uint64_t b;
-            memcpy(&b, &src[i].p, sizeof b);
-            dst[ck[255 - (int)((b >> (8 * k)) & 255)]++] = src[i];
-        }
-        struct cand *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != c)
-        memcpy(c, src, (size_t)n * sizeof *c);
-}
 
 /* Scratch of the replay: 2 x vocab candidates, probabilities by id, and a
  * zeroed mark byte per token. */
 struct replay {
-    struct cand *c;
+    struct model_cand *c;
     double *byid;
     uint8_t *mark;
 };
@@ -310,14 +257,14 @@ struct replay {
  * sorted candidates, in the miner's order. */
 static void miner_order(struct replay *w, int vocab, const neuron_lp *r, int k)
 {
-    struct cand *c = w->c, *tmp = w->c + vocab;
+    struct model_cand *c = w->c, *tmp = w->c + vocab;
     int j = 0;
     while (j < k && c[j].id == r[j].token)
         j++;
     if (j == k)
         return;   /* already the reference's order */
     for (j = 0; j < k; j++) {
-        tmp[j] = (struct cand){ r[j].token, w->byid[r[j].token] };
+        tmp[j] = (struct model_cand){ r[j].token, w->byid[r[j].token] };
         w->mark[r[j].token] = 1;
     }
     for (int i = 0, n = k; i < vocab; i++)
@@ -342,31 +289,14 @@ static bool agrees(const float *lg, const float *lp, int vocab, const struct mod
                    uint64_t *rng, const neuron_lp *r, int k, int x, double tol, struct replay *w)
 {
     if (sp->temperature <= 0) {
-        int top = argmax(lg, vocab);
+        int top = model_argmax(lg, vocab);
         return x == top || exp((double)lp[x]) >= exp((double)lp[top]) - tol;
     }
-    struct cand *c = w->c;
-    float mx = lg[argmax(lg, vocab)];
-    double sum = 0;
-    for (int i = 0; i < vocab; i++) {
-        c[i].id = i;
-        c[i].p = exp((double)(lg[i] - mx) / sp->temperature);
-        if (!(c[i].p >= 0))
-            c[i].p = 0;
-        sum += c[i].p;
-    }
-    for (int i = 0; i < vocab; i++)
-        w->byid[i] = c[i].p = sum > 0 ? c[i].p / sum : (i == 0);
-    sort_cands(c, c + vocab, vocab);
+    struct model_cand *c = w->c;
+    model_sample_sorted(lg, vocab, sp->temperature, c, w->byid);
     miner_order(w, vocab, r, k);
-    int n = sp->top_k > 0 && sp->top_k < vocab ? sp->top_k : vocab;
-    double keep = 0;
-    int m = 0;
-    while (m < n) {
-        keep += c[m++].p;
-        if (sp->top_p < 1 && keep >= sp->top_p)
-            break;
-    }
+    double keep;
+    int m = model_sample_keep(c, vocab, sp, &keep);
     double u = model_rng_uniform(rng) * keep, lo = 0;
     for (int i = 0; i < m; i++) {
         double hi = lo + c[i].p;
