@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bench/wrk.h"
+#include "tests/support.h"
 #include "chain/crypto.h"
 
 #define TARGET_RPS 20000.0
@@ -35,28 +36,6 @@ typedef struct {
     char url[64];
     char cookie[256];
 } node_proc;
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 static int read_cookie(node_proc *n)
 {
@@ -119,7 +98,7 @@ static int node_start(node_proc *n, const char *bindir, const char *req)
         fprintf(stderr, "rpc_account_get: %s not found (run make first)\n", exe);
         return -1;
     }
-    n->port = free_port();
+    n->port = tsup_free_port();
     snprintf(bind, sizeof bind, "127.0.0.1:%d", n->port);
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d/", n->port);
     snprintf(log, sizeof log, "%s/basedd.log", n->datadir);
@@ -152,7 +131,7 @@ static int node_start(node_proc *n, const char *bindir, const char *req)
             }
             return 0;
         }
-        sleep_ms(50);
+        tsup_nap_ms(50);
     }
     fprintf(stderr, "rpc_account_get: basedd did not answer in 20 s\n");
     return -1;
@@ -173,7 +152,7 @@ static int node_stop(node_proc *n)
         }
         if (r < 0 && errno != EINTR)
             break;
-        sleep_ms(50);
+        tsup_nap_ms(50);
     }
     kill(n->pid, SIGKILL);
     waitpid(n->pid, &st, 0);
