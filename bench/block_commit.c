@@ -67,13 +67,6 @@ static void rm_rf(const char *dir)
         fprintf(stderr, "block_commit: could not remove %s\n", dir);
 }
 
-static void skip_cb(void *user, const chain_tx *tx, based_err e, const char *why)
-{
-    (void)user;
-    (void)tx;
-    fprintf(stderr, "block_commit: tx skipped: %s (%s)\n", based_strerror(e), why);
-}
-
 static void print_row(const char *name, double *ms, double *cpu)
 {
     qsort(ms, RUNS, sizeof *ms, cmp_double);
@@ -145,7 +138,7 @@ int main(void)
             die(err);
 
         double t0 = now_ms(), c0 = cpu_ms();
-        based_err rc = chain_ledger_produce(a, cands, NTX, 1767225601000ull, edsk, skip_cb, NULL,
+        based_err rc = chain_ledger_produce(a, cands, NTX, 1767225601000ull, edsk, NULL, NULL,
                                             &included, err, sizeof err);
         prod[r] = now_ms() - t0;
         cprod[r] = cpu_ms() - c0;

@@ -50,6 +50,37 @@ void chain_block_encode(const chain_block *b, chain_wbuf *w)
     for (size_t i = 0; i < b->ntx; i++)
         chain_w_bytes(w, b->txs[i].raw, b->txs[i].raw_len);
     chain_w_raw(w, b->proposer_sig.b, 64);
+    chain_w_uleb(w, b->nev);
+    for (size_t i = 0; i < b->nev; i++) {
+        const chain_evidence *e = &b->ev[i];
+        chain_w_u8(w, e->type);
+        chain_w_raw(w, e->address, 20);
+        chain_w_u64(w, e->height);
+        chain_w_u64(w, e->time_ms);
+        chain_w_u64(w, e->power);
+        chain_w_u64(w, e->total_power);
+    }
+}
+
+static void decode_evidence(chain_rbuf *r, chain_block *b)
+{
+    uint64_t nev = chain_r_uleb(r);
+    if (!r->err && nev > CHAIN_MAX_EVIDENCE)
+        chain_r_fail(r, "too much evidence");
+    for (size_t i = 0; !r->err && i < nev; i++) {
+        chain_evidence *e = &b->ev[i];
+        e->type = chain_r_u8(r);
+        chain_r_raw(r, e->address, 20);
+        e->height = chain_r_u64(r);
+        e->time_ms = chain_r_u64(r);
+        e->power = chain_r_u64(r);
+        e->total_power = chain_r_u64(r);
+        if (!r->err && e->type != CHAIN_EVIDENCE_DUPLICATE_VOTE &&
+            e->type != CHAIN_EVIDENCE_LIGHT_CLIENT_ATTACK)
+            chain_r_fail(r, "unknown evidence type");
+        if (!r->err)
+            b->nev = i + 1;
+    }
 }
 
 static void decode_header(chain_rbuf *r, chain_header *h)
@@ -119,6 +150,7 @@ based_err chain_block_decode(const void *p, size_t n, chain_block *b, const char
         b->ntx = i + 1;
     }
     chain_r_raw(&r, b->proposer_sig.b, 64);
+    decode_evidence(&r, b);
     chain_r_finish(&r);
     if (r.err) {
         *why = r.what;

@@ -12,8 +12,15 @@
  * own commit is stored next to it until the next header carries it.
  *
  * Block encoding: header, tx count (LEB128, <= CHAIN_MAX_BLOCK_TXS), each
- * tx as bytes (LEB128 length + tx encoding), then the proposer's Ed25519
- * signature over the block hash.
+ * tx as bytes (LEB128 length + tx encoding), the proposer's Ed25519
+ * signature over the block hash, then the evidence count (LEB128, <=
+ * CHAIN_MAX_EVIDENCE) and each evidence { type u8, address 20, height u64,
+ * time_ms u64, power u64, total_power u64 }.
+ *
+ * On a CometBFT network (engine CHAIN_ENGINE_COMETBFT) CometBFT's own
+ * commit certifies a block: our header then carries no commit, the
+ * proposer signature is all zeros, and the evidence is CometBFT's
+ * misbehaviour list of FinalizeBlock, which execution records in state.
  *
  * tx_root: binary Merkle tree over the tx hashes in block order; an odd
  * node at the end of a level moves up unchanged (never paired with itself,
@@ -29,6 +36,19 @@
 #define CHAIN_MAX_AUTHORITIES 128
 #define CHAIN_MAX_BLOCK_TXS   20000
 #define CHAIN_MAX_BLOCK_BYTES (32u << 20)
+#define CHAIN_MAX_EVIDENCE    CHAIN_MAX_AUTHORITIES
+
+/* Evidence of misbehaviour reported by CometBFT (ABCI Misbehavior). */
+enum { CHAIN_EVIDENCE_DUPLICATE_VOTE = 1, CHAIN_EVIDENCE_LIGHT_CLIENT_ATTACK = 2 };
+typedef struct {
+    uint8_t type;              /* CHAIN_EVIDENCE_* */
+    uint8_t address[20];       /* CometBFT validator address: SHA-256(key)[0..20] */
+    uint64_t height;           /* where the offence happened */
+    uint64_t time_ms;
+    uint64_t power;            /* the offender's voting power then */
+    uint64_t total_power;
+} chain_evidence;
+#define CHAIN_EVIDENCE_LEN 53
 
 typedef struct {
     uint16_t index;            /* into the genesis authority list */
@@ -53,6 +73,8 @@ typedef struct {
     chain_tx *txs;             /* owned array of ntx */
     size_t ntx;
     chain_edsig proposer_sig;
+    size_t nev;
+    chain_evidence ev[CHAIN_MAX_EVIDENCE];
 } chain_block;
 
 /* Encodes the header; w gets the bytes. */

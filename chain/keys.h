@@ -35,6 +35,7 @@ enum {
     CHAIN_T_WCOMMIT = 'j',   /* j || brain || instance || uid(be16) -> weights commit */
     CHAIN_T_EPOCH   = 'y',   /* y || brain || instance || epoch(be64) -> epoch outputs */
     CHAIN_T_REWARD  = 'r',   /* r || account(32) || brain(be16) || epoch height(be64) -> paid */
+    CHAIN_T_EVIDENCE = 'd',  /* d || block height(be64) || index(be16) -> evidence (block.h) */
     CHAIN_T_TFT     = 'f',   /* f || brain || instance || 'S'|'J'|'M' -> TFT series, job, model
                               * (rewards/tftchain.h); f || 'N' || 'A'|'S'|'J'|'M' -> the
                               * network series (rewards/tftnet.h) */

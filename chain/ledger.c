@@ -26,10 +26,12 @@ struct chain_ledger {
      * (emission, epochs) already applied, computed once per head */
     chain_view *dry_base;
     chain_hash dry_head;
+    chain_engine engine;
 };
 
 static const uint8_t K_GENESIS[] = { CHAIN_T_META, 'g', 'e', 'n', 'e', 's', 'i', 's' };
 static const uint8_t K_HEAD[] = { CHAIN_T_META, 'h', 'e', 'a', 'd' };
+static const uint8_t K_ENGINE[] = { CHAIN_T_META, 'e', 'n', 'g', 'i', 'n', 'e' };
 
 /* ---------------- small encoders ---------------- */
 
@@ -135,6 +137,11 @@ static based_err load_existing(chain_ledger *l, const chain_genesis *g, const ui
     }
     head_decode(hv, &l->head);
     free(hv);
+    if (chain_store_get(l->st, K_ENGINE, sizeof K_ENGINE, &hv, &hl) == BASED_E_OK) {
+        l->engine = hl == 1 && hv[0] == CHAIN_ENGINE_COMETBFT ? CHAIN_ENGINE_COMETBFT
+                                                              : CHAIN_ENGINE_DEV;
+        free(hv);
+    }
     return BASED_E_OK;
 }
 
@@ -270,104 +277,251 @@ based_err chain_ledger_tx(chain_ledger *l, const chain_hash *txhash, uint64_t *h
 
 /* ---------------- execution and commit ---------------- */
 
-typedef struct {
+struct chain_pending {
+    uint64_t height, time_ms;
+    chain_edpub proposer;
+    chain_hash prev_hash;      /* the head it was executed on */
+    chain_hash prev_root;
     chain_view *view;
-    json_t *receipts;           /* array, one per included tx */
-    chain_tx **included;        /* borrowed */
-    size_t nincluded;
-} exec_result;
+    chain_batch *batch;        /* the state writes */
+    chain_hash root;
+    json_t *receipts;          /* one per input tx; null when left out */
+    based_err *rc;             /* one per input tx */
+    const char **why;
+    size_t ntx;
+    chain_tx *inc;             /* deep copies of the included txs, block order */
+    size_t ninc;
+    size_t nev;
+    chain_evidence ev[CHAIN_MAX_EVIDENCE];
+};
 
-static void exec_result_free(exec_result *r)
+void chain_pending_free(chain_pending *p)
 {
-    chain_view_free(r->view);
-    json_decref(r->receipts);
-    free(r->included);
-    memset(r, 0, sizeof *r);
+    if (!p)
+        return;
+    chain_view_free(p->view);
+    chain_batch_free(p->batch);
+    json_decref(p->receipts);
+    for (size_t i = 0; p->inc && i < p->ninc; i++)
+        chain_tx_release(&p->inc[i]);
+    free(p->inc);
+    free(p->rc);
+    free(p->why);
+    free(p);
 }
 
-/* Runs txs on the head state. With skip != NULL failing txs are left out
- * (production); otherwise the first failure fails the block. */
-static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint64_t height,
-                          uint64_t time_ms, const chain_addr *fee_account, bool verify_sigs,
-                          chain_skip_fn skip, void *user, exec_result *out,
-                          char *err, size_t errlen)
+chain_hash chain_pending_root(const chain_pending *p) { return p->root; }
+uint64_t chain_pending_height(const chain_pending *p) { return p->height; }
+size_t chain_pending_included(const chain_pending *p) { return p->ninc; }
+
+based_err chain_pending_result(const chain_pending *p, size_t i, const char **why)
 {
-    memset(out, 0, sizeof *out);
-    out->view = chain_view_new(l->st, NULL);
-    out->receipts = json_array();
-    out->included = malloc((n ? n : 1) * sizeof *out->included);
-    if (!out->view || !out->receipts || !out->included) {
-        exec_result_free(out);
-        return BASED_E_NOMEM;
+    if (i >= p->ntx) {
+        if (why)
+            *why = "index";
+        return BASED_E_NOT_FOUND;
     }
-    chain_exec ex = { out->view, NULL, &l->xp, height, time_ms, *fee_account, NULL, &l->g };
-    based_err brc = contract_block_begin(&ex);
-    if (brc == BASED_E_OK)
-        brc = reward_block_begin(&ex);
-    if (brc != BASED_E_OK) {
-        snprintf(err, errlen, "block %" PRIu64 ": start-of-block work fails: %s", height,
-                 based_strerror(brc));
-        exec_result_free(out);
-        return brc;
-    }
+    if (why)
+        *why = p->why[i] ? p->why[i] : "";
+    return p->rc[i];
+}
+
+json_t *chain_pending_receipt(const chain_pending *p, size_t i)
+{
+    json_t *r = i < p->ntx ? json_array_get(p->receipts, i) : NULL;
+    return json_is_object(r) ? r : NULL;
+}
+
+static void evidence_encode(const chain_evidence *e, uint8_t out[CHAIN_EVIDENCE_LEN])
+{
+    out[0] = e->type;
+    memcpy(out + 1, e->address, 20);
+    chain_put_be64(out + 21, e->height);
+    chain_put_be64(out + 29, e->time_ms);
+    chain_put_be64(out + 37, e->power);
+    chain_put_be64(out + 45, e->total_power);
+}
+
+static void evidence_decode(const uint8_t in[CHAIN_EVIDENCE_LEN], chain_evidence *e)
+{
+    e->type = in[0];
+    memcpy(e->address, in + 1, 20);
+    e->height = chain_get_be64(in + 21);
+    e->time_ms = chain_get_be64(in + 29);
+    e->power = chain_get_be64(in + 37);
+    e->total_power = chain_get_be64(in + 45);
+}
+
+/* Evidence goes into consensus state: d || block height || index. */
+static based_err record_evidence(chain_view *v, uint64_t height, const chain_evidence *ev,
+                                 size_t n)
+{
     for (size_t i = 0; i < n; i++) {
-        const char *why = "";
-        uint64_t fee = 0;
-        based_err rc = BASED_E_OK;
-        if (out->nincluded >= l->g.params.max_block_txs)
-            rc = BASED_E_TOO_LARGE, why = "block is full";
-        if (rc == BASED_E_OK && verify_sigs)
-            rc = chain_tx_check(txs[i], l->g.chain_id, &why);
-        ex.events = json_array();
-        if (rc == BASED_E_OK)
-            rc = chain_exec_tx(&ex, txs[i], &fee, &why);
-        if (rc != BASED_E_OK) {
-            json_decref(ex.events);
-            if (skip) {
-                skip(user, txs[i], rc, why);
-                continue;
-            }
-            char h[67];
-            chain_hash_hex(&txs[i]->hash, h);
-            snprintf(err, errlen, "transaction %zu (%s) fails: %s (%s)", i, h,
-                     based_strerror(rc), why);
-            exec_result_free(out);
-            return BASED_E_BAD_BLOCK;
-        }
-        char feestr[32];
-        chain_amount_format(fee, feestr);
-        json_array_append_new(out->receipts, json_pack("{s:s,s:s,s:o}", "status", "ok",
-                                                       "fee", feestr, "events", ex.events));
-        out->included[out->nincluded++] = txs[i];
-    }
-    brc = reward_tftnet_block_end(&ex, out->included, out->nincluded);   /* network series */
-    if (brc != BASED_E_OK) {
-        snprintf(err, errlen, "block %" PRIu64 ": end-of-block work fails: %s", height,
-                 based_strerror(brc));
-        exec_result_free(out);
-        return brc;
+        uint8_t k[11], val[CHAIN_EVIDENCE_LEN];
+        k[0] = CHAIN_T_EVIDENCE;
+        chain_put_be64(k + 1, height);
+        k[9] = (uint8_t)(i >> 8);
+        k[10] = (uint8_t)i;
+        evidence_encode(&ev[i], val);
+        based_err rc = chain_view_put(v, k, sizeof k, val, sizeof val);
+        if (rc != BASED_E_OK)
+            return rc;
     }
     return BASED_E_OK;
 }
 
-/* Adds the state writes of xr to a new batch and computes the new root. */
-static based_err state_batch(chain_ledger *l, exec_result *xr, chain_batch **batch,
-                             chain_hash *root)
+static based_err check_input(chain_ledger *l, const chain_block_input *in, int *ai,
+                             char *err, size_t errlen)
 {
-    *batch = chain_batch_new();
-    if (!*batch)
-        return BASED_E_NOMEM;
-    based_err rc = chain_view_commit(xr->view, &l->head.state_root, root, *batch);
-    if (rc != BASED_E_OK) {
-        chain_batch_free(*batch);
-        *batch = NULL;
+    if (in->height != l->head.height + 1) {
+        snprintf(err, errlen, "block %" PRIu64 " is not the next height (head %" PRIu64 ")",
+                 in->height, l->head.height);
+        return BASED_E_BAD_BLOCK;
     }
-    return rc;
+    if (in->time_ms <= l->head.time_ms) {
+        snprintf(err, errlen, "block %" PRIu64 ": time is not after the previous block's",
+                 in->height);
+        return BASED_E_BAD_BLOCK;
+    }
+    if (in->nev > CHAIN_MAX_EVIDENCE) {
+        snprintf(err, errlen, "block %" PRIu64 ": more than %d evidence entries", in->height,
+                 CHAIN_MAX_EVIDENCE);
+        return BASED_E_BAD_BLOCK;
+    }
+    *ai = chain_genesis_authority(&l->g, &in->proposer);
+    if (*ai < 0) {
+        snprintf(err, errlen, "block %" PRIu64 ": the proposer is not an authority of the genesis",
+                 in->height);
+        return BASED_E_UNAUTHORIZED;
+    }
+    return BASED_E_OK;
+}
+
+static chain_pending *pending_new(const chain_block_input *in)
+{
+    chain_pending *p = calloc(1, sizeof *p);
+    size_t n = in->ntx ? in->ntx : 1;
+    if (!p)
+        return NULL;
+    p->receipts = json_array();
+    p->rc = calloc(n, sizeof *p->rc);
+    p->why = calloc(n, sizeof *p->why);
+    p->inc = calloc(n, sizeof *p->inc);
+    p->batch = chain_batch_new();
+    if (!p->receipts || !p->rc || !p->why || !p->inc || !p->batch) {
+        chain_pending_free(p);
+        return NULL;
+    }
+    p->ntx = in->ntx;
+    p->height = in->height;
+    p->time_ms = in->time_ms;
+    p->proposer = in->proposer;
+    p->nev = in->nev;
+    if (in->nev)
+        memcpy(p->ev, in->ev, in->nev * sizeof *in->ev);
+    return p;
+}
+
+/* Runs one input tx; on success its copy joins the block. */
+static based_err exec_one(chain_ledger *l, chain_exec *ex, chain_pending *p,
+                          const chain_block_input *in, size_t i)
+{
+    const char *why = "";
+    uint64_t fee = 0;
+    based_err rc = BASED_E_OK;
+    const chain_tx *tx = in->txs[i];
+    if (p->ninc >= l->g.params.max_block_txs)
+        rc = BASED_E_TOO_LARGE, why = "block is full";
+    if (rc == BASED_E_OK && in->verify_sigs)
+        rc = chain_tx_check(tx, l->g.chain_id, &why);
+    ex->events = json_array();
+    if (rc == BASED_E_OK)
+        rc = chain_exec_tx(ex, tx, &fee, &why);
+    if (rc == BASED_E_OK)
+        rc = chain_tx_copy(&p->inc[p->ninc], tx);
+    p->rc[i] = rc;
+    p->why[i] = why;
+    if (rc != BASED_E_OK) {
+        json_decref(ex->events);
+        ex->events = NULL;
+        json_array_append_new(p->receipts, json_null());
+        return rc;
+    }
+    p->ninc++;
+    char feestr[32];
+    chain_amount_format(fee, feestr);
+    json_array_append_new(p->receipts, json_pack("{s:s,s:s,s:o}", "status", "ok", "fee", feestr,
+                                                 "events", ex->events));
+    ex->events = NULL;
+    return BASED_E_OK;
+}
+
+based_err chain_ledger_execute(chain_ledger *l, const chain_block_input *in,
+                               chain_pending **out, char *err, size_t errlen)
+{
+    int ai;
+    *out = NULL;
+    based_err rc = check_input(l, in, &ai, err, errlen);
+    if (rc != BASED_E_OK)
+        return rc;
+    chain_pending *p = pending_new(in);
+    if (p)
+        p->view = chain_view_new(l->st, NULL);
+    if (!p || !p->view) {
+        chain_pending_free(p);
+        return BASED_E_NOMEM;
+    }
+    p->prev_hash = l->head.hash;
+    p->prev_root = l->head.state_root;
+    chain_exec ex = { p->view, NULL, &l->xp, in->height, in->time_ms, l->g.auth[ai].account,
+                      NULL, &l->g };
+    rc = contract_block_begin(&ex);
+    if (rc == BASED_E_OK)
+        rc = reward_block_begin(&ex);
+    if (rc == BASED_E_OK)
+        rc = record_evidence(p->view, in->height, in->ev, in->nev);
+    if (rc != BASED_E_OK) {
+        snprintf(err, errlen, "block %" PRIu64 ": start-of-block work fails: %s", in->height,
+                 based_strerror(rc));
+        chain_pending_free(p);
+        return rc;
+    }
+    for (size_t i = 0; i < in->ntx; i++) {
+        rc = exec_one(l, &ex, p, in, i);
+        if (rc == BASED_E_NOMEM || (rc != BASED_E_OK && !in->skip_failing)) {
+            char h[67];
+            chain_hash_hex(&in->txs[i]->hash, h);
+            snprintf(err, errlen, "transaction %zu (%s) fails: %s (%s)", i, h,
+                     based_strerror(rc), p->why[i]);
+            chain_pending_free(p);
+            return rc == BASED_E_NOMEM ? rc : BASED_E_BAD_BLOCK;
+        }
+    }
+    chain_tx **incp = malloc((p->ninc ? p->ninc : 1) * sizeof *incp);
+    for (size_t i = 0; incp && i < p->ninc; i++)
+        incp[i] = &p->inc[i];
+    rc = incp ? reward_tftnet_block_end(&ex, incp, p->ninc) : BASED_E_NOMEM;   /* network series */
+    free(incp);
+    if (rc != BASED_E_OK) {
+        snprintf(err, errlen, "block %" PRIu64 ": end-of-block work fails: %s", in->height,
+                 based_strerror(rc));
+        chain_pending_free(p);
+        return rc;
+    }
+    rc = chain_view_commit(p->view, &l->head.state_root, &p->root, p->batch);
+    if (rc != BASED_E_OK) {
+        snprintf(err, errlen, "block %" PRIu64 ": cannot compute the state root: %s",
+                 in->height, based_strerror(rc));
+        chain_pending_free(p);
+        return rc;
+    }
+    *out = p;
+    return BASED_E_OK;
 }
 
 /* Adds block, indexes, commit and head to the batch (which holds the
- * block's state writes) and writes it, synced. Frees the batch. */
-static based_err persist(chain_ledger *l, const chain_block *b, exec_result *xr,
+ * block's state writes) and writes it, synced. */
+static based_err persist(chain_ledger *l, const chain_block *b, const chain_pending *p,
                          chain_batch *batch, const chain_commit_sig *commit,
                          size_t ncommit, char *err, size_t errlen)
 {
@@ -380,15 +534,20 @@ static based_err persist(chain_ledger *l, const chain_block *b, exec_result *xr,
     chain_put_be64(hb, b->h.height);
     key_hash(CHAIN_T_HASH, &b->hash, k);
     chain_batch_put(batch, k, 33, hb, 8);
-    for (size_t i = 0; i < b->ntx; i++) {
-        char *rj = json_dumps(json_array_get(xr->receipts, i), JSON_COMPACT);
+    size_t j = 0;
+    for (size_t i = 0; i < p->ntx; i++) {
+        json_t *r = chain_pending_receipt(p, i);
+        if (!r)
+            continue;
+        char *rj = json_dumps(r, JSON_COMPACT);
         chain_w_reset(&w);
         chain_w_raw(&w, hb, 8);
-        chain_w_u32(&w, (uint32_t)i);
+        chain_w_u32(&w, (uint32_t)j);
         chain_w_raw(&w, rj, rj ? strlen(rj) : 0);
         free(rj);
-        key_hash(CHAIN_T_TXINDEX, &b->txs[i].hash, k);
+        key_hash(CHAIN_T_TXINDEX, &b->txs[j].hash, k);
         chain_batch_put(batch, k, 33, w.p, w.len);
+        j++;
     }
     chain_w_reset(&w);
     commit_encode(commit, ncommit, &w);
@@ -397,84 +556,139 @@ static based_err persist(chain_ledger *l, const chain_block *b, exec_result *xr,
     chain_head nh = { b->h.height, b->hash, b->h.state_root, b->h.time_ms };
     head_encode(&nh, hv);
     chain_batch_put(batch, K_HEAD, sizeof K_HEAD, hv, sizeof hv);
+    if (b->h.height == 1 && l->engine == CHAIN_ENGINE_COMETBFT) {
+        uint8_t e = (uint8_t)l->engine;
+        chain_batch_put(batch, K_ENGINE, sizeof K_ENGINE, &e, 1);
+    }
     based_err rc = w.err ? BASED_E_NOMEM : chain_batch_write(l->st, batch, true, err, errlen);
     if (rc == BASED_E_OK)
         l->head = nh;
     chain_w_free(&w);
-    chain_batch_free(batch);
     return rc;
 }
 
 static based_err last_commit(chain_ledger *l, chain_header *h)
 {
     h->ncommit = 0;
-    if (l->head.height == 0)
+    if (l->head.height == 0 || l->engine == CHAIN_ENGINE_COMETBFT)
         return BASED_E_OK;
     return chain_ledger_commit(l, l->head.height, h->commit, &h->ncommit);
 }
 
+/* The block a pending execution makes (header without signatures; txs
+ * borrowed from p). */
+static based_err pending_block(chain_ledger *l, const chain_pending *p, chain_block *b)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->h.chain_id, sizeof b->h.chain_id, "%s", l->g.chain_id);
+    b->h.height = p->height;
+    b->h.time_ms = p->time_ms;
+    b->h.prev_hash = p->prev_hash;
+    b->h.state_root = p->root;
+    b->h.proposer = p->proposer;
+    b->txs = p->inc;
+    b->ntx = p->ninc;
+    b->nev = p->nev;
+    memcpy(b->ev, p->ev, p->nev * sizeof *p->ev);
+    b->h.tx_root = chain_tx_root(b->txs, b->ntx);
+    return last_commit(l, &b->h);
+}
+
+static based_err commit_block(chain_ledger *l, chain_pending *p, const chain_block *b,
+                              const chain_commit_sig *commit, size_t ncommit, char *err,
+                              size_t errlen)
+{
+    if (!chain_hash_eq(&p->prev_hash, &l->head.hash)) {
+        snprintf(err, errlen, "block %" PRIu64 " was executed on another head", p->height);
+        return BASED_E_BAD_BLOCK;
+    }
+    based_err rc = persist(l, b, p, p->batch, commit, ncommit, err, errlen);
+    chain_batch_free(p->batch);
+    p->batch = NULL;
+    return rc;
+}
+
+based_err chain_ledger_commit_pending(chain_ledger *l, chain_pending *p, const uint8_t *sk,
+                                      char *err, size_t errlen)
+{
+    chain_block *b = malloc(sizeof *b);
+    chain_commit_sig cs;
+    size_t ncs = 0;
+    if (!b)
+        return BASED_E_NOMEM;
+    if (!p->batch) {
+        free(b);
+        snprintf(err, errlen, "block %" PRIu64 " was already committed", p->height);
+        return BASED_E_BAD_BLOCK;
+    }
+    based_err rc = pending_block(l, p, b);
+    if (rc == BASED_E_OK) {
+        b->hash = chain_header_hash(&b->h);
+        if (sk) {
+            int ai = chain_genesis_authority(&l->g, &p->proposer);
+            chain_ed_sign(sk, &b->hash, &b->proposer_sig);
+            chain_hash cm = chain_commit_msg(l->g.chain_id, b->h.height, &b->hash);
+            cs.index = (uint16_t)(ai < 0 ? 0 : ai);
+            chain_ed_sign(sk, &cm, &cs.sig);
+            ncs = 1;
+        }
+        rc = commit_block(l, p, b, &cs, ncs, err, errlen);
+    }
+    free(b);    /* txs borrowed from p */
+    return rc;
+}
+
+chain_engine chain_ledger_engine(const chain_ledger *l) { return l->engine; }
+
+based_err chain_ledger_set_engine(chain_ledger *l, chain_engine e, char *err, size_t errlen)
+{
+    if (e == l->engine)
+        return BASED_E_OK;
+    if (l->head.height > 0) {
+        snprintf(err, errlen, "this database holds a %s chain; a %s chain needs its own --datadir",
+                 l->engine == CHAIN_ENGINE_COMETBFT ? "CometBFT network" : "dev (--dev)",
+                 e == CHAIN_ENGINE_COMETBFT ? "CometBFT network" : "dev");
+        return BASED_E_GENESIS;
+    }
+    l->engine = e;
+    return BASED_E_OK;
+}
+
 based_err chain_ledger_produce(chain_ledger *l, chain_tx *const *cands, size_t n,
                                uint64_t time_ms, const uint8_t sk[64],
-                               chain_skip_fn skip, void *user, size_t *included,
+                               chain_skip *skipped, size_t *nskipped, size_t *included,
                                char *err, size_t errlen)
 {
-    chain_block b;
-    exec_result xr;
-    chain_commit_sig cs;
-    chain_edpub pub;
-    memset(&b, 0, sizeof b);
+    chain_pending *p = NULL;
+    chain_block_input in;
+    memset(&in, 0, sizeof in);
     *included = 0;
-    memcpy(pub.b, sk + 32, 32);
-    int ai = chain_genesis_authority(&l->g, &pub);
-    if (ai < 0) {
+    if (nskipped)
+        *nskipped = 0;
+    memcpy(in.proposer.b, sk + 32, 32);
+    if (chain_genesis_authority(&l->g, &in.proposer) < 0) {
         snprintf(err, errlen, "this node's key is not an authority of the genesis");
         return BASED_E_UNAUTHORIZED;
     }
-    if (time_ms <= l->head.time_ms)
-        time_ms = l->head.time_ms + 1;
-    based_err rc = exec_txs(l, cands, n, l->head.height + 1, time_ms, &l->g.auth[ai].account,
-                            false, skip ? skip : NULL, user, &xr, err, errlen);
-    if (rc != BASED_E_OK)
-        return rc;
-    chain_hash root;
-    chain_batch *batch = NULL;
-    rc = state_batch(l, &xr, &batch, &root);
-    if (rc == BASED_E_OK) {
-        snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", l->g.chain_id);
-        b.h.height = l->head.height + 1;
-        b.h.time_ms = time_ms;
-        b.h.prev_hash = l->head.hash;
-        b.h.state_root = root;
-        b.h.proposer = pub;
-        b.ntx = xr.nincluded;
-        rc = last_commit(l, &b.h);
+    if (l->engine != CHAIN_ENGINE_DEV) {
+        snprintf(err, errlen, "this database is driven by CometBFT; it takes no dev blocks");
+        return BASED_E_BAD_BLOCK;
     }
-    chain_tx *txs = NULL;
-    if (rc == BASED_E_OK && xr.nincluded) {
-        /* the block holds copies of the headers of the included txs; their
-         * raw bytes stay owned by the caller's candidates */
-        txs = malloc(xr.nincluded * sizeof *txs);
-        if (!txs)
-            rc = BASED_E_NOMEM;
-        for (size_t i = 0; txs && i < xr.nincluded; i++)
-            txs[i] = *xr.included[i];
-    }
-    if (rc == BASED_E_OK) {
-        b.txs = txs;
-        b.h.tx_root = chain_tx_root(txs, b.ntx);
-        b.hash = chain_header_hash(&b.h);
-        chain_ed_sign(sk, &b.hash, &b.proposer_sig);
-        chain_hash cm = chain_commit_msg(l->g.chain_id, b.h.height, &b.hash);
-        cs.index = (uint16_t)ai;
-        chain_ed_sign(sk, &cm, &cs.sig);
-        rc = persist(l, &b, &xr, batch, &cs, 1, err, errlen);
-        batch = NULL;
-    }
-    chain_batch_free(batch);
+    in.height = l->head.height + 1;
+    in.time_ms = time_ms <= l->head.time_ms ? l->head.time_ms + 1 : time_ms;
+    in.txs = cands;
+    in.ntx = n;
+    in.skip_failing = true;
+    based_err rc = chain_ledger_execute(l, &in, &p, err, errlen);
     if (rc == BASED_E_OK)
-        *included = xr.nincluded;
-    free(txs);  /* shallow copies: not released */
-    exec_result_free(&xr);
+        rc = chain_ledger_commit_pending(l, p, sk, err, errlen);
+    if (rc == BASED_E_OK) {
+        *included = p->ninc;
+        for (size_t i = 0; skipped && nskipped && i < n; i++)
+            if (p->rc[i] != BASED_E_OK)
+                skipped[(*nskipped)++] = (chain_skip){ cands[i], p->rc[i], p->why[i] };
+    }
+    chain_pending_free(p);
     return rc;
 }
 
@@ -508,6 +722,26 @@ static based_err check_commit(chain_ledger *l, uint64_t height, const chain_hash
     return BASED_E_OK;
 }
 
+/* Signatures of a dev block: the proposer's and the commits. */
+static based_err check_signatures(chain_ledger *l, const chain_block *b, const char **why)
+{
+    const chain_header *h = &b->h;
+    if (l->engine == CHAIN_ENGINE_COMETBFT) {
+        if (h->ncommit != 0)
+            return *why = "a CometBFT block carries no commit of ours", BASED_E_BAD_BLOCK;
+        return BASED_E_OK;
+    }
+    if (b->nev != 0)
+        return *why = "a dev block carries no evidence", BASED_E_BAD_BLOCK;
+    if (!chain_ed_verify(&h->proposer, &b->hash, &b->proposer_sig))
+        return *why = "proposer signature", BASED_E_BAD_SIGNATURE;
+    if (h->height > 1)
+        return check_commit(l, h->height - 1, &h->prev_hash, h->commit, h->ncommit, why);
+    if (h->ncommit != 0)
+        return *why = "the first block carries no commit", BASED_E_BAD_BLOCK;
+    return BASED_E_OK;
+}
+
 static based_err check_header(chain_ledger *l, const chain_block *b, const char **why)
 {
     const chain_header *h = &b->h;
@@ -521,18 +755,12 @@ static based_err check_header(chain_ledger *l, const chain_block *b, const char 
         return *why = "time is not after the previous block's", BASED_E_BAD_BLOCK;
     if (chain_genesis_authority(&l->g, &h->proposer) < 0)
         return *why = "proposer is not an authority", BASED_E_BAD_BLOCK;
-    if (!chain_ed_verify(&h->proposer, &b->hash, &b->proposer_sig))
-        return *why = "proposer signature", BASED_E_BAD_SIGNATURE;
     if (b->ntx > l->g.params.max_block_txs)
         return *why = "too many transactions", BASED_E_BAD_BLOCK;
     chain_hash root = chain_tx_root(b->txs, b->ntx);
     if (!chain_hash_eq(&root, &h->tx_root))
         return *why = "tx_root", BASED_E_BAD_BLOCK;
-    if (h->height > 1)
-        return check_commit(l, h->height - 1, &h->prev_hash, h->commit, h->ncommit, why);
-    if (h->ncommit != 0)
-        return *why = "the first block carries no commit", BASED_E_BAD_BLOCK;
-    return BASED_E_OK;
+    return check_signatures(l, b, why);
 }
 
 based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
@@ -540,11 +768,9 @@ based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
                              char *err, size_t errlen)
 {
     const char *why = "";
-    exec_result xr;
-    chain_batch *batch = NULL;
-    chain_hash root;
+    chain_pending *p = NULL;
     based_err rc = check_header(l, b, &why);
-    if (rc == BASED_E_OK)
+    if (rc == BASED_E_OK && l->engine == CHAIN_ENGINE_DEV)
         rc = check_commit(l, b->h.height, &b->hash, commit, ncommit, &why);
     if (rc != BASED_E_OK) {
         snprintf(err, errlen, "block %" PRIu64 ": %s (%s)", b->h.height, based_strerror(rc), why);
@@ -555,25 +781,51 @@ based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
         return BASED_E_NOMEM;
     for (size_t i = 0; i < b->ntx; i++)
         ptrs[i] = &b->txs[i];
-    int ai = chain_genesis_authority(&l->g, &b->h.proposer);
-    rc = exec_txs(l, ptrs, b->ntx, b->h.height, b->h.time_ms, &l->g.auth[ai].account, true,
-                  NULL, NULL, &xr, err, errlen);
+    chain_block_input in = { b->h.height, b->h.time_ms, b->h.proposer, ptrs, b->ntx,
+                             b->ev, b->nev, false, true };
+    rc = chain_ledger_execute(l, &in, &p, err, errlen);
     free(ptrs);
-    if (rc != BASED_E_OK)
-        return rc;
-    rc = state_batch(l, &xr, &batch, &root);
-    if (rc == BASED_E_OK && !chain_hash_eq(&root, &b->h.state_root)) {
+    if (rc == BASED_E_OK && !chain_hash_eq(&p->root, &b->h.state_root)) {
         snprintf(err, errlen, "block %" PRIu64 ": state root differs from the executed state",
                  b->h.height);
         rc = BASED_E_STATE_MISMATCH;
     }
-    if (rc == BASED_E_OK) {
-        rc = persist(l, b, &xr, batch, commit, ncommit, err, errlen);
-        batch = NULL;
-    }
-    chain_batch_free(batch);
-    exec_result_free(&xr);
+    if (rc == BASED_E_OK)
+        rc = commit_block(l, p, b, commit, ncommit, err, errlen);
+    chain_pending_free(p);
     return rc;
+}
+
+/* ---------------- evidence ---------------- */
+
+typedef struct {
+    size_t from, max, seen, n;
+    chain_evidence_record *out;
+} ev_scan;
+
+static int collect_evidence(void *user, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    ev_scan *s = user;
+    if (kl != 11 || vl != CHAIN_EVIDENCE_LEN)
+        return 0;
+    if (s->seen++ < s->from)
+        return 0;
+    if (s->n >= s->max)
+        return 1;
+    s->out[s->n].block_height = chain_get_be64(k + 1);
+    evidence_decode(v, &s->out[s->n].ev);
+    s->n++;
+    return 0;
+}
+
+based_err chain_ledger_evidence(chain_ledger *l, size_t from, chain_evidence_record *out,
+                                size_t max, size_t *n)
+{
+    static const uint8_t pfx = CHAIN_T_EVIDENCE;
+    ev_scan s = { from, max, 0, 0, out };
+    chain_store_scan(l->st, &pfx, 1, collect_evidence, &s);
+    *n = s.n;
+    return BASED_E_OK;
 }
 
 /* ---------------- dry run ---------------- */
@@ -734,6 +986,8 @@ based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
         return rc;
     rm_tree(tmppath);
     rc = chain_ledger_open(tmppath, &live->g, &re, err, errlen);
+    if (rc == BASED_E_OK)
+        rc = chain_ledger_set_engine(re, live->engine, err, errlen);
     uint64_t top = live->head.height;
     for (uint64_t h = 1; rc == BASED_E_OK && h <= top; h++) {
         chain_block b;

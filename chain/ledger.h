@@ -55,25 +55,92 @@ based_err chain_ledger_commit(chain_ledger *l, uint64_t height, chain_commit_sig
 based_err chain_ledger_tx(chain_ledger *l, const chain_hash *txhash, uint64_t *height,
                           uint32_t *index, json_t **receipt);
 
-/* Called for each candidate left out of a produced block. */
-typedef void (*chain_skip_fn)(void *user, const chain_tx *tx, based_err e, const char *why);
+/* ---------------- executing blocks ----------------
+ *
+ * One entry executes a block, whoever drives it: the dev producer, replay
+ * (chain_ledger_apply, --verify) and CometBFT (FinalizeBlock). It returns
+ * a pending block: the state after it, uncommitted, with what every input
+ * transaction did; chain_ledger_commit_pending then writes it in one
+ * synced batch. Nothing is called back during execution: the caller reads
+ * what was skipped afterwards. */
+
+/* Which engine certifies the blocks of a database: the dev chain's own
+ * authority signatures, or CometBFT's commits (stored in the database at
+ * the first block; one database is never driven by both). */
+typedef enum { CHAIN_ENGINE_DEV = 0, CHAIN_ENGINE_COMETBFT = 1 } chain_engine;
+
+typedef struct {
+    uint64_t height;           /* must be head + 1 */
+    uint64_t time_ms;          /* must be after the head's time */
+    chain_edpub proposer;      /* an authority of the genesis; its account gets the fees */
+    chain_tx *const *txs;      /* in block order */
+    size_t ntx;
+    const chain_evidence *ev;  /* misbehaviour to record (at most CHAIN_MAX_EVIDENCE) */
+    size_t nev;
+    bool skip_failing;         /* leave failing txs out (else the first failure fails) */
+    bool verify_sigs;          /* check each tx's signature and chain id first */
+} chain_block_input;
+
+typedef struct chain_pending chain_pending;
+
+based_err chain_ledger_execute(chain_ledger *l, const chain_block_input *in,
+                               chain_pending **out, char *err, size_t errlen);
+/* The state root after the block. */
+chain_hash chain_pending_root(const chain_pending *p);
+uint64_t chain_pending_height(const chain_pending *p);
+size_t chain_pending_included(const chain_pending *p);
+/* What input tx i did: BASED_E_OK (included) or why it was left out. */
+based_err chain_pending_result(const chain_pending *p, size_t i, const char **why);
+/* The receipt of input tx i (borrowed; NULL when left out). */
+json_t *chain_pending_receipt(const chain_pending *p, size_t i);
+/* Writes the block (its included txs, copied at execution) and the new
+ * head in one synced batch. sk: the dev producer's key, which signs the
+ * block and its commit (NULL on a CometBFT network). Fails when the head
+ * moved since execution. The pending block stays the caller's to free. */
+based_err chain_ledger_commit_pending(chain_ledger *l, chain_pending *p, const uint8_t *sk,
+                                      char *err, size_t errlen);
+void chain_pending_free(chain_pending *p);
+
+chain_engine chain_ledger_engine(const chain_ledger *l);
+/* Sets the engine of a database with no block yet, or checks it. */
+based_err chain_ledger_set_engine(chain_ledger *l, chain_engine e, char *err, size_t errlen);
+
+/* A candidate a produced block left out. */
+typedef struct {
+    const chain_tx *tx;
+    based_err err;
+    const char *why;
+} chain_skip;
 
 /* Produces, signs and commits the next block from the candidates (in the
  * given order; their signatures already checked), as authority `sk`
  * (libsodium Ed25519 64-byte key) at time_ms (raised to head time + 1 if
- * needed). *included gets the number of txs in the block. */
+ * needed). *included gets the number of txs in the block; the candidates
+ * left out are listed in skipped (room for n; may be NULL), *nskipped
+ * of them. */
 based_err chain_ledger_produce(chain_ledger *l, chain_tx *const *cands, size_t n,
                                uint64_t time_ms, const uint8_t sk[64],
-                               chain_skip_fn skip, void *user, size_t *included,
+                               chain_skip *skipped, size_t *nskipped, size_t *included,
                                char *err, size_t errlen);
 
 /* Validates and commits a block made elsewhere: height, previous hash,
  * time, proposer is an authority and signed it, the last commit, every tx
  * (signature, chain id, execution), tx root and state root. `commit` are the
- * signatures on this block itself (stored for the next header). */
+ * signatures on this block itself (stored for the next header). On a
+ * CometBFT database the signatures are CometBFT's business and not
+ * checked here; everything else is. */
 based_err chain_ledger_apply(chain_ledger *l, const chain_block *b,
                              const chain_commit_sig *commit, size_t ncommit,
                              char *err, size_t errlen);
+
+/* The evidence recorded on chain, oldest first: up to max entries from
+ * index `from`, with the height of the block that recorded each. */
+typedef struct {
+    uint64_t block_height;
+    chain_evidence ev;
+} chain_evidence_record;
+based_err chain_ledger_evidence(chain_ledger *l, size_t from, chain_evidence_record *out,
+                                size_t max, size_t *n);
 
 /* Runs tx on the head state as the next block would, and throws the
  * result away: the error code a block producer would get (only when the tx

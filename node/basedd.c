@@ -248,37 +248,38 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void on_skip(void *user, const chain_tx *tx, based_err e, const char *why)
+/* Drops the candidates the block left out (after the block is committed:
+ * nothing calls into the mempool while a block executes). */
+static void drop_skipped(daemon_t *d, const chain_skip *sk, size_t n)
 {
-    daemon_t *d = user;
-    char h[67];
-    chain_hash_hex(&tx->hash, h);
-    node_log(NODE_LOG_DEBUG, "tx %s left out of the block: %s (%s)", h, based_strerror(e), why);
-    node_mempool_drop(d->ctx.mempool, &tx->hash);
+    /* hashes first: dropping a tx also frees the sender's later ones */
+    chain_hash *hs = malloc((n ? n : 1) * sizeof *hs);
+    for (size_t i = 0; hs && i < n; i++) {
+        char h[67];
+        hs[i] = sk[i].tx->hash;
+        chain_hash_hex(&hs[i], h);
+        node_log(NODE_LOG_DEBUG, "tx %s left out of the block: %s (%s)", h,
+                 based_strerror(sk[i].err), sk[i].why);
+    }
+    for (size_t i = 0; hs && i < n; i++)
+        node_mempool_drop(d->ctx.mempool, &hs[i]);
+    free(hs);
 }
 
 static void produce(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     char err[512];
-    size_t inc = 0;
+    size_t inc = 0, nsk = 0;
     const chain_genesis *g = chain_ledger_genesis(d->ctx.ledger);
     size_t n = node_mempool_candidates(d->ctx.mempool, d->cands, (size_t)g->params.max_block_txs);
-    /* copies: the skip callback removes txs from the pool while producing */
-    chain_tx *copies = calloc(n ? n : 1, sizeof *copies);
-    chain_tx **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    for (size_t i = 0; copies && ptrs && i < n; i++) {
-        chain_tx_copy(&copies[i], d->cands[i]);
-        ptrs[i] = &copies[i];
-    }
-    based_err rc = (copies && ptrs) ? chain_ledger_produce(d->ctx.ledger, ptrs, n, wall_ms(),
-                                                           d->key.sk, on_skip, d, &inc, err,
-                                                           sizeof err)
-                                    : BASED_E_NOMEM;
-    for (size_t i = 0; copies && i < n; i++)
-        chain_tx_release(&copies[i]);
-    free(copies);
-    free(ptrs);
+    chain_skip *sk = calloc(n ? n : 1, sizeof *sk);
+    based_err rc = sk ? chain_ledger_produce(d->ctx.ledger, d->cands, n, wall_ms(), d->key.sk, sk,
+                                             &nsk, &inc, err, sizeof err)
+                      : BASED_E_NOMEM;
+    if (rc == BASED_E_OK)
+        drop_skipped(d, sk, nsk);
+    free(sk);
     if (rc != BASED_E_OK) {
         node_log(NODE_LOG_ERROR, "block production failed: %s", err);
         return;

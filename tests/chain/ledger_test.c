@@ -167,16 +167,6 @@ TEST(genesis_dev_overrides)
     chain_w_free(&w2);
 }
 
-struct skipped { int n; based_err last; };
-static void on_skip(void *user, const chain_tx *tx, based_err e, const char *why)
-{
-    struct skipped *s = user;
-    (void)tx;
-    (void)why;
-    s->n++;
-    s->last = e;
-}
-
 TEST(ledger_blocks_transfers_verify)
 {
     chain_genesis g;
@@ -198,13 +188,16 @@ TEST(ledger_blocks_transfers_verify)
     make_transfer(&txs[2], 1, &to, 1, 5, 10000);                  /* gap: skipped */
     make_transfer(&txs[3], 2, &to, 2000000ull * CHAIN_COIN, 0, 10000); /* too much: skipped */
     chain_tx *c[4] = { &txs[0], &txs[1], &txs[2], &txs[3] };
-    struct skipped sk1 = { 0, BASED_E_OK };
-    size_t inc = 0;
-    CHECK_EQ_INT(chain_ledger_produce(l, c, 4, 1767225601000ull, sk, on_skip, &sk1, &inc, err,
+    chain_skip skipped[4];
+    size_t inc = 0, nsk = 0;
+    CHECK_EQ_INT(chain_ledger_produce(l, c, 4, 1767225601000ull, sk, skipped, &nsk, &inc, err,
                                       sizeof err), BASED_E_OK);
     CHECK_EQ_INT(inc, 2);
-    CHECK_EQ_INT(sk1.n, 2);
-    CHECK_EQ_INT(sk1.last, BASED_E_INSUFFICIENT);
+    CHECK_EQ_INT(nsk, 2);
+    CHECK(skipped[0].tx == &txs[2]);
+    CHECK_EQ_INT(skipped[0].err, BASED_E_NONCE_GAP);
+    CHECK(skipped[1].tx == &txs[3]);
+    CHECK_EQ_INT(skipped[1].err, BASED_E_INSUFFICIENT);
     chain_view *v = chain_ledger_view(l);
     chain_account a;
     chain_account_get(v, &to, &a);

@@ -167,15 +167,6 @@ static size_t make_block_txs(env *e, accounts *A, chain_tx *txs)
     return n;
 }
 
-static void count_skip(void *user, const chain_tx *tx, based_err rc, const char *why)
-{
-    uint64_t *codes = user;
-    (void)tx;
-    (void)why;
-    if ((unsigned)rc < BASED_E__COUNT)
-        codes[rc]++;
-}
-
 static uint64_t env_u64(const char *name, uint64_t def)
 {
     const char *s = getenv(name);
@@ -204,7 +195,8 @@ TEST(scenario_random)
     for (uint64_t b = 0; b < blocks; b++) {
         chain_tx txs[PER_BLOCK];
         chain_tx *c[PER_BLOCK];
-        size_t inc = 0;
+        size_t inc = 0, nsk = 0;
+        chain_skip sk[PER_BLOCK];
         sync_nonces(&e, &A);
         size_t n = make_block_txs(&e, &A, txs);
         size_t nc = 0;
@@ -216,8 +208,11 @@ TEST(scenario_random)
             else
                 codes[rc]++;
         }
-        CHECK_EQ_INT(chain_ledger_produce(e.l, c, nc, 0, e.sk, count_skip, codes, &inc, err, sizeof err),
+        CHECK_EQ_INT(chain_ledger_produce(e.l, c, nc, 0, e.sk, sk, &nsk, &inc, err, sizeof err),
                      BASED_E_OK);
+        for (size_t i = 0; i < nsk; i++)
+            if ((unsigned)sk[i].err < BASED_E__COUNT)
+                codes[sk[i].err]++;
         included += inc;
         for (size_t i = 0; i < n; i++)
             chain_tx_release(&txs[i]);
