@@ -879,6 +879,63 @@ based_err chain_ledger_dry_run(chain_ledger *l, const chain_tx *tx, const char *
     return rc;
 }
 
+/* ---------------- check state ---------------- */
+
+struct chain_checkstate {
+    chain_ledger *l;
+    chain_view *view;          /* child of l->dry_base */
+    chain_exec ex;
+};
+
+chain_checkstate *chain_ledger_check_begin(chain_ledger *l)
+{
+    chain_addr nobody;
+    memset(&nobody, 0, sizeof nobody);
+    chain_checkstate *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->l = l;
+    c->ex = (chain_exec){ NULL, NULL, &l->xp, l->head.height + 1, l->head.time_ms + 1, nobody,
+                          NULL, &l->g };
+    if (dry_base(l, &c->ex) != BASED_E_OK || !(c->view = chain_view_new(NULL, l->dry_base))) {
+        free(c);
+        return NULL;
+    }
+    c->ex.view = c->view;
+    return c;
+}
+
+based_err chain_checkstate_tx(chain_checkstate *c, const chain_tx *tx, bool dry_run,
+                              const char **why)
+{
+    uint64_t fee;
+    based_err rc = chain_tx_check(tx, c->l->g.chain_id, why);
+    if (rc != BASED_E_OK)
+        return rc;
+    chain_view *v = dry_run ? chain_view_new(NULL, c->view) : c->view;
+    if (!v)
+        return BASED_E_NOMEM;
+    c->ex.view = v;
+    rc = chain_exec_tx(&c->ex, tx, &fee, why);
+    c->ex.view = c->view;
+    if (dry_run)
+        chain_view_free(v);
+    return rc;
+}
+
+based_err chain_checkstate_account(chain_checkstate *c, const chain_addr *a, chain_account *out)
+{
+    return chain_account_get(c->view, a, out);
+}
+
+void chain_checkstate_free(chain_checkstate *c)
+{
+    if (!c)
+        return;
+    chain_view_free(c->view);
+    free(c);
+}
+
 /* ---------------- audit and verify ---------------- */
 
 static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)

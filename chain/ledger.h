@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "chain/account.h"
 #include "chain/block.h"
 #include "chain/genesis.h"
 #include "chain/state.h"
@@ -149,6 +150,21 @@ based_err chain_ledger_evidence(chain_ledger *l, size_t from, chain_evidence_rec
  * tx_send reports a stateful rejection (NOT_TRANSFERABLE, LOCKED, ...) at
  * once. */
 based_err chain_ledger_dry_run(chain_ledger *l, const chain_tx *tx, const char **why);
+
+/* A check state: the head state with the next block's start-of-block
+ * work applied, onto which each admitted transaction is executed, so that
+ * nonces advance and every kind's rules are checked against what was
+ * admitted before it (CometBFT's CheckTx). Free it before the head moves
+ * (the ledger rebuilds the base it rests on). */
+typedef struct chain_checkstate chain_checkstate;
+chain_checkstate *chain_ledger_check_begin(chain_ledger *l);
+/* Signature, chain id, then execution; on success the tx's effects stay.
+ * With dry_run the effects are dropped either way. */
+based_err chain_checkstate_tx(chain_checkstate *c, const chain_tx *tx, bool dry_run,
+                              const char **why);
+/* The account as the check state sees it (nonce includes admitted txs). */
+based_err chain_checkstate_account(chain_checkstate *c, const chain_addr *a, chain_account *out);
+void chain_checkstate_free(chain_checkstate *c);
 
 /* Sums every account balance, all staked BASED and the Brains' pending
  * emission (rewards/) and checks it against
