@@ -16,7 +16,9 @@
 #include <uv.h>
 
 #include "chain/kinds.h"
+#include "node/abci_app.h"
 #include "node/authkey.h"
+#include "node/cmtrpc.h"
 #include "node/cookie.h"
 #include "node/http.h"
 #include "node/log.h"
@@ -36,6 +38,8 @@ typedef struct {
     char new_key[PATH_CAP];
     char tft_threads[16];
     char tft_cache_mib[24];
+    char abci[PATH_CAP];
+    char cometbft_rpc[256];
     bool dev, verify;
     bool set[16];              /* which options came from the command line */
 } opts;
@@ -54,6 +58,8 @@ static const optdef optdefs[] = {
     { "rpc-bind", "ADDR:PORT", OS(rpc_bind), "JSON-RPC/HTTP address (default 127.0.0.1:9933)" },
     { "authority-key", "FILE", OS(authority_key), "Ed25519 key file of this authority (produces blocks)" },
     { "dev", NULL, OS(dev), "one-node dev chain: built-in genesis, fresh authority key, 1 s blocks, dev0..dev9 prefunded" },
+    { "abci", "ADDR", OS(abci), "serve CometBFT's ABCI++ on unix:///PATH or tcp://127.0.0.1:PORT: CometBFT drives the blocks (a network node; see docs/network.md)" },
+    { "cometbft-rpc", "URL", OS(cometbft_rpc), "with --abci: the local CometBFT's RPC, where tx_send hands txs (default http://127.0.0.1:26657)" },
     { "log-level", "LEVEL", OS(log_level), "error, warn, info (default) or debug" },
     { "conf", "FILE", OS(conf), "config file of `key = value` lines, same keys as the flags (default DATADIR/basedd.conf)" },
     { "verify", NULL, OS(verify), "replay every block from genesis, check each state root, and exit" },
@@ -236,6 +242,7 @@ typedef struct {
     node_http_rpc rpc;
     node_ctx ctx;
     node_authkey key;
+    abci_server *abci;         /* on a network: the ABCI++ server */
     chain_tx **cands;
     char datadir[PATH_CAP];
     bool stopping;
@@ -303,6 +310,9 @@ static void on_signal(uv_signal_t *s, int signum)
     node_log(NODE_LOG_INFO, "signal %d: shutting down", signum);
     node_http_stop(d->http);
     d->http = NULL;
+    abci_server_stop(d->abci);
+    d->abci = NULL;
+    node_cmtrpc_stop(d->ctx.cmt);
     uv_timer_stop(&d->block_timer);
     uv_close((uv_handle_t *)&d->block_timer, on_close_noop);
     uv_close((uv_handle_t *)&d->sigint, on_close_noop);
@@ -416,7 +426,8 @@ static void banner(daemon_t *d, const char *cookie_path)
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", node_http_port(d->http));
     printf("basedd %s  chain %s  height %" PRIu64 "%s\n", BASED_VERSION, g->chain_id, h.height,
-           d->ctx.authority ? "  (authority: producing blocks)" : "");
+           d->ctx.abci ? "  (network node: CometBFT drives the blocks)"
+           : d->ctx.authority ? "  (authority: producing blocks)" : "");
     printf("  data dir   %s\n  RPC        %s\n  cookie     %s\n", d->datadir, url, cookie_path);
     printf("  try        curl -s -u \"$(cat %s)\" -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getHead\"}' %s\n",
            cookie_path, url);
@@ -435,6 +446,21 @@ static void banner(daemon_t *d, const char *cookie_path)
     }
     printf("  stop with Ctrl-C\n");
     fflush(stdout);
+}
+
+/* A network node: the ABCI++ server for CometBFT and the client of its RPC. */
+static int start_network(daemon_t *d, opts *o, char *err, size_t errlen)
+{
+    const char *url = o->cometbft_rpc[0] ? o->cometbft_rpc : "http://127.0.0.1:26657";
+    if (node_abci_app_new(d->ctx.ledger, &d->ctx.abci, err, errlen) != BASED_E_OK)
+        return 1;
+    if (node_cmtrpc_new(&d->loop, url, &d->ctx.cmt, err, errlen) != BASED_E_OK)
+        return 1;
+    if (abci_server_start(&d->loop, o->abci, ABCI_DEFAULT_MAX_MSG, node_abci_app_handle,
+                          d->ctx.abci, &d->abci, err, errlen) != BASED_E_OK)
+        return 1;
+    node_log(NODE_LOG_INFO, "ABCI++ server on %s; CometBFT's RPC at %s", o->abci, url);
+    return 0;
 }
 
 static int run(daemon_t *d, opts *o)
@@ -473,13 +499,21 @@ static int run(daemon_t *d, opts *o)
     }
     uv_timer_init(&d->loop, &d->block_timer);
     d->block_timer.data = d;
-    if (d->ctx.authority)
-        uv_timer_start(&d->block_timer, produce, g->block_time_ms, g->block_time_ms);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    if (o->abci[0] && start_network(d, o, err, sizeof err) != 0) {
+        fprintf(stderr, "basedd: %s\n", err);
+        on_signal(&d->sigint, 0);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&d->loop);
+        node_cookie_remove(d->datadir);
+        return 1;
+    }
+    if (d->ctx.authority && !o->abci[0])
+        uv_timer_start(&d->block_timer, produce, g->block_time_ms, g->block_time_ms);
     node_log(NODE_LOG_INFO, "started: chain %s, height %" PRIu64 ", RPC port %d", g->chain_id,
              chain_ledger_head(d->ctx.ledger).height, node_http_port(d->http));
     banner(d, cookie_path);
@@ -531,6 +565,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "basedd: cannot initialise libsodium/libsecp256k1\n");
         return 1;
     }
+    if (o.abci[0] && o.dev)
+        return die_usage("--abci and --dev exclude each other: a dev chain makes its own blocks");
+    if (o.cometbft_rpc[0] && !o.abci[0])
+        return die_usage("--cometbft-rpc needs --abci");
     if (o.new_key[0]) {
         char err[512], pub[67];
         if (node_authkey_create(o.new_key, &d.key, err, sizeof err) != BASED_E_OK) {
@@ -590,6 +628,8 @@ int main(int argc, char **argv)
     if (open_chain(&d, &o) != 0)
         return 1;
     rc = run(&d, &o);
+    node_abci_app_free(d.ctx.abci);
+    node_cmtrpc_free(d.ctx.cmt);
     chain_ledger_free(d.ctx.ledger);
     node_mempool_free(d.ctx.mempool);
     free(d.cands);

@@ -6,10 +6,13 @@
  */
 #include <errno.h>
 #include <time.h>
+#include <sodium.h>
 
 #include "chain/account.h"
 #include "chain/kinds.h"
 #include "contracts/contracts.h"
+#include "node/abci_app.h"
+#include "node/cmtrpc.h"
 #include "node/node.h"
 #include "rewards/rewards.h"
 #include "rewards/tftchain.h"
@@ -103,7 +106,7 @@ static json_t *m_node_getInfo(void *ctx, json_t *const *args, node_rpc_error *er
     chain_head h = chain_ledger_head(c->ledger);
     (void)args;
     (void)err;
-    return json_pack("{s:s,s:s,s:o,s:i,s:I,s:o,s:i,s:b,s:b,s:b,s:I,s:I}",
+    json_t *out = json_pack("{s:s,s:s,s:o,s:i,s:I,s:o,s:i,s:b,s:b,s:b,s:I,s:I,s:s}",
                      "version", BASED_VERSION,
                      "chain_id", g->chain_id,
                      "genesis_hash", hash_json(&g->hash),
@@ -115,7 +118,11 @@ static json_t *m_node_getInfo(void *ctx, json_t *const *args, node_rpc_error *er
                      "authority", c->authority,
                      "dev", c->dev,
                      "block_time_ms", (json_int_t)g->block_time_ms,
-                     "mempool_size", (json_int_t)node_mempool_size(c->mempool));
+                     "mempool_size", (json_int_t)node_mempool_size(c->mempool),
+                     "consensus", c->abci ? "cometbft" : "dev");
+    if (out && c->cmt)
+        node_cmtrpc_info(c->cmt, out);
+    return out;
 }
 
 static json_t *m_chain_getHead(void *ctx, json_t *const *args, node_rpc_error *err)
@@ -127,6 +134,48 @@ static json_t *m_chain_getHead(void *ctx, json_t *const *args, node_rpc_error *e
     return json_pack("{s:I,s:o,s:I,s:o,s:o}", "height", (json_int_t)h.height,
                      "hash", hash_json(&h.hash), "time_ms", (json_int_t)h.time_ms,
                      "time", time_json(h.time_ms), "state_root", hash_json(&h.state_root));
+}
+
+static json_t *m_chain_getEvidence(void *ctx, json_t *const *args, node_rpc_error *err)
+{
+    node_ctx *c = ctx;
+    enum { PAGE = 100 };
+    chain_evidence_record rec[PAGE];
+    size_t n = 0;
+    json_int_t from = args[0] ? json_integer_value(args[0]) : 0;
+    if (from < 0)
+        return node_rpc_fail(err, BASED_E_BAD_PARAM, "from", "from must not be negative");
+    if (chain_ledger_evidence(c->ledger, (size_t)from, rec, PAGE, &n) != BASED_E_OK)
+        return node_rpc_fail(err, BASED_E_DB, "from", "cannot read the evidence");
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const chain_evidence *e = &rec[i].ev;
+        char addr[41];
+        int ai = -1;
+        const chain_genesis *g = chain_ledger_genesis(c->ledger);
+        for (size_t k = 0; k < g->nauth && ai < 0; k++) {
+            uint8_t h[32];
+            crypto_hash_sha256(h, g->auth[k].key.b, 32);
+            if (memcmp(h, e->address, 20) == 0)
+                ai = (int)k;
+        }
+        chain_hex(e->address, 20, addr);
+        json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:I,s:o,s:I,s:I}",
+                              "recorded_at", (json_int_t)rec[i].block_height,
+                              "type", e->type == CHAIN_EVIDENCE_DUPLICATE_VOTE
+                                          ? "duplicate_vote" : "light_client_attack",
+                              "validator_address", addr, "height", (json_int_t)e->height,
+                              "time_ms", (json_int_t)e->time_ms, "time", time_json(e->time_ms),
+                              "power", (json_int_t)e->power,
+                              "total_power", (json_int_t)e->total_power);
+        if (o && ai >= 0) {
+            chain_hash kh;
+            memcpy(kh.b, g->auth[ai].key.b, 32);
+            json_object_set_new(o, "authority", hash_json(&kh));
+        }
+        json_array_append_new(arr, o);
+    }
+    return json_pack("{s:o,s:I}", "evidence", arr, "next", (json_int_t)((size_t)from + n));
 }
 
 /* Height from an integer, a decimal string, "latest" or a 0x block hash. */
@@ -215,6 +264,33 @@ static json_t *m_chain_getBlock(void *ctx, json_t *const *args, node_rpc_error *
     return out;
 }
 
+/* tx_send on a CometBFT network: the check CometBFT's CheckTx will make
+ * (a tx may follow this node's txs of the same sender still on their way
+ * to CometBFT), then the tx is handed to CometBFT, which gossips it. */
+static based_err network_submit(node_ctx *c, const uint8_t *raw, size_t n, chain_hash *hash,
+                                const char **why)
+{
+    chain_tx tx;
+    based_err rc = chain_tx_decode(raw, n, &tx, why);
+    if (rc != BASED_E_OK)
+        return rc;
+    *hash = tx.hash;
+    uint64_t next = node_abci_app_nonce(c->abci, &tx.sender),
+             ahead = node_cmtrpc_inflight(c->cmt, &tx.sender);
+    if (!ahead)
+        rc = node_abci_app_precheck(c->abci, &tx, why);
+    else if (tx.nonce == next + ahead)
+        rc = chain_tx_check(&tx, chain_ledger_genesis(c->ledger)->chain_id, why);
+    else
+        rc = tx.nonce < next + ahead ? BASED_E_NONCE_USED : BASED_E_NONCE_GAP, *why = "nonce";
+    if (rc == BASED_E_OK && node_abci_app_admitted(c->abci, &tx.hash))
+        rc = BASED_E_DUPLICATE, *why = "hash";
+    if (rc == BASED_E_OK)
+        rc = node_cmtrpc_submit(c->cmt, &tx);
+    chain_tx_release(&tx);
+    return rc;
+}
+
 static json_t *m_tx_send(void *ctx, json_t *const *args, node_rpc_error *err)
 {
     node_ctx *c = ctx;
@@ -237,7 +313,8 @@ static json_t *m_tx_send(void *ctx, json_t *const *args, node_rpc_error *err)
         free(raw);
         return node_rpc_fail(err, BASED_E_BAD_HEX, "hex", "hex contains a non-hex character");
     }
-    based_err rc = node_mempool_add(c->mempool, c->ledger, raw, len / 2, &hash, &why);
+    based_err rc = c->abci ? network_submit(c, raw, len / 2, &hash, &why)
+                           : node_mempool_add(c->mempool, c->ledger, raw, len / 2, &hash, &why);
     free(raw);
     if (rc != BASED_E_OK) {
         /* why is a field name, possibly followed by an explanation: "id (reserved)" */
@@ -248,6 +325,27 @@ static json_t *m_tx_send(void *ctx, json_t *const *args, node_rpc_error *err)
                              why);
     }
     return json_pack("{s:o}", "hash", hash_json(&hash));
+}
+
+/* A tx not yet in a block on a network: admitted to CometBFT's mempool,
+ * on its way there, or refused by CometBFT's CheckTx. */
+static json_t *network_tx(node_ctx *c, const chain_hash *h)
+{
+    char why[200];
+    int code = 0;
+    if (node_abci_app_admitted(c->abci, h))
+        return json_pack("{s:o,s:s}", "hash", hash_json(h), "status", "pending");
+    switch (node_cmtrpc_tx(c->cmt, h, &code, why, sizeof why)) {
+    case NODE_CMT_TX_QUEUED:
+        return json_pack("{s:o,s:s}", "hash", hash_json(h), "status", "pending");
+    case NODE_CMT_TX_REJECTED:
+        return json_pack("{s:o,s:s,s:s,s:s}", "hash", hash_json(h), "status", "rejected",
+                         "error", code > 0 && code < BASED_E__COUNT ? based_errname((based_err)code)
+                                                                     : "NETWORK",
+                         "reason", why);
+    default:
+        return NULL;
+    }
 }
 
 static json_t *m_tx_get(void *ctx, json_t *const *args, node_rpc_error *err)
@@ -263,9 +361,13 @@ static json_t *m_tx_get(void *ctx, json_t *const *args, node_rpc_error *err)
     if (p)
         return json_pack("{s:o,s:s,s:o}", "hash", hash_json(&hash), "status", "pending",
                          "tx", tx_json(c, p));
-    if (chain_ledger_tx(c->ledger, &hash, &height, &idx, &receipt) != BASED_E_OK)
+    if (chain_ledger_tx(c->ledger, &hash, &height, &idx, &receipt) != BASED_E_OK) {
+        json_t *net = c->abci ? network_tx(c, &hash) : NULL;
+        if (net)
+            return net;
         return node_rpc_fail(err, BASED_E_NOT_FOUND, "hash", "no transaction %s",
                              json_string_value(args[0]));
+    }
     chain_block b;
     if (chain_ledger_block(c->ledger, height, &b) != BASED_E_OK || idx >= b.ntx) {
         json_decref(receipt);
@@ -301,7 +403,9 @@ static json_t *m_account_get(void *ctx, json_t *const *args, node_rpc_error *err
                             "account_id", id, "balance", amount_json(acct.balance),
                             "balance_base", base_json(acct.balance), "nonce", (json_int_t)acct.nonce,
                             "next_nonce",
-                            (json_int_t)node_mempool_next_nonce(c->mempool, c->ledger, &a));
+                            (json_int_t)(c->abci ? node_abci_app_nonce(c->abci, &a) +
+                                                       node_cmtrpc_inflight(c->cmt, &a)
+                                                 : node_mempool_next_nonce(c->mempool, c->ledger, &a)));
     v = chain_ledger_view(c->ledger);
     rc = v ? contract_account_json(chain_ledger_store(c->ledger), v, chain_ledger_genesis(c->ledger),
                                    &a, out) : BASED_E_NOMEM;
@@ -563,6 +667,13 @@ const node_rpc_method node_methods[] = {
       m_node_getInfo, { { NULL, 0, false, NULL } },
       "object: version, chain_id, genesis_hash, ss58_prefix, height, head, peers, syncing, "
       "authority, dev, block_time_ms, mempool_size", "" },
+    { "chain_getEvidence", "Misbehaviour (double signing) CometBFT reported and the chain recorded",
+      m_chain_getEvidence,
+      { { "from", NODE_RPC_INTEGER, false, "index of the first record (default 0); pages of 100" },
+        { NULL, 0, false, NULL } },
+      "object: evidence (array of recorded_at, type, validator_address (CometBFT address, hex), "
+      "height, time_ms, time, power, total_power, authority (its Ed25519 key, when a genesis "
+      "authority)), next (the from of the next page)", "BAD_PARAM, DB" },
     { "chain_getHead", "The head block: height, hash and time", m_chain_getHead,
       { { NULL, 0, false, NULL } },
       "object: height, hash, time_ms, time (ISO-8601 UTC), state_root", "" },

@@ -9,9 +9,14 @@
 #include "node/mempool.h"
 #include "node/rpc.h"
 
+struct node_abci_app;
+struct node_cmtrpc;
+
 typedef struct {
     chain_ledger *ledger;
-    node_mempool *mempool;
+    node_mempool *mempool;     /* the dev chain's (unused on a network) */
+    struct node_abci_app *abci; /* on a CometBFT network: the ABCI app */
+    struct node_cmtrpc *cmt;   /* and the local CometBFT's RPC */
     bool authority;            /* this node produces blocks */
     bool dev;
     uint64_t started_ms;
