@@ -7,6 +7,8 @@
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses (clang), each for a bounded time
 #   make bench      benchmarks (they print ratios against an in-process baseline)
+#   make cometbft   CometBFT v0.38.25 into build/go/bin/ (needs Go >= 1.22; `make test`
+#                   builds it on first use, `make devnet` never needs it)
 #
 # Layout: every .c file in a library directory goes into build/libbased.a,
 # except the program mains, which each module names in its module.mk:
@@ -25,12 +27,13 @@ OPT      ?= -O2 -g
 # Debian packages every target needs (installed on demand, see `deps`).
 DEB_PKGS := build-essential clang pkg-config libsecp256k1-dev libsodium-dev \
             libleveldb-dev libuv1-dev libcurl4-openssl-dev libjansson-dev \
-            libhttp-parser-dev fortunes wrk python3-numpy libclang-rt-14-dev
+            libhttp-parser-dev fortunes wrk python3-numpy libclang-rt-14-dev \
+            protobuf-c-compiler libprotobuf-c-dev
 DEB_HDRS := /usr/include/secp256k1_schnorrsig.h /usr/include/sodium.h \
             /usr/include/leveldb/c.h /usr/include/uv.h \
             /usr/include/x86_64-linux-gnu/curl/curl.h /usr/include/jansson.h \
             /usr/include/http_parser.h /usr/share/games/fortunes/fortunes \
-            /usr/bin/wrk /usr/bin/clang
+            /usr/bin/wrk /usr/bin/clang /usr/include/protobuf-c/protobuf-c.h /usr/bin/protoc-c
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings -Wvla \
@@ -38,8 +41,9 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
 # -ffp-contract=off: no fused multiply-add, so float results are the same on
 # every node and every compiler. No fast-math style flags, anywhere.
 CFLAGS_ALL := $(WARN) -ffp-contract=off -fno-strict-aliasing -D_DEFAULT_SOURCE \
-              -D_POSIX_C_SOURCE=200809L -I. -MMD -MP $(OPT) $(CFLAGS)
-LIBS := -lsecp256k1 -lsodium -lleveldb -luv -lcurl -ljansson -lhttp_parser -lpthread -lm
+              -D_POSIX_C_SOURCE=200809L -I. -I$(BUILD)/gen -MMD -MP $(OPT) $(CFLAGS)
+LIBS := -lsecp256k1 -lsodium -lleveldb -luv -lcurl -ljansson -lhttp_parser -lprotobuf-c \
+        -lpthread -lm
 
 ifneq ($(SAN),)
 CFLAGS_ALL += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -53,7 +57,11 @@ PROGS :=
 MAINS    := $(foreach p,$(PROGS),$($(p)_MAIN))
 ALL_SRCS := $(wildcard $(addsuffix /*.c,$(LIBDIRS)))
 LIB_SRCS := $(filter-out $(MAINS),$(ALL_SRCS))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/genesis_default.o
+# The ABCI messages: protoc-c turns node/abci.proto into C at build time.
+PROTO_C  := $(BUILD)/gen/node/abci.pb-c.c
+PROTO_H  := $(BUILD)/gen/node/abci.pb-c.h
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/genesis_default.o \
+            $(BUILD)/gen/node/abci.pb-c.o
 LIBA     := $(BUILD)/libbased.a
 BINS     := $(PROGS:%=$(BIN)/%)
 
@@ -67,7 +75,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 
 .SECONDEXPANSION:
 .SECONDARY:
-.PHONY: all deps test asan fuzz bench devnet clean
+.PHONY: all deps test asan fuzz bench devnet clean cometbft
 all: $(DEPS_STAMP) $(LIBA) $(BINS)
 
 # Install missing Debian packages: apt-get as root, sudo otherwise.
@@ -87,7 +95,9 @@ $(DEPS_STAMP):
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null || exit 1; \
 	fi; mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+# Every object may include node/abci.pb-c.h: generate it first (after the
+# first build the .d files name it as a real prerequisite).
+$(BUILD)/%.o: %.c | $(DEPS_STAMP) $(PROTO_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $($(firstword $(subst /, ,$<))_CFLAGS) -c $< -o $@
 
@@ -102,6 +112,16 @@ $(BUILD)/gen/genesis_default.c: genesis.json
 
 $(BUILD)/gen/genesis_default.o: $(BUILD)/gen/genesis_default.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# protoc-c writes both files; the .c includes "node/abci.pb-c.h", found
+# through -I$(BUILD)/gen. Generated code is compiled with our warnings, but
+# they are not errors for it (protobuf-c's initialisers trip -Wmissing-braces).
+$(PROTO_C) $(PROTO_H) &: node/abci.proto | $(DEPS_STAMP)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=. --c_out=$(BUILD)/gen node/abci.proto
+
+$(BUILD)/gen/node/abci.pb-c.o: $(PROTO_C)
+	$(CC) $(CFLAGS_ALL) -Wno-error -Wno-missing-braces -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@rm -f $@
@@ -128,8 +148,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/tests/support.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $< $(BUILD)/tests/support.o $(LIBA) $(LIBS) $(LDFLAGS)
 
-test: all $(TEST_BINS) $(TEST_PROGS) $(BENCH_BINS)
-	@BIN=$(BIN) BUILD=$(BUILD) sh tests/run-all.sh $(TEST_BINS)
+test: all $(TEST_BINS) $(TEST_PROGS) $(BENCH_BINS) cometbft
+	@BIN=$(BIN) BUILD=$(BUILD) BASED_COMETBFT=$(COMETBFT) sh tests/run-all.sh $(TEST_BINS)
 
 asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/bin SAN=address,undefined OPT="-O1 -g" CC=clang test
@@ -139,6 +159,34 @@ fuzz: $(DEPS_STAMP)
 
 bench: all
 	$(MAKE) -f bench/bench.mk run
+
+# CometBFT, the consensus engine of the multi-node network (not of the dev
+# chain: `make devnet` never needs it). One fixed path, whatever $(BUILD) is,
+# so `make asan` reuses it. A cometbft of the right version on PATH is linked
+# instead of building; otherwise Go >= 1.22 builds it (a few minutes the first
+# time; the module cache is Go's own, outside build/).
+COMETBFT_VERSION := 0.38.25
+COMETBFT := $(abspath build/go/bin/cometbft)
+cometbft: $(COMETBFT)
+$(COMETBFT):
+	@mkdir -p $(dir $@); \
+	onpath=$$(command -v cometbft 2>/dev/null); \
+	if [ -n "$$onpath" ] && [ "$$($$onpath version 2>/dev/null)" = "$(COMETBFT_VERSION)" ]; then \
+	  ln -sf "$$(readlink -f $$onpath)" $@; echo "based: using $$onpath (CometBFT $(COMETBFT_VERSION))"; exit 0; \
+	fi; \
+	go=$$(command -v go 2>/dev/null || true); \
+	[ -z "$$go" ] && [ -x /usr/local/go/bin/go ] && go=/usr/local/go/bin/go; \
+	v=$$([ -n "$$go" ] && $$go env GOVERSION 2>/dev/null | sed -n 's/^go\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p'); \
+	if [ -z "$$v" ] || [ $$(echo $$v | awk '{print ($$1 > 1 || ($$1 == 1 && $$2 >= 22)) ? 1 : 0}') != 1 ]; then \
+	  echo "based: building CometBFT $(COMETBFT_VERSION) needs Go >= 1.22; found: $${go:-no go}$${v:+ (go$$(echo $$v | tr ' ' .))}." >&2; \
+	  echo "  Install Go >= 1.22 from https://go.dev/dl/ (or golang-1.22+ from Debian backports)" >&2; \
+	  echo "  and put its bin/ on PATH (e.g. export PATH=/usr/local/go/bin:\$$PATH), then run make again;" >&2; \
+	  echo "  or put a cometbft $(COMETBFT_VERSION) binary on PATH. \`make devnet\` does not need it." >&2; \
+	  exit 1; \
+	fi; \
+	echo "based: building CometBFT $(COMETBFT_VERSION) with $$go (go$$(echo $$v | tr ' ' .)) into $(dir $@)"; \
+	GOBIN=$(dir $@) $$go install github.com/cometbft/cometbft/cmd/cometbft@v$(COMETBFT_VERSION) && \
+	[ "$$($@ version)" = "$(COMETBFT_VERSION)" ] || { rm -f $@; echo "based: go install of CometBFT failed" >&2; exit 1; }
 
 devnet: all
 	$(BIN)/based-devnet $(DEVNET_ARGS)

@@ -26,7 +26,7 @@ run:
 	  if [ $$rc -ne 0 ]; then tail -40 $(FB)/$$n.log; exit 1; fi; done
 
 $(FB)/%: fuzz/%.c $(FB)/obj/libbased.a
-	clang -std=c11 -I. -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -ffp-contract=off \
+	clang -std=c11 -I. -I$(FB)/obj/gen -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -ffp-contract=off \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
 	  -o $@ $< $(FB)/obj/libbased.a \
-	  -lsecp256k1 -lsodium -lleveldb -luv -lcurl -ljansson -lhttp_parser -lpthread -lm
+	  -lsecp256k1 -lsodium -lleveldb -luv -lcurl -ljansson -lhttp_parser -lprotobuf-c -lpthread -lm
