@@ -53,14 +53,6 @@ static chain_pending *cache_take(node_abci_app *app, const chain_hash *key)
     return NULL;
 }
 
-static bool cache_has(node_abci_app *app, const chain_hash *key)
-{
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
-        if (app->cache[i].p && chain_hash_eq(&app->cache[i].key, key))
-            return true;
-    return false;
-}
-
 static void cache_put(node_abci_app *app, const chain_hash *key, chain_pending *p)
 {
     cache_slot *s = &app->cache[app->cache_next++ % CACHE_SLOTS];

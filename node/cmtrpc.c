@@ -19,7 +19,7 @@ typedef struct {
     chain_addr sender;
     char *b64;
     int code;                  /* CheckTx's, after sending */
-    char log[160];
+    char log[200];
 } qtx;
 
 typedef struct {
@@ -122,7 +122,7 @@ static void send_batch(uv_work_t *w)
             snprintf(t->log, sizeof t->log, "CometBFT: %s", d ? d : "error");
         } else {
             t->code = -1;
-            snprintf(t->log, sizeof t->log, "CometBFT's RPC at %s did not answer", c->url);
+            snprintf(t->log, sizeof t->log, "CometBFT's RPC at %.100s did not answer", c->url);
         }
         json_decref(ans);
     }
