@@ -18,6 +18,7 @@
 #include "chain/kinds.h"
 #include "node/abci_app.h"
 #include "node/authkey.h"
+#include "node/cmtgen.h"
 #include "node/cmtrpc.h"
 #include "node/cookie.h"
 #include "node/http.h"
@@ -40,8 +41,10 @@ typedef struct {
     char tft_cache_mib[24];
     char abci[PATH_CAP];
     char cometbft_rpc[256];
+    char cmt_genesis[PATH_CAP];
+    char cmt_key[PATH_CAP];
     bool dev, verify;
-    bool set[16];              /* which options came from the command line */
+    bool set[24];              /* which options came from the command line */
 } opts;
 
 typedef struct {
@@ -64,6 +67,8 @@ static const optdef optdefs[] = {
     { "conf", "FILE", OS(conf), "config file of `key = value` lines, same keys as the flags (default DATADIR/basedd.conf)" },
     { "verify", NULL, OS(verify), "replay every block from genesis, check each state root, and exit" },
     { "new-authority-key", "FILE", OS(new_key), "write a fresh authority key to FILE, print its public key, and exit" },
+    { "cometbft-genesis", "OUT", OS(cmt_genesis), "write CometBFT's genesis.json derived from --genesis (authorities become its validators) to OUT, and exit" },
+    { "cometbft-key", "OUT", OS(cmt_key), "write CometBFT's priv_validator_key.json for --authority-key to OUT (mode 0600), and exit" },
     { "tft-threads", "N", OS(tft_threads), "threads that train TFT models in the background, 1-16 (default 1)" },
     { "tft-cache-mib", "N", OS(tft_cache_mib), "memory cap of the TFT forecast cache in MiB (default 5120; 0: no cache, rebuild each epoch)" },
 };
@@ -218,7 +223,8 @@ static int read_conf(opts *o, const char *path, bool required)
             ;
         *end = '\0';
         const optdef *d = find_opt(p);
-        if (!d || !strcmp(p, "conf") || !strcmp(p, "new-authority-key") || !strcmp(p, "verify")) {
+        if (!d || !strcmp(p, "conf") || !strcmp(p, "new-authority-key") || !strcmp(p, "verify") ||
+            !strcmp(p, "cometbft-genesis") || !strcmp(p, "cometbft-key")) {
             fprintf(stderr, "basedd: %s:%d: unknown key \"%s\"\n", path, ln, p);
             fclose(f);
             return 1;
@@ -569,6 +575,27 @@ int main(int argc, char **argv)
         return die_usage("--abci and --dev exclude each other: a dev chain makes its own blocks");
     if (o.cometbft_rpc[0] && !o.abci[0])
         return die_usage("--cometbft-rpc needs --abci");
+    if (o.cmt_genesis[0] || o.cmt_key[0]) {
+        char err[1024];
+        if (o.cmt_genesis[0] && !o.genesis[0])
+            return die_usage("--cometbft-genesis needs --genesis FILE");
+        if (o.cmt_key[0] && !o.authority_key[0])
+            return die_usage("--cometbft-key needs --authority-key FILE");
+        based_err rc2 = o.cmt_genesis[0]
+                            ? cmtgen_write_genesis(o.genesis, o.cmt_genesis, err, sizeof err)
+                            : BASED_E_OK;
+        if (rc2 == BASED_E_OK && o.cmt_key[0])
+            rc2 = cmtgen_write_validator_key(o.authority_key, o.cmt_key, err, sizeof err);
+        if (rc2 != BASED_E_OK) {
+            fprintf(stderr, "basedd: %s\n", err);
+            return 1;
+        }
+        if (o.cmt_genesis[0])
+            printf("wrote %s\n", o.cmt_genesis);
+        if (o.cmt_key[0])
+            printf("wrote %s\n", o.cmt_key);
+        return 0;
+    }
     if (o.new_key[0]) {
         char err[512], pub[67];
         if (node_authkey_create(o.new_key, &d.key, err, sizeof err) != BASED_E_OK) {
