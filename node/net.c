@@ -446,8 +446,9 @@ static int cmd_start(const opts *a)
     if (st || (st = prepare(&n, &a->o, err)))
         return st;
     catch_signals();
-    if (node_net_start_all(&n, err) != BASED_E_OK)
-        return abort_start(&n, err, -1);
+    ssize_t bad;
+    if (node_net_start_all(&n, &bad, err) != BASED_E_OK)
+        return abort_start(&n, err, bad);
     if ((st = wait_ready(&n, a->o.wait_s)))
         return st;
     printf("based-net: every node has finalised block 1\n\n");
