@@ -451,10 +451,14 @@ static int cmd_start(const opts *a)
         return abort_start(&n, err, bad);
     if ((st = wait_ready(&n, a->o.wait_s)))
         return st;
-    printf("based-net: every node has finalised block 1\n\n");
+    printf("based-net: every node is at height 1 or more\n\n");
     node_net_print_endpoints(&n, stdout);
-    printf("\nstatus: based-net status --dir %s\nstop:   based-net stop --dir %s\n", n.dir,
-           n.dir);
+    if (a->o.foreground)
+        printf("\nCtrl-C stops every node; status line every %d s (height, peers of each "
+               "node)\n", LINE_EVERY_MS / 1000);
+    else
+        printf("\nstatus: based-net status --dir %s\nstop:   based-net stop --dir %s\n", n.dir,
+               n.dir);
     fflush(stdout);
     return a->o.foreground ? stay(&n) : 0;
 }
