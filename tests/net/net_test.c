@@ -4,7 +4,8 @@
  * The CometBFT side for real, without basedd: `--app kvstore` runs
  * CometBFT's built-in kvstore application. 4 authorities and 1 full node
  * on loopback reach height 3 with 4 peers each and the same app hash at
- * the same height (asked of CometBFT's own RPC); `status --json` is an
+ * the same height (asked of CometBFT's own RPC), and a transaction sent to
+ * one node is committed and seen by all; `status --json` is an
  * array of 5 objects with the documented keys; a second start is refused;
  * `stop` ends every process (each PID checked) and removes the PID files;
  * a start on the stopped network continues the same chain.
@@ -269,6 +270,58 @@ static bool check_cometbft(json_t *arr)
     return true;
 }
 
+/* One call with params (borrowed); the result (new reference) or NULL. */
+static json_t *cmt_call_p(const char *url, const char *method, json_t *params)
+{
+    cli_rpc *c;
+    cli_rpc_error e;
+    char err[CLI_ERR_LEN];
+    json_t *res = NULL;
+    if (cli_rpc_new(url, NULL, &c, err) != BASED_E_OK)
+        return NULL;
+    cli_rpc_set_timeout(c, 15000);
+    if (cli_rpc_call(c, method, params, &res, &e) != BASED_E_OK)
+        res = NULL;
+    cli_rpc_free(c);
+    return res;
+}
+
+/* A transaction "net=test" sent to node 2 is committed, and every node's
+ * kvstore then answers "test" for the key "net" (gossip, one chain). */
+static bool check_tx_everywhere(json_t *arr)
+{
+    const char *url2 = json_string_value(json_object_get(json_array_get(arr, 2),
+                                                         "cometbft_rpc"));
+    json_t *p = json_pack("{s:s}", "tx", "bmV0PXRlc3Q=");     /* base64("net=test") */
+    json_t *res = cmt_call_p(url2, "broadcast_tx_commit", p);
+    json_decref(p);
+    REQ(res);
+    long long h = str_int(json_object_get(res, "height"));
+    json_t *code = json_object_get(json_object_get(res, "tx_result"), "code");
+    REQ(h >= 1 && json_integer_value(code) == 0);
+    json_decref(res);
+    for (size_t i = 0; i < NODES; i++) {
+        const char *url = json_string_value(json_object_get(json_array_get(arr, i),
+                                                            "cometbft_rpc"));
+        double until = tsup_now_ms() + 20000;
+        const char *v = NULL;
+        json_t *r = NULL;
+        while (!v && tsup_now_ms() < until) {
+            json_decref(r);
+            p = json_pack("{s:s}", "data", "6e6574");             /* hex("net") */
+            r = cmt_call_p(url, "abci_query", p);
+            json_decref(p);
+            v = json_string_value(json_object_get(json_object_get(r, "response"), "value"));
+            if (!v)
+                tsup_nap_ms(200);
+        }
+        bool same = v && strcmp(v, "dGVzdA==") == 0;          /* base64("test") */
+        json_decref(r);
+        REQ(same);
+    }
+    return true;
+}
+
 /* stop: exit 0, every recorded PID ends, the PID files are gone. */
 static bool stop_and_check(net_run *r)
 {
@@ -304,7 +357,7 @@ static bool scenario(net_run *r, const char *cmt)
     REQ_EQ(r->npids, NODES);
     REQ(strstr(out, "node4   full") != NULL);
     REQ(wait_heights(r, 3, &max, &doc));
-    bool ok = check_status(doc) && check_cometbft(doc);
+    bool ok = check_status(doc) && check_cometbft(doc) && check_tx_everywhere(doc);
     json_decref(doc);
     REQ(ok);
     /* running: a second start is refused and changes nothing */
