@@ -110,13 +110,17 @@ based_err node_net_find_progs(node_net *n, const char *cometbft, const char *bas
 {
     char *cp = n->prog[NODE_NET_COMETBFT], *bp = n->prog[NODE_NET_BASEDD];
     const char *env = getenv("BASED_COMETBFT");
+    char what[NODE_NET_PATH + 32];
+    if (cometbft)
+        snprintf(what, sizeof what, "cannot run --cometbft %s", cometbft);
+    else if (env && *env)
+        snprintf(what, sizeof what, "cannot run $BASED_COMETBFT %s", env);
+    else
+        snprintf(what, sizeof what, "no cometbft found next to based-net or on PATH");
     if (!find_one(cometbft, "BASED_COMETBFT", "../build/go/bin/cometbft", "cometbft", cp,
                   sizeof n->prog[0]))
-        return fail(err, BASED_E_NOT_FOUND, "%s%s%s: run `make cometbft` (needs Go >= 1.22), or "
-                    "pass --cometbft PATH to a CometBFT 0.38 binary",
-                    cometbft ? "cannot run --cometbft " : env && *env ? "cannot run "
-                    "$BASED_COMETBFT " : "no cometbft found next to based-net or on PATH",
-                    cometbft ? cometbft : env && *env ? env : "", "");
+        return fail(err, BASED_E_NOT_FOUND, "%s: run `make cometbft` (needs Go >= 1.22), or "
+                    "pass --cometbft PATH to a CometBFT 0.38 binary", what);
     if (node_net_kvstore(n)) {
         snprintf(bp, sizeof n->prog[0], "basedd");
         return BASED_E_OK;
