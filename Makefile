@@ -4,6 +4,9 @@
 #   make test       build and run every test; last line "N passed, N failed"
 #   make devnet     build, then run the dev network: basedd --dev, Brain 7, validators
 #                   and miners, a live board (bin/based-devnet; DEVNET_ARGS=--help)
+#   make testnet    build, then 4 authorities and 1 full node (CometBFT + basedd each)
+#                   on loopback in a fresh build/testnet; Ctrl-C stops all
+#                   (bin/based-net; TESTNET_ARGS="start ..." replaces the arguments)
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses (clang), each for a bounded time
 #   make bench      benchmarks (they print ratios against an in-process baseline)
@@ -75,7 +78,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 
 .SECONDEXPANSION:
 .SECONDARY:
-.PHONY: all deps test asan fuzz bench devnet clean cometbft
+.PHONY: all deps test asan fuzz bench devnet testnet clean cometbft
 all: $(DEPS_STAMP) $(LIBA) $(BINS)
 
 # Install missing Debian packages: apt-get as root, sudo otherwise.
@@ -190,6 +193,10 @@ $(COMETBFT):
 
 devnet: all
 	$(BIN)/based-devnet $(DEVNET_ARGS)
+
+testnet: all cometbft
+	@if [ -n "$(TESTNET_ARGS)" ]; then $(BIN)/based-net $(TESTNET_ARGS); else \
+	  rm -rf $(BUILD)/testnet && $(BIN)/based-net start --nodes 4 --dir $(BUILD)/testnet --foreground; fi
 
 clean:
 	rm -rf build build-asan bin

@@ -22,7 +22,7 @@
  * Texts holding a secret key are in libsodium secure memory: free them with
  * cmtgen_secret_free. Other texts are malloc'd (free). Errors: a based_err
  * and one line in err (errlen bytes) naming the file or field. Stateless and
- * thread-safe.
+ * thread-safe; call chain_crypto_init() (sodium_init) once before.
  */
 #ifndef BASED_NODE_CMTGEN_H
 #define BASED_NODE_CMTGEN_H

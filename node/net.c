@@ -20,6 +20,7 @@
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -383,14 +384,14 @@ static int check_restart(const node_net *n, const node_net_opts *o)
 
 static bool dir_empty(const char *dir)
 {
-    char probe[NODE_NET_PATH + 16];
-    const char *names[] = { "genesis.json", "node0", NULL };
-    for (size_t i = 0; names[i]; i++) {
-        snprintf(probe, sizeof probe, "%s/%s", dir, names[i]);
-        if (access(probe, F_OK) == 0)
-            return false;
-    }
-    return true;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool empty = d != NULL;
+    while (empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return empty;
 }
 
 /* Loads DIR's network or creates a new one (n->dir set). */
@@ -416,8 +417,8 @@ static int prepare(node_net *n, const node_net_opts *o, char *err)
         if (o->nauth < 0)
             return usage_err("a new network needs --nodes N");
         if (!dir_empty(dir))
-            return usage_err("%s holds files but no net.json (a failed start?): remove it or "
-                             "use another --dir", dir);
+            return usage_err("%s is not empty and holds no network (no net.json): give a new "
+                             "or empty --dir", dir);
         memset(n, 0, sizeof *n);
         snprintf(n->dir, sizeof n->dir, "%s", dir);
         snprintf(n->app, sizeof n->app, "%s", o->app ? o->app : "based");
@@ -427,7 +428,9 @@ static int prepare(node_net *n, const node_net_opts *o, char *err)
         node_net_check_cometbft(n->prog[NODE_NET_COMETBFT], version, sizeof version, err))
         return runtime_err(err);
     if (fresh && node_net_create(n, o, err) != BASED_E_OK) {
-        fprintf(stderr, "based-net: %s\nbased-net: remove %s before trying again\n", err, dir);
+        fprintf(stderr, "based-net: %s\n", err);
+        if (!dir_empty(dir))
+            fprintf(stderr, "based-net: remove %s before trying again\n", dir);
         return 1;
     }
     printf("based-net: %s network in %s: %zu authorities, %zu full node%s, chain %s, "
@@ -446,14 +449,19 @@ static int cmd_start(const opts *a)
     if (st || (st = prepare(&n, &a->o, err)))
         return st;
     catch_signals();
-    if (node_net_start_all(&n, err) != BASED_E_OK)
-        return abort_start(&n, err, -1);
+    ssize_t bad;
+    if (node_net_start_all(&n, &bad, err) != BASED_E_OK)
+        return abort_start(&n, err, bad);
     if ((st = wait_ready(&n, a->o.wait_s)))
         return st;
-    printf("based-net: every node has finalised block 1\n\n");
+    printf("based-net: every node is at height 1 or more\n\n");
     node_net_print_endpoints(&n, stdout);
-    printf("\nstatus: based-net status --dir %s\nstop:   based-net stop --dir %s\n", n.dir,
-           n.dir);
+    if (a->o.foreground)
+        printf("\nCtrl-C stops every node; status line every %d s (height, peers of each "
+               "node)\n", LINE_EVERY_MS / 1000);
+    else
+        printf("\nstatus: based-net status --dir %s\nstop:   based-net stop --dir %s\n", n.dir,
+               n.dir);
     fflush(stdout);
     return a->o.foreground ? stay(&n) : 0;
 }

@@ -100,8 +100,9 @@ int node_net_run(const char *const *argv, char *out, size_t cap);
 pid_t node_net_running(const node_net *n, size_t k, node_net_prog p);
 /* How many processes of the network run. */
 size_t node_net_count_running(const node_net *n);
-/* Starts every process (basedd first, then cometbft) detached. */
-based_err node_net_start_all(node_net *n, char *err);
+/* Starts every process (basedd first, then cometbft) detached; on a
+ * failure *bad names the node to blame (-1: none). */
+based_err node_net_start_all(node_net *n, ssize_t *bad, char *err);
 /* Stops every running process: SIGTERM, up to timeout_ms, then SIGKILL;
  * CometBFT first. Removes the PID files. Prints what it did to `report`
  * (may be NULL). Returns how many were stopped. */

@@ -110,13 +110,17 @@ based_err node_net_find_progs(node_net *n, const char *cometbft, const char *bas
 {
     char *cp = n->prog[NODE_NET_COMETBFT], *bp = n->prog[NODE_NET_BASEDD];
     const char *env = getenv("BASED_COMETBFT");
+    char what[NODE_NET_PATH + 32];
+    if (cometbft)
+        snprintf(what, sizeof what, "cannot run --cometbft %s", cometbft);
+    else if (env && *env)
+        snprintf(what, sizeof what, "cannot run $BASED_COMETBFT %s", env);
+    else
+        snprintf(what, sizeof what, "no cometbft found next to based-net or on PATH");
     if (!find_one(cometbft, "BASED_COMETBFT", "../build/go/bin/cometbft", "cometbft", cp,
                   sizeof n->prog[0]))
-        return fail(err, BASED_E_NOT_FOUND, "%s%s%s: run `make cometbft` (needs Go >= 1.22), or "
-                    "pass --cometbft PATH to a CometBFT 0.38 binary",
-                    cometbft ? "cannot run --cometbft " : env && *env ? "cannot run "
-                    "$BASED_COMETBFT " : "no cometbft found next to based-net or on PATH",
-                    cometbft ? cometbft : env && *env ? env : "", "");
+        return fail(err, BASED_E_NOT_FOUND, "%s: run `make cometbft` (needs Go >= 1.22), or "
+                    "pass --cometbft PATH to a CometBFT 0.38 binary", what);
     if (node_net_kvstore(n)) {
         snprintf(bp, sizeof n->prog[0], "basedd");
         return BASED_E_OK;
@@ -311,7 +315,7 @@ static bool abci_ready(const node_net *n, size_t k)
            S_ISSOCK(st.st_mode);
 }
 
-static based_err wait_abci(node_net *n, char *err)
+static based_err wait_abci(node_net *n, ssize_t *bad, char *err)
 {
     uint64_t until = mono_ms() + 30000;
     for (size_t k = 0; k < n->n; k++) {
@@ -322,10 +326,11 @@ static based_err wait_abci(node_net *n, char *err)
             if (node_net_reap(n, &dk, &dp, &st)) {
                 char how[32];
                 neuron_proc_describe(st, how, sizeof how);
+                *bad = (ssize_t)dk;
                 return fail(err, BASED_E_UNAVAILABLE, "%s of %s exited (%s) before it served "
                             "ABCI", prog_names[dp], n->node[dk].name, how);
             }
-            if (mono_ms() > until)
+            if (mono_ms() > until && (*bad = (ssize_t)k) >= 0)
                 return fail(err, BASED_E_TIMEOUT, "basedd of %s does not serve ABCI after 30 s",
                             n->node[k].name);
             nap_ms(50);
@@ -334,14 +339,15 @@ static based_err wait_abci(node_net *n, char *err)
     return BASED_E_OK;
 }
 
-based_err node_net_start_all(node_net *n, char *err)
+based_err node_net_start_all(node_net *n, ssize_t *bad, char *err)
 {
     based_err rc = BASED_E_OK;
+    *bad = -1;
     if (!node_net_kvstore(n)) {
         for (size_t k = 0; k < n->n && rc == BASED_E_OK; k++)
             rc = start_basedd(n, k, err);
         if (rc == BASED_E_OK)
-            rc = wait_abci(n, err);
+            rc = wait_abci(n, bad, err);
     }
     for (size_t k = 0; k < n->n && rc == BASED_E_OK; k++) {
         char home[NODE_NET_PATH];
