@@ -110,7 +110,7 @@ TEST(abciapp_info_and_init_chain)
     Abci__ValidatorUpdate *unknown[2] = { &v0, &vx };
     CHECK_EQ_INT(init_chain(&f, "based-devnet", unknown, 2, 1, &r), -1);
     CHECK_EQ_STR(f.err, "InitChain: CometBFT's validator 1 (key and power) is not an authority "
-                        "of genesis.json");
+                        "of genesis.json (or is listed twice)");
     Abci__ValidatorUpdate *power[2] = { &v0p, &v1 };
     CHECK_EQ_INT(init_chain(&f, "based-devnet", power, 2, 1, &r), -1);
     CHECK(strstr(f.err, "validator 0 ") != NULL);
@@ -770,19 +770,19 @@ TEST(abciapp_query_account)
     CHECK(strstr(r->log, "/account") != NULL);
     r = fx_query(&f, "/account", NULL, 0);
     CHECK(r != NULL);
-    CHECK(r->code != 0);
+    CHECK_EQ_INT(r->code, BASED_E_BAD_ADDRESS);
     char longaddr[300];
     memset(longaddr, '5', sizeof longaddr);
     r = fx_query(&f, "/account", longaddr, sizeof longaddr);
     CHECK(r != NULL);
-    CHECK(r->code != 0);
+    CHECK_EQ_INT(r->code, BASED_E_BAD_ADDRESS);
     char withnul[CHAIN_ADDR_STRLEN + 8];        /* a valid address, then a NUL and more */
     size_t sl = strlen(ss);
     memcpy(withnul, ss, sl);
     memcpy(withnul + sl, "\0junk", 5);
     r = fx_query(&f, "/account", withnul, sl + 5);
     CHECK(r != NULL);
-    CHECK(r->code != 0);
+    CHECK_EQ_INT(r->code, BASED_E_BAD_ADDRESS);
     chain_tx_release(&t0);
     fx_close(&f);
 }
