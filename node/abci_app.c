@@ -123,9 +123,11 @@ static based_err txlist_decode(const ProtobufCBinaryData *raw, size_t n, bool st
     return BASED_E_OK;
 }
 
+/* Milliseconds of a Timestamp; 0 outside google.protobuf.Timestamp's range
+ * (years 1..9999), so the sum cannot wrap. */
 static uint64_t ts_ms(const Abci__Timestamp *ts)
 {
-    if (!ts || ts->seconds < 0)
+    if (!ts || ts->seconds < 0 || ts->seconds > 253402300799ll)
         return 0;
     return (uint64_t)ts->seconds * 1000u + (uint64_t)(ts->nanos > 0 ? ts->nanos : 0) / 1000000u;
 }

@@ -621,11 +621,16 @@ TEST(abciapp_block_time)
     CHECK(fx_finalize(&f, &b) != NULL);
     CHECK_EQ_INT(fx_commit(&f), 0);
     CHECK_EQ_U64(chain_ledger_head(f.l).time_ms, FX_T0 + 6000);
-    /* 6: seconds so large that ms overflow 64 bits: still after the head */
+    /* 6: seconds past year 9999 (ms would wrap 64 bits) count as no time */
     b = blk_at(6, INT64_MAX, 1, NULL, 0);
     CHECK(fx_finalize(&f, &b) != NULL);
     CHECK_EQ_INT(fx_commit(&f), 0);
-    CHECK(chain_ledger_head(f.l).time_ms > FX_T0 + 6000);
+    CHECK_EQ_U64(chain_ledger_head(f.l).time_ms, FX_T0 + 6001);
+    /* 7: the last second of year 9999 is a time */
+    b = blk_at(7, 253402300799ll, 1, NULL, 0);
+    CHECK(fx_finalize(&f, &b) != NULL);
+    CHECK_EQ_INT(fx_commit(&f), 0);
+    CHECK_EQ_U64(chain_ledger_head(f.l).time_ms, 253402300799000ull);
     chain_block blk;
     CHECK_EQ_INT(chain_ledger_block(f.l, 4, &blk), BASED_E_OK);
     CHECK_EQ_U64(blk.h.time_ms, FX_T0 + 5999);
