@@ -581,3 +581,79 @@ TEST(engine_checkstate_nonces_and_balances)
         chain_tx_release(all[i]);
     chain_genesis_release(&g);
 }
+
+/* max_block_txs: skip mode leaves the rest out ("block is full"), strict
+ * mode fails, apply refuses a block with more. */
+TEST(engine_block_full)
+{
+    chain_genesis g;
+    uint8_t sk[64];
+    chain_edpub pub;
+    chain_ledger *l, *l2;
+    char err[512], db[512], db2[512];
+    const char *src = chain_genesis_default, *at = strstr(src, "\"max_block_txs\": 5000");
+    CHECK(at != NULL);
+    size_t cap = strlen(src) + 1;
+    char *text = malloc(cap);
+    CHECK(text != NULL);
+    snprintf(text, cap, "%.*s\"max_block_txs\": 2   %s", (int)(at - src), src,
+             at + strlen("\"max_block_txs\": 5000"));
+    CHECK_EQ_INT(chain_genesis_parse(text, strlen(text), "g.json", &g, err, sizeof err),
+                 BASED_E_OK);
+    free(text);
+    CHECK_EQ_U64(g.params.max_block_txs, 2);
+    chain_ed_generate(sk, &pub);
+    chain_genesis_make_dev(&g, &pub, T0);
+    snprintf(db, sizeof db, "%s/db", test_tmpdir());
+    snprintf(db2, sizeof db2, "%s/db2", test_tmpdir());
+    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    chain_tx tx[3];
+    for (unsigned i = 0; i < 3; i++)
+        eng_transfer(&tx[i], 1 + i, 5, 1, 0);
+    chain_tx *c[3] = { &tx[0], &tx[1], &tx[2] };
+    chain_block_input in = eng_input(&g, 1, T0 + 1000, c, 3);
+    chain_pending *p = NULL;
+    CHECK_EQ_INT(chain_ledger_execute(l, &in, &p, err, sizeof err), BASED_E_BAD_BLOCK);
+    CHECK(strstr(err, "block is full") != NULL);
+    in.skip_failing = true;
+    CHECK_EQ_INT(chain_ledger_execute(l, &in, &p, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_pending_included(p), 2);
+    const char *why = "";
+    CHECK_EQ_INT(chain_pending_result(p, 2, &why), BASED_E_TOO_LARGE);
+    CHECK_EQ_STR(why, "block is full");
+    CHECK_EQ_INT(chain_ledger_commit_pending(l, p, sk, err, sizeof err), BASED_E_OK);
+    chain_pending_free(p);
+    /* a dev block of 3 txs (signed, but over the limit) is refused */
+    chain_block b;
+    chain_commit_sig cs[CHAIN_MAX_AUTHORITIES];
+    size_t ncs;
+    CHECK_EQ_INT(chain_ledger_block(l, 1, &b), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_commit(l, 1, cs, &ncs), BASED_E_OK);
+    CHECK_EQ_INT(ncs, 1);    /* the dev engine: the producer's commit signature */
+    CHECK(!all_zero(b.proposer_sig.b, 64));
+    chain_tx *three = calloc(3, sizeof *three);
+    CHECK(three != NULL);
+    for (size_t i = 0; i < 2; i++)
+        chain_tx_copy(&three[i], &b.txs[i]);
+    chain_tx_copy(&three[2], &tx[2]);
+    chain_block big = b;
+    big.txs = three;
+    big.ntx = 3;
+    big.h.tx_root = chain_tx_root(three, 3);
+    big.hash = chain_header_hash(&big.h);
+    CHECK_EQ_INT(chain_ledger_open(db2, &g, &l2, err, sizeof err), BASED_E_OK);
+    err[0] = '\0';
+    CHECK_EQ_INT(chain_ledger_apply(l2, &big, cs, ncs, err, sizeof err), BASED_E_BAD_BLOCK);
+    CHECK(strstr(err, "too many transactions") != NULL);
+    CHECK_EQ_INT(chain_ledger_apply(l2, &b, cs, ncs, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_MEM(chain_ledger_head(l2).state_root.b, chain_ledger_head(l).state_root.b, 32);
+    for (size_t i = 0; i < 3; i++)
+        chain_tx_release(&three[i]);
+    free(three);
+    chain_block_release(&b);
+    chain_ledger_free(l2);
+    chain_ledger_free(l);
+    for (unsigned i = 0; i < 3; i++)
+        chain_tx_release(&tx[i]);
+    chain_genesis_release(&g);
+}

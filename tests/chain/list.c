@@ -16,6 +16,7 @@ void test_engine_cometbft_execute_commit_verify(void);
 void test_engine_evidence_state_and_encoding(void);
 void test_engine_skip_strict_and_commit_rules(void);
 void test_engine_checkstate_nonces_and_balances(void);
+void test_engine_block_full(void);
 void test_fuzz_regress_unhex_no_partial_output(void);
 void test_fuzz_regress_genesis_nul_after_number(void);
 
@@ -35,6 +36,7 @@ const struct test_case test_table[] = {
     { "engine_evidence_state_and_encoding", test_engine_evidence_state_and_encoding },
     { "engine_skip_strict_and_commit_rules", test_engine_skip_strict_and_commit_rules },
     { "engine_checkstate_nonces_and_balances", test_engine_checkstate_nonces_and_balances },
+    { "engine_block_full", test_engine_block_full },
     { "fuzz_regress_unhex_no_partial_output", test_fuzz_regress_unhex_no_partial_output },
     { "fuzz_regress_genesis_nul_after_number", test_fuzz_regress_genesis_nul_after_number },
     { NULL, NULL },
