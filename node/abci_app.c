@@ -123,9 +123,11 @@ static based_err txlist_decode(const ProtobufCBinaryData *raw, size_t n, bool st
     return BASED_E_OK;
 }
 
+/* Milliseconds of a Timestamp; 0 outside google.protobuf.Timestamp's range
+ * (years 1..9999), so the sum cannot wrap. */
 static uint64_t ts_ms(const Abci__Timestamp *ts)
 {
-    if (!ts || ts->seconds < 0)
+    if (!ts || ts->seconds < 0 || ts->seconds > 253402300799ll)
         return 0;
     return (uint64_t)ts->seconds * 1000u + (uint64_t)(ts->nanos > 0 ? ts->nanos : 0) / 1000000u;
 }
@@ -253,17 +255,20 @@ static int on_init_chain(node_abci_app *app, const Abci__RequestInitChain *q,
                  "%zu authorities", q->n_validators, g->nauth);
         return -1;
     }
+    bool used[CHAIN_MAX_AUTHORITIES] = { false };   /* each authority once */
     for (size_t i = 0; i < q->n_validators; i++) {
         const Abci__ValidatorUpdate *v = q->validators[i];
         bool found = false;
-        for (size_t j = 0; v && v->pub_key && !found && j < g->nauth; j++)
-            found = v->pub_key->sum_case == ABCI__PUBLIC_KEY__SUM_ED25519 &&
+        for (size_t j = 0; v && v->pub_key && !found && j < g->nauth; j++) {
+            found = !used[j] && v->pub_key->sum_case == ABCI__PUBLIC_KEY__SUM_ED25519 &&
                     v->pub_key->ed25519.len == 32 &&
                     memcmp(v->pub_key->ed25519.data, g->auth[j].key.b, 32) == 0 &&
                     v->power == (int64_t)g->auth[j].power;
+            used[j] = used[j] || found;
+        }
         if (!found) {
             snprintf(err, errlen, "InitChain: CometBFT's validator %zu (key and power) is not an "
-                     "authority of genesis.json", i);
+                     "authority of genesis.json (or is listed twice)", i);
             return -1;
         }
     }
@@ -364,6 +369,7 @@ static int on_prepare(node_abci_app *app, const Abci__RequestPrepareProposal *q,
     in.txs = t.ptrs;
     in.ntx = keep;
     in.skip_failing = true;
+    in.verify_sigs = true;     /* a badly signed tx would make the others reject the block */
     chain_pending *p = NULL;
     if (chain_ledger_execute(app->l, &in, &p, err, errlen) != BASED_E_OK) {
         txlist_free(&t);
@@ -383,11 +389,16 @@ static int on_prepare(node_abci_app *app, const Abci__RequestPrepareProposal *q,
         inc[r->n_txs] = t.ptrs[i];
         r->txs[r->n_txs++] = q->txs[t.idx[t.ptrs[i] - t.txs]];
     }
-    /* the included list is what Process/FinalizeBlock will see */
+    /* the included list is what Process/FinalizeBlock will see; the
+     * execution is theirs only when it lists exactly those txs (its
+     * per-tx results are by position) */
     in.txs = inc;
     in.ntx = r->n_txs;
     chain_hash key = input_key(&in);
-    cache_put(app, &key, p);
+    if (keep == r->n_txs)
+        cache_put(app, &key, p);
+    else
+        chain_pending_free(p);
     if (keep != r->n_txs)
         node_log(NODE_LOG_INFO, "abci: PrepareProposal %" PRIu64 ": %zu of %zu txs left out",
                  in.height, keep - r->n_txs, keep);
@@ -599,7 +610,12 @@ static int on_query(node_abci_app *app, const Abci__RequestQuery *q, Abci__Respo
     chain_account acct;
     const char *why = "path";
     based_err rc = BASED_E_NOT_FOUND;
-    if (q->path && strcmp(q->path, "/account") == 0 && q->data.len < sizeof addr) {
+    if (q->path && strcmp(q->path, "/account") == 0) {
+        why = "data is not an address";
+        rc = BASED_E_BAD_ADDRESS;
+    }
+    if (rc == BASED_E_BAD_ADDRESS && q->data.len > 0 && q->data.len < sizeof addr &&
+        !memchr(q->data.data, 0, q->data.len)) {
         memcpy(addr, q->data.data, q->data.len);
         addr[q->data.len] = '\0';
         rc = chain_addr_parse(addr, chain_ledger_genesis(app->l)->ss58_prefix, &ad, &why);

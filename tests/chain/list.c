@@ -12,6 +12,11 @@ void test_genesis_default_and_encoding(void);
 void test_genesis_dev_overrides(void);
 void test_ledger_blocks_transfers_verify(void);
 void test_ledger_apply_rejects_bad_blocks(void);
+void test_engine_cometbft_execute_commit_verify(void);
+void test_engine_evidence_state_and_encoding(void);
+void test_engine_skip_strict_and_commit_rules(void);
+void test_engine_checkstate_nonces_and_balances(void);
+void test_engine_block_full(void);
 void test_fuzz_regress_unhex_no_partial_output(void);
 void test_fuzz_regress_genesis_nul_after_number(void);
 
@@ -27,6 +32,11 @@ const struct test_case test_table[] = {
     { "genesis_dev_overrides", test_genesis_dev_overrides },
     { "ledger_blocks_transfers_verify", test_ledger_blocks_transfers_verify },
     { "ledger_apply_rejects_bad_blocks", test_ledger_apply_rejects_bad_blocks },
+    { "engine_cometbft_execute_commit_verify", test_engine_cometbft_execute_commit_verify },
+    { "engine_evidence_state_and_encoding", test_engine_evidence_state_and_encoding },
+    { "engine_skip_strict_and_commit_rules", test_engine_skip_strict_and_commit_rules },
+    { "engine_checkstate_nonces_and_balances", test_engine_checkstate_nonces_and_balances },
+    { "engine_block_full", test_engine_block_full },
     { "fuzz_regress_unhex_no_partial_output", test_fuzz_regress_unhex_no_partial_output },
     { "fuzz_regress_genesis_nul_after_number", test_fuzz_regress_genesis_nul_after_number },
     { NULL, NULL },
