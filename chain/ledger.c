@@ -13,9 +13,7 @@
 #include "chain/keys.h"
 #include "chain/kinds.h"
 #include "chain/ledger.h"
-#include "contracts/contracts.h"
-#include "rewards/rewards.h"
-#include "rewards/tftnet.h"
+#include "chain/runtime.h"
 
 struct chain_ledger {
     chain_store *st;
@@ -88,7 +86,7 @@ static based_err init_genesis(chain_ledger *l, char *err, size_t errlen)
     if (rc == BASED_E_OK)
         rc = chain_supply_put(v, &sup);
     if (rc == BASED_E_OK)
-        rc = contract_genesis_init(v, &l->g);
+        rc = chain_runtime_genesis_init(l->xp.rt, v, &l->g);
     if (rc == BASED_E_OK)
         rc = chain_view_commit(v, &zero, &root, b);
     if (rc == BASED_E_OK) {
@@ -138,7 +136,7 @@ static based_err load_existing(chain_ledger *l, const chain_genesis *g, const ui
     return BASED_E_OK;
 }
 
-based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
+based_err chain_ledger_open(const chain_runtime *rt, const char *dbpath, const chain_genesis *g,
                             chain_ledger **out, char *err, size_t errlen)
 {
     uint8_t *gv = NULL;
@@ -147,6 +145,7 @@ based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
     chain_ledger *l = calloc(1, sizeof *l);
     if (!l)
         return BASED_E_NOMEM;
+    l->xp.rt = rt;
     based_err rc = chain_store_open(dbpath, &l->st, err, errlen);
     if (rc != BASED_E_OK) {
         free(l);
@@ -188,6 +187,7 @@ void chain_ledger_free(chain_ledger *l)
 const chain_genesis *chain_ledger_genesis(const chain_ledger *l) { return &l->g; }
 chain_head chain_ledger_head(const chain_ledger *l) { return l->head; }
 chain_store *chain_ledger_store(chain_ledger *l) { return l->st; }
+const chain_runtime *chain_ledger_runtime(const chain_ledger *l) { return l->xp.rt; }
 chain_view *chain_ledger_view(chain_ledger *l) { return chain_view_new(l->st, NULL); }
 
 /* ---------------- reads ---------------- */
@@ -301,9 +301,7 @@ static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint6
         return BASED_E_NOMEM;
     }
     chain_exec ex = { out->view, NULL, &l->xp, height, time_ms, *fee_account, NULL, &l->g };
-    based_err brc = contract_block_begin(&ex);
-    if (brc == BASED_E_OK)
-        brc = reward_block_begin(&ex);
+    based_err brc = chain_runtime_block_begin(l->xp.rt, &ex);
     if (brc != BASED_E_OK) {
         snprintf(err, errlen, "block %" PRIu64 ": start-of-block work fails: %s", height,
                  based_strerror(brc));
@@ -317,7 +315,7 @@ static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint6
         if (out->nincluded >= l->g.params.max_block_txs)
             rc = BASED_E_TOO_LARGE, why = "block is full";
         if (rc == BASED_E_OK && verify_sigs)
-            rc = chain_tx_check(txs[i], l->g.chain_id, &why);
+            rc = chain_tx_check(l->xp.rt, txs[i], l->g.chain_id, &why);
         ex.events = json_array();
         if (rc == BASED_E_OK)
             rc = chain_exec_tx(&ex, txs[i], &fee, &why);
@@ -340,7 +338,7 @@ static based_err exec_txs(chain_ledger *l, chain_tx *const *txs, size_t n, uint6
                                                        "fee", feestr, "events", ex.events));
         out->included[out->nincluded++] = txs[i];
     }
-    brc = reward_tftnet_block_end(&ex, out->included, out->nincluded);   /* network series */
+    brc = chain_runtime_block_end(l->xp.rt, &ex, out->included, out->nincluded);
     if (brc != BASED_E_OK) {
         snprintf(err, errlen, "block %" PRIu64 ": end-of-block work fails: %s", height,
                  based_strerror(brc));
@@ -592,9 +590,7 @@ static based_err dry_base(chain_ledger *l, chain_exec *ex)
     if (!l->dry_base)
         return BASED_E_NOMEM;
     ex->view = l->dry_base;
-    based_err rc = contract_block_begin(ex);
-    if (rc == BASED_E_OK)
-        rc = reward_block_begin(ex);
+    based_err rc = chain_runtime_block_begin(l->xp.rt, ex);
     if (rc != BASED_E_OK) {
         chain_view_free(l->dry_base);
         l->dry_base = NULL;
@@ -643,14 +639,9 @@ static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v
     return 0;
 }
 
-based_err chain_ledger_audit_contracts(chain_ledger *l, uint64_t *stake_total, char *err,
-                                       size_t errlen)
+based_err chain_ledger_audit_modules(chain_ledger *l, uint64_t *held, char *err, size_t errlen)
 {
-    uint64_t pending = 0;
-    based_err rc = contract_audit(l->st, &l->g, stake_total, err, errlen);
-    if (rc == BASED_E_OK)
-        rc = reward_audit(l->st, &pending, err, errlen);
-    return rc;
+    return chain_runtime_audit(l->xp.rt, l->st, &l->g, held, err, errlen);
 }
 
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected)
@@ -658,7 +649,7 @@ based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected
     static const uint8_t pfx = CHAIN_T_ACCOUNT;
     chain_supply s;
     char err[256];
-    uint64_t stake = 0;
+    uint64_t modules = 0;
     *held = 0;
     *expected = 0;
     chain_view *v = chain_ledger_view(l);
@@ -668,13 +659,10 @@ based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected
         return rc;
     if (chain_store_scan(l->st, &pfx, 1, sum_account, held) != 0)
         return BASED_E_DB;
-    rc = chain_ledger_audit_contracts(l, &stake, err, sizeof err);
-    uint64_t pending = 0;
-    if (rc == BASED_E_OK)
-        rc = reward_audit(l->st, &pending, err, sizeof err);
-    if (*held > UINT64_MAX - stake || *held + stake > UINT64_MAX - pending)
+    rc = chain_ledger_audit_modules(l, &modules, err, sizeof err);
+    if (rc == BASED_E_OVERFLOW || *held > UINT64_MAX - modules)
         return BASED_E_OVERFLOW;
-    *held += stake + pending;
+    *held += modules;
     *expected = s.genesis + s.minted - s.burned;
     if (rc != BASED_E_OK)
         return rc;
@@ -724,16 +712,16 @@ static chain_hash state_digest(chain_ledger *l)
     return out;
 }
 
-based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
+based_err chain_ledger_verify(const chain_runtime *rt, const char *dbpath, const char *tmppath,
                               void (*progress)(void *user, uint64_t height, uint64_t head),
                               void *user, char *err, size_t errlen)
 {
     chain_ledger *live = NULL, *re = NULL;
-    based_err rc = chain_ledger_open(dbpath, NULL, &live, err, errlen);
+    based_err rc = chain_ledger_open(rt, dbpath, NULL, &live, err, errlen);
     if (rc != BASED_E_OK)
         return rc;
     rm_tree(tmppath);
-    rc = chain_ledger_open(tmppath, &live->g, &re, err, errlen);
+    rc = chain_ledger_open(rt, tmppath, &live->g, &re, err, errlen);
     uint64_t top = live->head.height;
     for (uint64_t h = 1; rc == BASED_E_OK && h <= top; h++) {
         chain_block b;
@@ -766,7 +754,7 @@ based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
         }
     }
     uint64_t held, expected;
-    if (rc == BASED_E_OK && chain_ledger_audit_contracts(live, &held, err, errlen) != BASED_E_OK)
+    if (rc == BASED_E_OK && chain_ledger_audit_modules(live, &held, err, errlen) != BASED_E_OK)
         rc = BASED_E_STATE_MISMATCH;
     if (rc == BASED_E_OK && chain_ledger_audit(live, &held, &expected) != BASED_E_OK) {
         snprintf(err, errlen, "total supply invariant fails: held %" PRIu64 ", expected %" PRIu64,

@@ -59,7 +59,7 @@ static json_t *addr_json(const node_ctx *c, const chain_addr *a)
 
 static json_t *tx_json(const node_ctx *c, const chain_tx *tx)
 {
-    const chain_kind *k = chain_kind_find(tx->kind);
+    const chain_kind *k = chain_kind_find(chain_ledger_runtime(c->ledger), tx->kind);
     uint16_t prefix = chain_ledger_genesis(c->ledger)->ss58_prefix;
     return json_pack("{s:o,s:s,s:o,s:I,s:o,s:o,s:s,s:I,s:o}",
                      "hash", hash_json(&tx->hash),

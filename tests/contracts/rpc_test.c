@@ -110,7 +110,7 @@ TEST(rpc_brains_neurons_accounts_gov)
     pl[1] = 0;
     memcpy(pl + 2, e.dev[5].b, 32);
     chain_key_dev(2, sk);
-    chain_tx_make(&tx, e.g.chain_id, e.nonce[2], 10000, CHAIN_KIND_BRAIN_TRANSFER, pl, sizeof pl, sk);
+    chain_tx_make(&tx, e.g.chain_id, e.nonce[2], 10000, CONTRACT_KIND_BRAIN_TRANSFER, pl, sizeof pl, sk);
     char *hex = malloc(2 * tx.raw_len + 8);
     chain_hex(tx.raw, tx.raw_len, hex);
     snprintf(p, sizeof p, "[\"%s\"]", hex);
