@@ -14,6 +14,10 @@ void test_ledger_blocks_transfers_verify(void);
 void test_ledger_apply_rejects_bad_blocks(void);
 void test_fuzz_regress_unhex_no_partial_output(void);
 void test_fuzz_regress_genesis_nul_after_number(void);
+void test_chain_includes_nothing_above_it(void);
+void test_runtime_kind_table_by_id(void);
+void test_runtime_refuses_duplicate_and_bad_kinds(void);
+void test_runtime_hooks_in_module_order(void);
 
 const struct test_case test_table[] = {
     { "codec_uleb_minimal", test_codec_uleb_minimal },
@@ -29,5 +33,9 @@ const struct test_case test_table[] = {
     { "ledger_apply_rejects_bad_blocks", test_ledger_apply_rejects_bad_blocks },
     { "fuzz_regress_unhex_no_partial_output", test_fuzz_regress_unhex_no_partial_output },
     { "fuzz_regress_genesis_nul_after_number", test_fuzz_regress_genesis_nul_after_number },
+    { "chain_includes_nothing_above_it", test_chain_includes_nothing_above_it },
+    { "runtime_kind_table_by_id", test_runtime_kind_table_by_id },
+    { "runtime_refuses_duplicate_and_bad_kinds", test_runtime_refuses_duplicate_and_bad_kinds },
+    { "runtime_hooks_in_module_order", test_runtime_hooks_in_module_order },
     { NULL, NULL },
 };
