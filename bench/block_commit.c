@@ -31,6 +31,7 @@
 #include "chain/kinds.h"
 #include "chain/ledger.h"
 #include "chain/state.h"
+#include "node/runtime.h"
 
 #define NTX 5000
 #define NKEYS 1000
@@ -133,8 +134,8 @@ int main(void)
         snprintf(pa, sizeof pa, "%s/a", dir);
         snprintf(pb, sizeof pb, "%s/b", dir);
         snprintf(pc, sizeof pc, "%s/c", dir);
-        if (chain_ledger_open(pa, &g, &a, err, sizeof err) != BASED_E_OK ||
-            chain_ledger_open(pb, &g, &b, err, sizeof err) != BASED_E_OK)
+        if (chain_ledger_open(based_runtime(), pa, &g, &a, err, sizeof err) != BASED_E_OK ||
+            chain_ledger_open(based_runtime(), pb, &g, &b, err, sizeof err) != BASED_E_OK)
             die(err);
 
         double t0 = now_ms(), c0 = cpu_ms();

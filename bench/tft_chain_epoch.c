@@ -35,6 +35,7 @@
 #include "bench/bench.h"
 #include "chain/genesis.h"
 #include "chain/state.h"
+#include "node/runtime.h"
 #include "rewards/epoch.h"
 #include "rewards/fixed.h"
 #include "rewards/rewards.h"
@@ -207,8 +208,19 @@ int main(void)
     }
     double classic_wall = bench_median(tc, 5), classic = bench_median(cc, 5);
 
+    /* the node's handles (a pool, a cache), switched per measurement */
+    chain_runtime *rt = NULL;
+    based_runtime_opts ro = { 1, true, 0 };
+    if (based_runtime_new(&ro, &rt, err, sizeof err) != BASED_E_OK) {
+        fprintf(stderr, "tft_chain_epoch: %s\n", err);
+        return 1;
+    }
+    reward_handles *hd = chain_runtime_state(rt, &reward_module);
+    reward_tft_pool *pool = hd->pool;
+    chain_exec_params xp = { g.params.min_fee, g.ss58_prefix, rt };
     bctx c;
     memset(&c, 0, sizeof c);
+    c.ex.params = &xp;
     c.ex.view = chain_view_new(st, NULL);
     c.ex.genesis = &g;
     c.ex.height = 1000;
@@ -216,7 +228,7 @@ int main(void)
     c.tempo = tempo, c.x = 42;
     for (int i = 0; i < NN; i++)
         nn[i].uid = (uint16_t)i, nn[i].registered_at = 10 + (uint64_t)i, nn[i].role = i < NV;
-    reward_tft_use_worker(false);      /* no thread competes with the timings */
+    hd->pool = NULL;                   /* no thread competes with the timings */
     g.params.tft_train_every = 65535;  /* no job while the windows fill */
     size_t k = g.params.tft_window;
     double tn[8];
@@ -238,21 +250,21 @@ int main(void)
     }
     double train_wall = bench_now() - t0, train = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     /* first epoch with the model: feeds cut to K, every state rebuilt */
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
+    reward_tft_cache_set(hd->cache, REWARD_TFT_CACHE_ON, 0);
     tft_epoch(&c);
     double first_cold = cpu_last;
     double ta[7], tb[5], ts[3], ca[7], cb[5], cs[3];
     for (int r = 0; r < 7; r++)                                   /* (a) */
         ta[r] = tft_epoch(&c), ca[r] = cpu_last;
     reward_tft_cache_stats s;
-    reward_tft_cache_stats_get(&s);
-    reward_tft_cache_set(REWARD_TFT_CACHE_REBUILD, 0);           /* (b) */
+    reward_tft_cache_stats_get(hd->cache, &s);
+    reward_tft_cache_set(hd->cache, REWARD_TFT_CACHE_REBUILD, 0);           /* (b) */
     for (int r = 0; r < 5; r++)
         tb[r] = tft_epoch(&c), cb[r] = cpu_last;
-    reward_tft_cache_set(REWARD_TFT_CACHE_SERIES, 0);            /* (s) */
+    reward_tft_cache_set(hd->cache, REWARD_TFT_CACHE_SERIES, 0);            /* (s) */
     for (int r = 0; r < 3; r++)
         ts[r] = tft_epoch(&c), cs[r] = cpu_last;
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
+    reward_tft_cache_set(hd->cache, REWARD_TFT_CACHE_ON, 0);
     double warm_wall = bench_median(ta, 7), cold_wall = bench_median(tb, 5), series_wall = bench_median(ts, 3);
     double warm = bench_median(ca, 7), cold = bench_median(cb, 5), series = bench_median(cs, 3);
     /* (p) a second model, applied with the worker on: prebuilt states */
@@ -261,22 +273,22 @@ int main(void)
     tft_epoch(&c);                                                /* a job (if none pending) */
     g.params.tft_train_every = every;
     c.ex.height += g.params.tft_apply_delay + 1;
-    reward_tft_use_worker(true);
+    hd->pool = pool;
     t0 = bench_now(), c0 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID);
     if (reward_tft_block(&c.ex, &c.b) != BASED_E_OK) {
         fprintf(stderr, "tft_chain_epoch: training failed\n");
         return 1;
     }
     double train2_wall = bench_now() - t0, train2 = bench_clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-    reward_tft_use_worker(false);
+    hd->pool = NULL;
     t0 = bench_now();
-    reward_tft_prebuild_wait();
+    reward_tft_prebuild_wait(hd->cache);
     double prebuild = bench_now() - t0;
     reward_tft_cache_stats s0, s1;
-    reward_tft_cache_stats_get(&s0);
+    reward_tft_cache_stats_get(hd->cache, &s0);
     tft_epoch(&c);
     double first_pre = cpu_last;
-    reward_tft_cache_stats_get(&s1);
+    reward_tft_cache_stats_get(hd->cache, &s1);
     double trains[2] = { train, train2 };
     train = (train + train2) / 2;
     double amort = ((double)(every - 1) * warm + first_pre) / (double)every;
@@ -372,7 +384,7 @@ int main(void)
            100 * 1024.0 / (double)every * qb.train_cpu[0] / period,
            100 * 1024.0 / (double)every * qb.train_cpu[1] / period);
     reward_tft_worker_stats ws;
-    reward_tft_worker_stats_get(&ws);
+    reward_tft_pool_stats(pool, &ws);
     printf("worker: %zu slots; %" PRIu64 " jobs submitted, %" PRIu64 " taken, %" PRIu64 " evicted\n",
            ws.slots, ws.submitted, ws.taken, ws.evicted);
     size_t inflight = 0, inflight_aligned = 0;     /* jobs written in any D + 1 blocks */
@@ -391,6 +403,8 @@ int main(void)
     reward_epoch_out_free(&first);
     chain_view_free(c.ex.view);
     chain_store_free(st);
+    hd->pool = pool;
+    based_runtime_free(rt);                 /* joins the pool's threads */
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

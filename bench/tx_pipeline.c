@@ -38,6 +38,7 @@
 #include "chain/genesis.h"
 #include "chain/kinds.h"
 #include "chain/ledger.h"
+#include "node/runtime.h"
 
 #define NTX 100000
 #define NKEYS 1000
@@ -125,7 +126,7 @@ static stamp run_pipeline(chain_ledger *l, const enc *txs, const chain_exec_para
         const char *why;
         based_err rc = chain_tx_decode(txs[i].raw, txs[i].len, &tx, &why);
         if (rc == BASED_E_OK)
-            rc = chain_tx_check(&tx, chain_id, &why);
+            rc = chain_tx_check(xp->rt, &tx, chain_id, &why);
         if (rc == BASED_E_OK)
             rc = chain_exec_tx(&ex, &tx, &fee, &why);
         bad += rc != BASED_E_OK;
@@ -226,9 +227,9 @@ int main(void)
     char dbpath[300];
     snprintf(dbpath, sizeof dbpath, "%s/db", dir);
     chain_ledger *l;
-    if (chain_ledger_open(dbpath, &g, &l, err, sizeof err) != BASED_E_OK)
+    if (chain_ledger_open(based_runtime(), dbpath, &g, &l, err, sizeof err) != BASED_E_OK)
         die(err);
-    chain_exec_params xp = { g.params.min_fee, g.ss58_prefix };
+    chain_exec_params xp = { g.params.min_fee, g.ss58_prefix, based_runtime() };
 
     double ta[REPS], tb[REPS], tc[REPS], wa[REPS], wb[REPS];
     for (int r = 0; r < REPS; r++) {

@@ -60,7 +60,7 @@ based_err chain_exec_tx(chain_exec *ex, const chain_tx *tx, uint64_t *fee_paid,
         why = &dummy;
     *why = "";
     *fee_paid = 0;
-    const chain_kind *k = chain_kind_find(tx->kind);
+    const chain_kind *k = chain_kind_find(ex->params->rt, tx->kind);
     if (!k) {
         *why = "kind";
         return BASED_E_UNKNOWN_KIND;

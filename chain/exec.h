@@ -8,6 +8,7 @@
  * proposer account, bumps the nonce, and calls the kind's apply. Any error
  * drops the child view, leaving ex->view untouched; on success the child is
  * merged. Signature and chain id are checked before (chain_tx_check).
+ * The kind is looked up in ex->params->rt.
  */
 #ifndef BASED_CHAIN_EXEC_H
 #define BASED_CHAIN_EXEC_H
@@ -18,9 +19,12 @@
 #include "chain/state.h"
 #include "chain/tx.h"
 
+struct chain_runtime;
+
 typedef struct {
     uint64_t min_fee;          /* base units */
     uint16_t ss58_prefix;
+    const struct chain_runtime *rt;  /* the modules: kinds, hooks, handles (chain/runtime.h) */
 } chain_exec_params;
 
 typedef struct chain_exec {

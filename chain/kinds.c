@@ -1,12 +1,11 @@
 /*
- * kinds.c: the transaction kind table and the transfer kind.
- * Later issues add one row per kind here, pointing into their module.
+ * kinds.c: the transfer kind, chain's module (chain_transfer_module: the
+ * transfer kind, no hooks) and the kind lookups over a runtime's table.
  */
 #include "chain/account.h"
 #include "chain/exec.h"
 #include "chain/kinds.h"
-#include "contracts/contracts.h"
-#include "rewards/rewards.h"
+#include "chain/runtime.h"
 
 /* ---------------- transfer ---------------- */
 
@@ -96,43 +95,33 @@ static based_err transfer_from_json(json_t *obj, uint16_t prefix, chain_wbuf *ou
     return out->err ? BASED_E_NOMEM : BASED_E_OK;
 }
 
-/* ---------------- the table ---------------- */
+/* ---------------- the table and the lookups ---------------- */
 
-static const chain_kind kinds[] = {
-    { CHAIN_KIND_TRANSFER, "transfer", transfer_check, transfer_spend, transfer_apply,
-      transfer_to_json, transfer_from_json },
+static const chain_kind transfer_kind = {
+    CHAIN_KIND_TRANSFER, "transfer", transfer_check, transfer_spend, transfer_apply,
+    transfer_to_json, transfer_from_json,
 };
 
-/* Rows of this table, then the rows of contracts/ and staking/, then those
- * of rewards/. */
-const chain_kind *chain_kind_at(size_t i)
+const chain_kind *const chain_transfer_kinds[] = { &transfer_kind };
+
+const chain_module chain_transfer_module = {
+    "chain", chain_transfer_kinds, BASED_ARRAY_LEN(chain_transfer_kinds), NULL, NULL, NULL, NULL,
+};
+
+const chain_kind *chain_kind_find(const chain_runtime *rt, uint16_t id)
 {
-    if (i < BASED_ARRAY_LEN(kinds))
-        return &kinds[i];
-    i -= BASED_ARRAY_LEN(kinds);
-    const chain_kind *k = contract_kind_at(i);
-    size_t nc = 0;
-    if (k)
-        return k;
-    while (contract_kind_at(nc))
-        nc++;
-    return reward_kind_at(i - nc);
+    return rt && id <= CHAIN_KIND_ID_MAX ? rt->by_id[id] : NULL;
 }
 
-const chain_kind *chain_kind_find(uint16_t id)
+const chain_kind *chain_kind_by_name(const chain_runtime *rt, const char *name)
 {
-    const chain_kind *k;
-    for (size_t i = 0; (k = chain_kind_at(i)) != NULL; i++)
-        if (k->id == id)
-            return k;
+    for (size_t i = 0; rt && i < rt->nkinds; i++)
+        if (strcmp(rt->list[i]->name, name) == 0)
+            return rt->list[i];
     return NULL;
 }
 
-const chain_kind *chain_kind_by_name(const char *name)
+const chain_kind *chain_kind_at(const chain_runtime *rt, size_t i)
 {
-    const chain_kind *k;
-    for (size_t i = 0; (k = chain_kind_at(i)) != NULL; i++)
-        if (strcmp(k->name, name) == 0)
-            return k;
-    return NULL;
+    return rt && i < rt->nkinds ? rt->list[i] : NULL;
 }

@@ -4,10 +4,11 @@
  * Each kind is one row: its stable number and name, a stateless payload
  * check, the BASED it moves out of the sender beyond the fee (used by the
  * mempool's balance pre-check), its state transition, and its JSON forms.
- * Later modules add kinds as rows of their own tables that chain_kind_at
- * walks after this file's (contracts/kinds.c lists the contracts/ and
- * staking/ kinds); the core (tx.c, exec.c, mempool, RPC) never changes for
- * a new kind.
+ * Each module lists its kinds in a table of its own, declared in its header
+ * with the ids it owns (chain's: chain_transfer_kinds below); a runtime
+ * (chain/runtime.h) indexes every module's kinds by id, and these lookups
+ * go through it. The core (tx.c, exec.c, mempool, RPC) never changes for a
+ * new kind; docs/architecture.md says how to add one.
  */
 #ifndef BASED_CHAIN_KINDS_H
 #define BASED_CHAIN_KINDS_H
@@ -18,6 +19,7 @@
 #include "chain/tx.h"
 
 struct chain_exec;
+struct chain_runtime;
 
 typedef struct {
     uint16_t id;
@@ -37,32 +39,20 @@ typedef struct {
                            const char **why);
 } chain_kind;
 
+/* The kind ids chain/ owns. Every other module declares its own in its
+ * header; a runtime refuses two kinds with one id. */
 enum {
     CHAIN_KIND_TRANSFER = 1,
-    /* contracts/ */
-    CHAIN_KIND_PEPE_TRANSFER = 2,
-    CHAIN_KIND_PEPE_BRIDGE = 3,
-    CHAIN_KIND_BRAIN_BUY = 4,
-    CHAIN_KIND_BRAIN_SET = 5,
-    CHAIN_KIND_BRAIN_TRANSFER = 6,
-    CHAIN_KIND_BRAIN_DEACTIVATE = 7,
-    /* staking/ */
-    CHAIN_KIND_MEMORIZE = 8,
-    CHAIN_KIND_SERVE = 9,
-    CHAIN_KIND_STAKE = 10,
-    CHAIN_KIND_UNSTAKE = 11,
-    CHAIN_KIND_SET_TAKE = 12,
-    /* contracts/gov.c */
-    CHAIN_KIND_GOV_PROPOSE = 13,
-    CHAIN_KIND_GOV_VOTE = 14,
-    /* rewards/ */
-    CHAIN_KIND_WEIGHTS_COMMIT = 15,
-    CHAIN_KIND_WEIGHTS_REVEAL = 16,
 };
 
-const chain_kind *chain_kind_find(uint16_t id);
-const chain_kind *chain_kind_by_name(const char *name);
-/* Row i of the table (NULL past the end), for listing. */
-const chain_kind *chain_kind_at(size_t i);
+/* chain's kind table (the transfer kind). */
+extern const chain_kind *const chain_transfer_kinds[];
+
+/* The kind with this id in rt (O(1)); NULL when none or rt is NULL. */
+const chain_kind *chain_kind_find(const struct chain_runtime *rt, uint16_t id);
+/* The kind with this name in rt; NULL when none. */
+const chain_kind *chain_kind_by_name(const struct chain_runtime *rt, const char *name);
+/* Kind i of rt in module order (NULL past the end), for listing. */
+const chain_kind *chain_kind_at(const struct chain_runtime *rt, size_t i);
 
 #endif

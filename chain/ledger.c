@@ -13,9 +13,7 @@
 #include "chain/keys.h"
 #include "chain/kinds.h"
 #include "chain/ledger.h"
-#include "contracts/contracts.h"
-#include "rewards/rewards.h"
-#include "rewards/tftnet.h"
+#include "chain/runtime.h"
 
 struct chain_ledger {
     chain_store *st;
@@ -90,7 +88,7 @@ static based_err init_genesis(chain_ledger *l, char *err, size_t errlen)
     if (rc == BASED_E_OK)
         rc = chain_supply_put(v, &sup);
     if (rc == BASED_E_OK)
-        rc = contract_genesis_init(v, &l->g);
+        rc = chain_runtime_genesis_init(l->xp.rt, v, &l->g);
     if (rc == BASED_E_OK)
         rc = chain_view_commit(v, &zero, &root, b);
     if (rc == BASED_E_OK) {
@@ -145,7 +143,7 @@ static based_err load_existing(chain_ledger *l, const chain_genesis *g, const ui
     return BASED_E_OK;
 }
 
-based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
+based_err chain_ledger_open(const chain_runtime *rt, const char *dbpath, const chain_genesis *g,
                             chain_ledger **out, char *err, size_t errlen)
 {
     uint8_t *gv = NULL;
@@ -154,6 +152,7 @@ based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
     chain_ledger *l = calloc(1, sizeof *l);
     if (!l)
         return BASED_E_NOMEM;
+    l->xp.rt = rt;
     based_err rc = chain_store_open(dbpath, &l->st, err, errlen);
     if (rc != BASED_E_OK) {
         free(l);
@@ -195,6 +194,7 @@ void chain_ledger_free(chain_ledger *l)
 const chain_genesis *chain_ledger_genesis(const chain_ledger *l) { return &l->g; }
 chain_head chain_ledger_head(const chain_ledger *l) { return l->head; }
 chain_store *chain_ledger_store(chain_ledger *l) { return l->st; }
+const chain_runtime *chain_ledger_runtime(const chain_ledger *l) { return l->xp.rt; }
 chain_view *chain_ledger_view(chain_ledger *l) { return chain_view_new(l->st, NULL); }
 
 /* ---------------- reads ---------------- */
@@ -433,7 +433,7 @@ static based_err exec_one(chain_ledger *l, chain_exec *ex, chain_pending *p,
     if (p->ninc >= l->g.params.max_block_txs)
         rc = BASED_E_TOO_LARGE, why = "block is full";
     if (rc == BASED_E_OK && in->verify_sigs)
-        rc = chain_tx_check(tx, l->g.chain_id, &why);
+        rc = chain_tx_check(l->xp.rt, tx, l->g.chain_id, &why);
     ex->events = json_array();
     if (rc == BASED_E_OK)
         rc = chain_exec_tx(ex, tx, &fee, &why);
@@ -475,9 +475,7 @@ based_err chain_ledger_execute(chain_ledger *l, const chain_block_input *in,
     p->prev_root = l->head.state_root;
     chain_exec ex = { p->view, NULL, &l->xp, in->height, in->time_ms, l->g.auth[ai].account,
                       NULL, &l->g };
-    rc = contract_block_begin(&ex);
-    if (rc == BASED_E_OK)
-        rc = reward_block_begin(&ex);
+    rc = chain_runtime_block_begin(l->xp.rt, &ex);
     if (rc == BASED_E_OK)
         rc = record_evidence(p->view, in->height, in->ev, in->nev);
     if (rc != BASED_E_OK) {
@@ -500,7 +498,7 @@ based_err chain_ledger_execute(chain_ledger *l, const chain_block_input *in,
     chain_tx **incp = malloc((p->ninc ? p->ninc : 1) * sizeof *incp);
     for (size_t i = 0; incp && i < p->ninc; i++)
         incp[i] = &p->inc[i];
-    rc = incp ? reward_tftnet_block_end(&ex, incp, p->ninc) : BASED_E_NOMEM;   /* network series */
+    rc = incp ? chain_runtime_block_end(l->xp.rt, &ex, incp, p->ninc) : BASED_E_NOMEM;   /* network series */
     free(incp);
     if (rc != BASED_E_OK) {
         snprintf(err, errlen, "block %" PRIu64 ": end-of-block work fails: %s", in->height,
@@ -844,9 +842,7 @@ static based_err dry_base(chain_ledger *l, chain_exec *ex)
     if (!l->dry_base)
         return BASED_E_NOMEM;
     ex->view = l->dry_base;
-    based_err rc = contract_block_begin(ex);
-    if (rc == BASED_E_OK)
-        rc = reward_block_begin(ex);
+    based_err rc = chain_runtime_block_begin(l->xp.rt, ex);
     if (rc != BASED_E_OK) {
         chain_view_free(l->dry_base);
         l->dry_base = NULL;
@@ -909,7 +905,7 @@ based_err chain_checkstate_tx(chain_checkstate *c, const chain_tx *tx, bool dry_
                               const char **why)
 {
     uint64_t fee;
-    based_err rc = chain_tx_check(tx, c->l->g.chain_id, why);
+    based_err rc = chain_tx_check(c->l->xp.rt, tx, c->l->g.chain_id, why);
     if (rc != BASED_E_OK)
         return rc;
     chain_view *v = dry_run ? chain_view_new(NULL, c->view) : c->view;
@@ -952,14 +948,9 @@ static int sum_account(void *user, const uint8_t *k, size_t kl, const uint8_t *v
     return 0;
 }
 
-based_err chain_ledger_audit_contracts(chain_ledger *l, uint64_t *stake_total, char *err,
-                                       size_t errlen)
+based_err chain_ledger_audit_modules(chain_ledger *l, uint64_t *held, char *err, size_t errlen)
 {
-    uint64_t pending = 0;
-    based_err rc = contract_audit(l->st, &l->g, stake_total, err, errlen);
-    if (rc == BASED_E_OK)
-        rc = reward_audit(l->st, &pending, err, errlen);
-    return rc;
+    return chain_runtime_audit(l->xp.rt, l->st, &l->g, held, err, errlen);
 }
 
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected)
@@ -967,7 +958,7 @@ based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected
     static const uint8_t pfx = CHAIN_T_ACCOUNT;
     chain_supply s;
     char err[256];
-    uint64_t stake = 0;
+    uint64_t modules = 0;
     *held = 0;
     *expected = 0;
     chain_view *v = chain_ledger_view(l);
@@ -977,13 +968,10 @@ based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected
         return rc;
     if (chain_store_scan(l->st, &pfx, 1, sum_account, held) != 0)
         return BASED_E_DB;
-    rc = chain_ledger_audit_contracts(l, &stake, err, sizeof err);
-    uint64_t pending = 0;
-    if (rc == BASED_E_OK)
-        rc = reward_audit(l->st, &pending, err, sizeof err);
-    if (*held > UINT64_MAX - stake || *held + stake > UINT64_MAX - pending)
+    rc = chain_ledger_audit_modules(l, &modules, err, sizeof err);
+    if (rc == BASED_E_OVERFLOW || *held > UINT64_MAX - modules)
         return BASED_E_OVERFLOW;
-    *held += stake + pending;
+    *held += modules;
     *expected = s.genesis + s.minted - s.burned;
     if (rc != BASED_E_OK)
         return rc;
@@ -1033,16 +1021,16 @@ static chain_hash state_digest(chain_ledger *l)
     return out;
 }
 
-based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
+based_err chain_ledger_verify(const chain_runtime *rt, const char *dbpath, const char *tmppath,
                               void (*progress)(void *user, uint64_t height, uint64_t head),
                               void *user, char *err, size_t errlen)
 {
     chain_ledger *live = NULL, *re = NULL;
-    based_err rc = chain_ledger_open(dbpath, NULL, &live, err, errlen);
+    based_err rc = chain_ledger_open(rt, dbpath, NULL, &live, err, errlen);
     if (rc != BASED_E_OK)
         return rc;
     rm_tree(tmppath);
-    rc = chain_ledger_open(tmppath, &live->g, &re, err, errlen);
+    rc = chain_ledger_open(rt, tmppath, &live->g, &re, err, errlen);
     if (rc == BASED_E_OK)
         rc = chain_ledger_set_engine(re, live->engine, err, errlen);
     uint64_t top = live->head.height;
@@ -1077,7 +1065,7 @@ based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
         }
     }
     uint64_t held, expected;
-    if (rc == BASED_E_OK && chain_ledger_audit_contracts(live, &held, err, errlen) != BASED_E_OK)
+    if (rc == BASED_E_OK && chain_ledger_audit_modules(live, &held, err, errlen) != BASED_E_OK)
         rc = BASED_E_STATE_MISMATCH;
     if (rc == BASED_E_OK && chain_ledger_audit(live, &held, &expected) != BASED_E_OK) {
         snprintf(err, errlen, "total supply invariant fails: held %" PRIu64 ", expected %" PRIu64,

@@ -12,6 +12,10 @@
  * writes, the block, its hash and tx indexes, its commit and the new head.
  * A crash at any instant leaves the previous or the new block, whole.
  *
+ * The modules above chain/ (their kinds and block hooks) come from the
+ * runtime given to chain_ledger_open (chain/runtime.h), borrowed for the
+ * ledger's life.
+ *
  * One thread at a time (the node's loop thread).
  */
 #ifndef BASED_CHAIN_LEDGER_H
@@ -22,6 +26,7 @@
 #include "chain/account.h"
 #include "chain/block.h"
 #include "chain/genesis.h"
+#include "chain/runtime.h"
 #include "chain/state.h"
 
 typedef struct chain_ledger chain_ledger;
@@ -33,17 +38,21 @@ typedef struct {
     uint64_t time_ms;
 } chain_head;
 
-/* Opens the database at dbpath. With g != NULL: a new database is
- * initialised from g (height 0, the genesis state); an existing one must
- * have been created from the same genesis (hash compared). With g == NULL
- * the database must exist and its stored genesis is used. */
-based_err chain_ledger_open(const char *dbpath, const chain_genesis *g,
+/* Opens the database at dbpath, executing with the modules of rt (which
+ * must outlive the ledger). With g != NULL: a new database is initialised
+ * from g (height 0, the genesis state: balances, supply, then every
+ * module's genesis_init); an existing one must have been created from the
+ * same genesis (hash compared). With g == NULL the database must exist and
+ * its stored genesis is used. */
+based_err chain_ledger_open(const chain_runtime *rt, const char *dbpath, const chain_genesis *g,
                             chain_ledger **out, char *err, size_t errlen);
 void chain_ledger_free(chain_ledger *l);
 
 const chain_genesis *chain_ledger_genesis(const chain_ledger *l);
 chain_head chain_ledger_head(const chain_ledger *l);
 chain_store *chain_ledger_store(chain_ledger *l);
+/* The runtime the ledger was opened with. */
+const chain_runtime *chain_ledger_runtime(const chain_ledger *l);
 /* A fresh read view over the committed state (caller frees). */
 chain_view *chain_ledger_view(chain_ledger *l);
 
@@ -166,20 +175,19 @@ based_err chain_checkstate_tx(chain_checkstate *c, const chain_tx *tx, bool dry_
 based_err chain_checkstate_account(chain_checkstate *c, const chain_addr *a, chain_account *out);
 void chain_checkstate_free(chain_checkstate *c);
 
-/* Sums every account balance, all staked BASED and the Brains' pending
- * emission (rewards/) and checks it against
- * genesis + minted - burned; also fails (BASED_E_STATE_MISMATCH) when an
- * invariant of contracts/ or staking/ fails. */
+/* Sums every account balance and what the modules hold outside accounts
+ * (their audit hooks: stake, pending emission) and checks it against
+ * genesis + minted - burned; also fails (with the module's code) when a
+ * module's invariant fails. */
 based_err chain_ledger_audit(chain_ledger *l, uint64_t *held, uint64_t *expected);
-/* The invariants of contracts/ and staking/ (contracts/contracts.h:
- * contract_audit), with a message naming the first that fails. */
-based_err chain_ledger_audit_contracts(chain_ledger *l, uint64_t *stake_total, char *err,
-                                       size_t errlen);
+/* Every module's audit hook in module order (chain_runtime_audit): *held
+ * gets what they hold; err names the first invariant that fails. */
+based_err chain_ledger_audit_modules(chain_ledger *l, uint64_t *held, char *err, size_t errlen);
 
 /* Replays every block of the database at dbpath into a fresh database at
- * tmppath (removed afterwards) and checks each state root and the final
- * head. progress (may be NULL) is called every block. */
-based_err chain_ledger_verify(const char *dbpath, const char *tmppath,
+ * tmppath (removed afterwards), both opened with rt, and checks each state
+ * root and the final head. progress (may be NULL) is called every block. */
+based_err chain_ledger_verify(const chain_runtime *rt, const char *dbpath, const char *tmppath,
                               void (*progress)(void *user, uint64_t height, uint64_t head),
                               void *user, char *err, size_t errlen);
 

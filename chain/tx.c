@@ -113,7 +113,8 @@ based_err chain_tx_make(chain_tx *tx, const char *chain_id, uint64_t nonce,
     return e;
 }
 
-based_err chain_tx_check(const chain_tx *tx, const char *chain_id, const char **why)
+based_err chain_tx_check(const struct chain_runtime *rt, const chain_tx *tx, const char *chain_id,
+                         const char **why)
 {
     const char *dummy;
     if (!why)
@@ -122,7 +123,7 @@ based_err chain_tx_check(const chain_tx *tx, const char *chain_id, const char **
         *why = "chain_id";
         return BASED_E_WRONG_CHAIN;
     }
-    const chain_kind *k = chain_kind_find(tx->kind);
+    const chain_kind *k = chain_kind_find(rt, tx->kind);
     if (!k) {
         *why = "kind";
         return BASED_E_UNKNOWN_KIND;

@@ -48,10 +48,13 @@ based_err chain_tx_make(chain_tx *tx, const char *chain_id, uint64_t nonce,
                         uint64_t fee, uint16_t kind, const void *payload,
                         size_t payload_len, const uint8_t sk[32]);
 
+struct chain_runtime;
+
 /* Stateless checks: chain id equals `chain_id` (BASED_E_WRONG_CHAIN), the
- * kind is known (BASED_E_UNKNOWN_KIND), the payload is well-formed for the
- * kind, and the signature verifies (BASED_E_BAD_SIGNATURE). */
-based_err chain_tx_check(const chain_tx *tx, const char *chain_id, const char **why);
+ * kind is one of rt's (BASED_E_UNKNOWN_KIND), the payload is well-formed for
+ * the kind, and the signature verifies (BASED_E_BAD_SIGNATURE). */
+based_err chain_tx_check(const struct chain_runtime *rt, const chain_tx *tx, const char *chain_id,
+                         const char **why);
 
 /* Deep copy (dst must be released or zeroed). */
 based_err chain_tx_copy(chain_tx *dst, const chain_tx *src);

@@ -24,6 +24,7 @@
 #include "cli/rpcclient.h"
 #include "cli/cmd.h"
 #include "cli/verbs.h"
+#include "node/runtime.h"
 #include "chain/base.h"
 
 const char CLI_DEV_NOTE[] = "public dev key, for dev networks only";
@@ -481,6 +482,7 @@ int cli_main(int argc, char **argv)
     }
     ctx c;
     memset(&c, 0, sizeof c);
+    c.rt = based_runtime();
     int st = parse_args(argc, argv, &c.o);
     if (st == 0)
         st = run(&c);

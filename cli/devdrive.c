@@ -46,6 +46,7 @@
 #include "chain/kinds.h"
 #include "chain/tx.h"
 #include "cli/rpcclient.h"
+#include "node/runtime.h"
 #include "rewards/rewards.h"
 #include "chain/base.h"
 
@@ -97,6 +98,7 @@ typedef struct {
 
 typedef struct {
     cli_rpc *rpc;
+    const chain_runtime *rt;  /* the kinds */
     char chain_id[CHAIN_CHAIN_ID_MAX + 1];
     uint16_t prefix;
     uint64_t tempo, block_ms;
@@ -214,7 +216,7 @@ static int fetch_nonce(drv *d, int i)
  * (printed unless quiet_reject). */
 static int send_tx(drv *d, int i, const char *kind, json_t *pj, bool quiet_reject)
 {
-    const chain_kind *k = chain_kind_by_name(kind);
+    const chain_kind *k = chain_kind_by_name(d->rt, kind);
     const char *why = "payload";
     assert(i >= 0 && i < NACC);
     chain_wbuf w;
@@ -678,6 +680,7 @@ int main(int argc, char **argv)
     long epochs = 200, seed = 1, ma = 12, mb = 8;
     if (!d)
         return fail("out of memory");
+    d->rt = based_runtime();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true;

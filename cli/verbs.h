@@ -65,6 +65,7 @@ typedef struct {
     int nargs;
     char wallet_dir[4096];
     cli_rpc *rpc;
+    const struct chain_runtime *rt; /* the kinds (node/runtime.h: based_runtime) */
     uint64_t committed_at;          /* block of the last tx waited for (0: none) */
 } ctx;
 

@@ -121,7 +121,7 @@ int cli_v_txverb(ctx *c)
         json_decref(pj);
         return st;
     }
-    return cli_send_json(c, chain_kind_by_name(t->kind), pj, chain_id, prefix, fee);
+    return cli_send_json(c, chain_kind_by_name(c->rt, t->kind), pj, chain_id, prefix, fee);
 }
 
 /* Every member of an object as "key  value" lines (objects/arrays as JSON). */

@@ -347,7 +347,7 @@ int cli_v_transfer(ctx *c)
         return cli_die("--to: %s", err);
     chain_ss58_encode(prefix, &to, to_ss58);
 
-    const chain_kind *k = chain_kind_by_name("transfer");
+    const chain_kind *k = chain_kind_by_name(c->rt, "transfer");
     chain_wbuf payload;
     chain_w_init(&payload, CHAIN_TX_PAYLOAD_MAX);
     char amt[32];

@@ -244,7 +244,7 @@ static int send_kind(ctx *c, const char *kind, json_t *pj)
         json_decref(pj);
         return st;
     }
-    return cli_send_json(c, chain_kind_by_name(kind), pj, chain_id, prefix, fee);
+    return cli_send_json(c, chain_kind_by_name(c->rt, kind), pj, chain_id, prefix, fee);
 }
 
 static int do_commit(ctx *c, wrow *r)

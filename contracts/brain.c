@@ -283,11 +283,11 @@ static based_err deactivate_apply(chain_exec *ex, const chain_tx *tx, const cont
     return contract_brain_del(ex->txview, b.id);
 }
 
-CONTRACT_KIND(contract_brain_buy, CHAIN_KIND_BRAIN_BUY, "brain_buy", buy_spec, NULL,
+CONTRACT_KIND(contract_brain_buy, CONTRACT_KIND_BRAIN_BUY, "brain_buy", buy_spec, NULL,
               buy_apply, NULL);
-CONTRACT_KIND(contract_brain_set, CHAIN_KIND_BRAIN_SET, "brain_set", set_spec, set_check,
+CONTRACT_KIND(contract_brain_set, CONTRACT_KIND_BRAIN_SET, "brain_set", set_spec, set_check,
               set_apply, NULL);
-CONTRACT_KIND(contract_brain_transfer, CHAIN_KIND_BRAIN_TRANSFER, "brain_transfer", xfer_spec,
+CONTRACT_KIND(contract_brain_transfer, CONTRACT_KIND_BRAIN_TRANSFER, "brain_transfer", xfer_spec,
               NULL, xfer_apply, NULL);
-CONTRACT_KIND(contract_brain_deactivate, CHAIN_KIND_BRAIN_DEACTIVATE, "brain_deactivate",
+CONTRACT_KIND(contract_brain_deactivate, CONTRACT_KIND_BRAIN_DEACTIVATE, "brain_deactivate",
               id_spec, NULL, deactivate_apply, NULL);

@@ -1,8 +1,8 @@
 /*
  * contracts.h: what the rest of based sees of contracts/ (Pepecoin, Brains,
- * governance) and staking/ (neurons, stake): the extra rows of the kind
- * table, the genesis state, the start-of-block work, the supply audit and
- * the JSON views the RPC serves.
+ * governance) and staking/ (neurons, stake): the module they form together
+ * (contract_module: their kinds, the genesis state, the start-of-block
+ * work, the supply audit) and the JSON views the RPC serves.
  *
  * Everything here runs on the ledger's thread, on views it owns.
  */
@@ -14,10 +14,15 @@
 #include "chain/exec.h"
 #include "chain/genesis.h"
 #include "chain/kinds.h"
+#include "chain/runtime.h"
 #include "chain/state.h"
 
-/* Row i of the contracts/ and staking/ kinds (NULL past the end). */
-const chain_kind *contract_kind_at(size_t i);
+/* The kinds of contracts/ and staking/ (ids in contracts/state.h and
+ * staking/staking.h), and the module: these kinds, genesis_init =
+ * contract_genesis_init, block_begin = contract_block_begin, audit =
+ * contract_audit (adding the stake it finds). */
+extern const chain_kind *const contract_kinds[];
+extern const chain_module contract_module;
 
 /* Writes the genesis state of contracts/: Pepecoin balances and supply,
  * the reserved Brains owned by the admin key, the totals record. */

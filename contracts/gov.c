@@ -429,7 +429,7 @@ json_t *contract_gov_list_json(chain_view *v, const chain_genesis *g, uint64_t h
     return json_pack("{s:o,s:o}", "proposals", arr, "params", params);
 }
 
-CONTRACT_KIND(contract_gov_propose, CHAIN_KIND_GOV_PROPOSE, "gov_propose", prop_spec, prop_check,
+CONTRACT_KIND(contract_gov_propose, CONTRACT_KIND_GOV_PROPOSE, "gov_propose", prop_spec, prop_check,
               prop_apply, NULL);
-CONTRACT_KIND(contract_gov_vote, CHAIN_KIND_GOV_VOTE, "gov_vote", vote_spec, NULL, vote_apply,
+CONTRACT_KIND(contract_gov_vote, CONTRACT_KIND_GOV_VOTE, "gov_vote", vote_spec, NULL, vote_apply,
               NULL);

@@ -65,7 +65,7 @@ static based_err bridge_apply(chain_exec *ex, const chain_tx *tx, const contract
     return BASED_E_OK;
 }
 
-CONTRACT_KIND(contract_pepe_transfer, CHAIN_KIND_PEPE_TRANSFER, "pepe_transfer", move_spec,
+CONTRACT_KIND(contract_pepe_transfer, CONTRACT_KIND_PEPE_TRANSFER, "pepe_transfer", move_spec,
               move_check, transfer_apply, NULL);
-CONTRACT_KIND(contract_pepe_bridge, CHAIN_KIND_PEPE_BRIDGE, "pepe_bridge", move_spec,
+CONTRACT_KIND(contract_pepe_bridge, CONTRACT_KIND_PEPE_BRIDGE, "pepe_bridge", move_spec,
               move_check, bridge_apply, NULL);

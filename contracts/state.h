@@ -26,6 +26,24 @@
 
 #define CONTRACT_MAX_BRAINS 1024
 
+/* The kind ids of contracts/ (staking/'s are in staking/staking.h; the
+ * module's table is contract_kinds in contracts/contracts.h). */
+enum {
+    CONTRACT_KIND_PEPE_TRANSFER = 2,
+    CONTRACT_KIND_PEPE_BRIDGE = 3,
+    CONTRACT_KIND_BRAIN_BUY = 4,
+    CONTRACT_KIND_BRAIN_SET = 5,
+    CONTRACT_KIND_BRAIN_TRANSFER = 6,
+    CONTRACT_KIND_BRAIN_DEACTIVATE = 7,
+    CONTRACT_KIND_GOV_PROPOSE = 13,
+    CONTRACT_KIND_GOV_VOTE = 14,
+};
+
+/* Their rows (pepe.c, brain.c, gov.c). */
+extern const chain_kind contract_pepe_transfer_kind, contract_pepe_bridge_kind,
+    contract_brain_buy_kind, contract_brain_set_kind, contract_brain_transfer_kind,
+    contract_brain_deactivate_kind, contract_gov_propose_kind, contract_gov_vote_kind;
+
 /* 128-bit intermediates for products and ratios of u64 amounts. */
 __extension__ typedef unsigned __int128 contract_u128;
 #define CONTRACT_NAME_MAX 32

@@ -9,6 +9,7 @@
  */
 #include "chain/codec.h"
 #include "chain/tx.h"
+#include "node/runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* must not crash; a random signature is (almost surely) rejected */
     why = NULL;
-    rc = chain_tx_check(&tx, "based-devnet", &why);
+    rc = chain_tx_check(based_runtime(), &tx, "based-devnet", &why);
     if (rc != BASED_E_OK && (!why || !why[0]))
         __builtin_trap();
 

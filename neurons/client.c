@@ -10,12 +10,14 @@
 #include "cli/keystore.h"
 #include "cli/password.h"
 #include "neurons/client.h"
+#include "node/runtime.h"
 
 #define NEURON_DEFAULT_FEE 100000ull   /* 0.0001 BASED */
 #define NONCES 16
 
 struct neuron_client {
     cli_rpc *rpc;
+    const chain_runtime *rt;        /* the kinds payloads are built with */
     neuron_chain_info info;
     struct { chain_addr a; uint64_t next; bool used; } nonce[NONCES];
 };
@@ -170,6 +172,7 @@ based_err neuron_client_new(const char *url, const char *cookie_flag, unsigned t
     neuron_client *c = calloc(1, sizeof *c);
     if (!c)
         return cli_fail(err, BASED_E_NOMEM, "out of memory");
+    c->rt = based_runtime();
     based_err rc = cli_rpc_new(url, cookie_flag, &c->rpc, err);
     if (rc == BASED_E_OK && timeout_ms)
         cli_rpc_set_timeout(c->rpc, timeout_ms);
@@ -287,7 +290,7 @@ based_err neuron_send(neuron_client *c, const neuron_key *k, const char *kind, j
     if (!rej)
         rej = &dummy;
     *rej = BASED_E_OK;
-    const chain_kind *kd = chain_kind_by_name(kind);
+    const chain_kind *kd = chain_kind_by_name(c->rt, kind);
     const char *why = "payload";
     chain_wbuf w;
     chain_w_init(&w, CHAIN_TX_PAYLOAD_MAX);

@@ -24,8 +24,7 @@
 #include "node/http.h"
 #include "node/log.h"
 #include "node/node.h"
-#include "rewards/tftcache.h"
-#include "rewards/tftchain.h"
+#include "node/runtime.h"
 
 #define PATH_CAP 1024
 
@@ -250,6 +249,7 @@ typedef struct {
     node_authkey key;
     abci_server *abci;         /* on a network: the ABCI++ server */
     chain_tx **cands;
+    chain_runtime *rt;         /* the modules, with this node's TFT pool and cache */
     char datadir[PATH_CAP];
     bool stopping;
 } daemon_t;
@@ -410,7 +410,7 @@ static int open_chain(daemon_t *d, opts *o)
             return 1;
         }
     }
-    rc = chain_ledger_open(db, have_g ? &g : NULL, &d->ctx.ledger, err, sizeof err);
+    rc = chain_ledger_open(d->rt, db, have_g ? &g : NULL, &d->ctx.ledger, err, sizeof err);
     if (have_g)
         chain_genesis_release(&g);
     if (rc != BASED_E_OK) {
@@ -549,7 +549,7 @@ static int do_verify(daemon_t *d)
         fprintf(stderr, "basedd: no chain in %s\n", d->datadir);
         return 1;
     }
-    based_err rc = chain_ledger_verify(db, tmp, verify_progress, NULL, err, sizeof err);
+    based_err rc = chain_ledger_verify(d->rt, db, tmp, verify_progress, NULL, err, sizeof err);
     if (rc != BASED_E_OK) {
         fprintf(stderr, "basedd: verify FAILED: %s\n", err);
         return 1;
@@ -626,38 +626,48 @@ int main(int argc, char **argv)
     if (o.log_level[0] && node_log_parse_level(o.log_level, &lvl) != BASED_E_OK)
         return die_usage("--log-level \"%s\": use error, warn, info or debug", o.log_level);
     node_log_set_level(lvl);
+    based_runtime_opts ro = { 1, true, 0 };
     if (o.tft_threads[0]) {
         unsigned long long n;
         if (parse_count(o.tft_threads, 16, &n) != 0 || n < 1)
             return die_usage("--tft-threads \"%s\": use a whole number from 1 to 16", o.tft_threads);
-        reward_tft_worker_threads((size_t)n);
+        ro.tft_threads = (size_t)n;
     }
     if (o.tft_cache_mib[0]) {
         unsigned long long n;
         if (parse_count(o.tft_cache_mib, (unsigned long long)1 << 30, &n) != 0)
             return die_usage("--tft-cache-mib \"%s\": use a whole number of MiB (0 for no cache)",
                              o.tft_cache_mib);
-        if (n == 0)
-            reward_tft_cache_set(REWARD_TFT_CACHE_REBUILD, 0);
-        else
-            reward_tft_cache_set(REWARD_TFT_CACHE_ON, (size_t)n << 20);
+        ro.tft_cache = n != 0;
+        ro.tft_cache_bytes = (size_t)n << 20;
     }
     if (mkdir_p(d.datadir, 0700) != 0) {
         fprintf(stderr, "basedd: cannot create data directory %s: %s\n", d.datadir, strerror(errno));
         return 1;
     }
-    if (o.verify)
-        return do_verify(&d);
+    char rerr[256];
+    if (based_runtime_new(&ro, &d.rt, rerr, sizeof rerr) != BASED_E_OK) {
+        fprintf(stderr, "basedd: %s\n", rerr);
+        return 1;
+    }
+    if (o.verify) {
+        rc = do_verify(&d);
+        based_runtime_free(d.rt);
+        return rc;
+    }
     char logpath[PATH_CAP + 16];
     snprintf(logpath, sizeof logpath, "%s/basedd.log", d.datadir);
     node_log_open(logpath);
     signal(SIGPIPE, SIG_IGN);
-    if (open_chain(&d, &o) != 0)
+    if (open_chain(&d, &o) != 0) {
+        based_runtime_free(d.rt);
         return 1;
+    }
     rc = run(&d, &o);
     node_abci_app_free(d.ctx.abci);
     node_cmtrpc_free(d.ctx.cmt);
     chain_ledger_free(d.ctx.ledger);
+    based_runtime_free(d.rt);
     node_mempool_free(d.ctx.mempool);
     free(d.cands);
     node_authkey_free(&d.key);

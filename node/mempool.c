@@ -325,8 +325,8 @@ based_err node_mempool_add(node_mempool *m, chain_ledger *l, const void *raw, si
         chain_tx_release(&tx);
         return *why = "hash", BASED_E_DUPLICATE;
     }
-    rc = chain_tx_check(&tx, chain_ledger_genesis(l)->chain_id, why);
-    const chain_kind *k = chain_kind_find(tx.kind);
+    rc = chain_tx_check(chain_ledger_runtime(l), &tx, chain_ledger_genesis(l)->chain_id, why);
+    const chain_kind *k = chain_kind_find(chain_ledger_runtime(l), tx.kind);
     uint64_t spend = (rc == BASED_E_OK && k->spend) ? k->spend(tx.payload, tx.payload_len) : 0;
     if (rc == BASED_E_OK && spend > UINT64_MAX - tx.fee)
         rc = BASED_E_OVERFLOW, *why = "amount";

@@ -62,7 +62,7 @@ static json_t *addr_json(const node_ctx *c, const chain_addr *a)
 
 static json_t *tx_json(const node_ctx *c, const chain_tx *tx)
 {
-    const chain_kind *k = chain_kind_find(tx->kind);
+    const chain_kind *k = chain_kind_find(chain_ledger_runtime(c->ledger), tx->kind);
     uint16_t prefix = chain_ledger_genesis(c->ledger)->ss58_prefix;
     return json_pack("{s:o,s:s,s:o,s:I,s:o,s:o,s:s,s:I,s:o}",
                      "hash", hash_json(&tx->hash),
@@ -280,7 +280,8 @@ static based_err network_submit(node_ctx *c, const uint8_t *raw, size_t n, chain
     if (!ahead)
         rc = node_abci_app_precheck(c->abci, &tx, why);
     else if (tx.nonce == next + ahead)
-        rc = chain_tx_check(&tx, chain_ledger_genesis(c->ledger)->chain_id, why);
+        rc = chain_tx_check(chain_ledger_runtime(c->ledger), &tx,
+                            chain_ledger_genesis(c->ledger)->chain_id, why);
     else
         rc = tx.nonce < next + ahead ? BASED_E_NONCE_USED : BASED_E_NONCE_GAP, *why = "nonce";
     if (rc == BASED_E_OK && node_abci_app_admitted(c->abci, &tx.hash))

@@ -29,11 +29,43 @@
 #include "chain/exec.h"
 #include "chain/genesis.h"
 #include "chain/kinds.h"
+#include "chain/runtime.h"
 #include "chain/state.h"
 #include "contracts/state.h"
 
 #define REWARD_EPOCHS_KEPT 16        /* epoch records kept per Brain */
 #define REWARD_PERF_ONE 65535        /* performance is a u16 fraction */
+
+/* ---------------- the module ---------------- */
+
+/* The kind ids of rewards/ and their rows (weights.c). */
+enum {
+    REWARD_KIND_WEIGHTS_COMMIT = 15,
+    REWARD_KIND_WEIGHTS_REVEAL = 16,
+};
+extern const chain_kind reward_wcommit_kind, reward_wreveal_kind;
+extern const chain_kind *const reward_kinds[];
+
+/* rewards/ as a module (module.c): its kinds, block_begin =
+ * reward_block_begin, block_end = reward_tftnet_block_end (rewards/tftnet.h),
+ * audit = reward_audit (adding the pending emission). Its handle
+ * (chain_runtime_bind) is a reward_handles. */
+extern const chain_module reward_module;
+
+/* What the node lends rewards/ (each may be NULL; neither changes a
+ * result): the TFT training pool (rewards/tftchain.h; NULL: a job trains
+ * at its apply block) and the TFT forecast cache (rewards/tftcache.h;
+ * NULL: every state is rebuilt each epoch). The node owns both. */
+typedef struct reward_tft_pool reward_tft_pool;
+typedef struct reward_tft_cache reward_tft_cache;
+typedef struct {
+    reward_tft_pool *pool;
+    reward_tft_cache *cache;
+} reward_handles;
+
+/* The handles bound to reward_module in the runtime ex executes with
+ * (ex->params->rt), or NULL. */
+const reward_handles *reward_exec_handles(const chain_exec *ex);
 
 /* ---------------- emission ---------------- */
 
@@ -95,9 +127,6 @@ based_err reward_audit(chain_store *st, uint64_t *pending, char *err, size_t err
 /* ---------------- weights ---------------- */
 
 #define REWARD_SALT_MAX 64
-
-/* Row i of the rewards/ kinds (NULL past the end). */
-const chain_kind *reward_kind_at(size_t i);
 
 /* The commit hash: BLAKE2b-256 of "based-weights" || brain be16 || n uleb ||
  * n x uid be16 || n x weight be16 || salt (raw bytes). */

@@ -5,7 +5,9 @@
  * one if it fits under the cap), drop its states if the model changed, and
  * per uid either advance the cached state over the feed's new values or
  * rebuild it from the whole feed; forecast; release the state's scratch
- * tape so that a kept state costs about 2 kB.
+ * tape so that a kept state costs about 2 kB. The cache is a handle the
+ * node owns (reward_tft_cache_new / _free); without one every state is
+ * rebuilt (the same bits).
  */
 #include <pthread.h>
 
@@ -31,12 +33,34 @@ typedef struct {
     size_t bytes;
 } cbrain;
 
-static pthread_mutex_t cmu = PTHREAD_MUTEX_INITIALIZER;
-static cbrain *cache;
-static size_t ncache, capcache, cache_bytes;
-static size_t cache_limit = REWARD_TFT_CACHE_DEFAULT_BYTES;
-static reward_tft_cache_mode cmode = REWARD_TFT_CACHE_ON;
-static reward_tft_cache_stats cstats;
+/* A prebuild (see reward_tft_prebuild): its inputs, copied, and the
+ * Brain entry its thread builds. */
+#define PREBUILD_SLOTS 64
+
+typedef struct {
+    bool used, joined;
+    pthread_t th;
+    uint16_t brain;
+    uint32_t instance;
+    uint64_t made_at, stale_blocks;
+    uint8_t *model;
+    size_t model_len, window, n;
+    reward_tft_feed *f;                  /* feeds, y into ybuf */
+    uint16_t *ybuf;
+    cbrain e;                            /* the result */
+    based_err rc;
+} pslot;
+
+struct reward_tft_cache {
+    pthread_mutex_t cmu;                 /* the entries, mode, cap, stats */
+    cbrain *cache;
+    size_t ncache, capcache, cache_bytes;
+    size_t cache_limit;
+    reward_tft_cache_mode cmode;
+    reward_tft_cache_stats cstats;
+    pthread_mutex_t pmu;                 /* the prebuilds (taken after cmu) */
+    pslot pslots[PREBUILD_SLOTS];
+};
 
 /* ---------------- the forecast, by definition and by state ---------------- */
 
@@ -155,11 +179,11 @@ static size_t entry_size(const cbrain *e)
     return b;
 }
 
-static void entry_remove(size_t at)
+static void entry_remove(reward_tft_cache *c, size_t at)
 {
-    cache_bytes -= cache[at].bytes;
-    entry_release(&cache[at]);
-    cache[at] = cache[--ncache];
+    c->cache_bytes -= c->cache[at].bytes;
+    entry_release(&c->cache[at]);
+    c->cache[at] = c->cache[--c->ncache];
 }
 
 static bool is_stale(const cbrain *e, uint64_t height, uint64_t stale_blocks)
@@ -169,38 +193,40 @@ static bool is_stale(const cbrain *e, uint64_t height, uint64_t stale_blocks)
 
 /* Evicts stale entries, least recently used first, until `need` more bytes
  * fit under the cap; false if they do not. `keep` is never evicted. */
-static bool make_room(size_t need, const cbrain *keep, uint64_t height, uint64_t stale_blocks)
+static bool make_room(reward_tft_cache *c, size_t need, const cbrain *keep, uint64_t height,
+                      uint64_t stale_blocks)
 {
-    while (cache_bytes + need > cache_limit) {
+    while (c->cache_bytes + need > c->cache_limit) {
         size_t best = SIZE_MAX;
-        for (size_t i = 0; i < ncache; i++)
-            if (&cache[i] != keep && is_stale(&cache[i], height, stale_blocks) &&
-                (best == SIZE_MAX || cache[i].used_at < cache[best].used_at))
+        for (size_t i = 0; i < c->ncache; i++)
+            if (&c->cache[i] != keep && is_stale(&c->cache[i], height, stale_blocks) &&
+                (best == SIZE_MAX || c->cache[i].used_at < c->cache[best].used_at))
                 best = i;
         if (best == SIZE_MAX)
             return false;
-        entry_remove(best);
-        cstats.evicted++;
+        entry_remove(c, best);
+        c->cstats.evicted++;
     }
     return true;
 }
 
-static cbrain *entry_find(uint16_t brain, uint32_t instance)
+static cbrain *entry_find(reward_tft_cache *c, uint16_t brain, uint32_t instance)
 {
-    for (size_t i = 0; i < ncache; i++)
-        if (cache[i].brain == brain && cache[i].instance == instance)
-            return &cache[i];
+    for (size_t i = 0; i < c->ncache; i++)
+        if (c->cache[i].brain == brain && c->cache[i].instance == instance)
+            return &c->cache[i];
     return NULL;
 }
 
 /* The Brain's entry for this model with room for n uids, or NULL when it
  * does not fit (the caller then forecasts without caching). */
-static cbrain *entry_get(const reward_tft_brain_epoch *b, const chain_hash *id, size_t n)
+static cbrain *entry_get(reward_tft_cache *c, const reward_tft_brain_epoch *b, const chain_hash *id,
+                         size_t n)
 {
     size_t guess = sizeof(cbrain) + n * (sizeof(cuid) + 2048) + b->model_len;
-    cbrain *e = entry_find(b->brain, b->instance);
+    cbrain *e = entry_find(c, b->brain, b->instance);
     if (e && memcmp(e->model_id.b, id->b, 32) != 0) {
-        cache_bytes -= e->bytes;
+        c->cache_bytes -= e->bytes;
         entry_drop_states(e);
         tft_model_free(e->m);
         e->m = NULL;
@@ -209,19 +235,19 @@ static cbrain *entry_get(const reward_tft_brain_epoch *b, const chain_hash *id, 
         if (tft_model_load(b->model, b->model_len, &e->m) != BASED_E_OK)
             e->m = NULL;
         e->bytes = entry_size(e);
-        cache_bytes += e->bytes;
+        c->cache_bytes += e->bytes;
     }
     if (!e) {
-        if (!make_room(guess, NULL, b->height, b->stale_blocks))
+        if (!make_room(c, guess, NULL, b->height, b->stale_blocks))
             return NULL;
-        if (ncache == capcache) {
-            size_t nc = capcache ? 2 * capcache : 16;
-            cbrain *c = realloc(cache, nc * sizeof *c);
-            if (!c)
+        if (c->ncache == c->capcache) {
+            size_t nc = c->capcache ? 2 * c->capcache : 16;
+            cbrain *grown = realloc(c->cache, nc * sizeof *grown);
+            if (!grown)
                 return NULL;
-            cache = c, capcache = nc;
+            c->cache = grown, c->capcache = nc;
         }
-        e = &cache[ncache++];
+        e = &c->cache[c->ncache++];
         memset(e, 0, sizeof *e);
         e->brain = b->brain, e->instance = b->instance;
         e->model_id = *id;
@@ -229,7 +255,7 @@ static cbrain *entry_get(const reward_tft_brain_epoch *b, const chain_hash *id, 
         if (tft_model_load(b->model, b->model_len, &e->m) != BASED_E_OK)
             e->m = NULL;
         e->bytes = entry_size(e);
-        cache_bytes += e->bytes;
+        c->cache_bytes += e->bytes;
     }
     if (n > e->n) {
         cuid *u = realloc(e->u, n * sizeof *u);
@@ -242,25 +268,6 @@ static cbrain *entry_get(const reward_tft_brain_epoch *b, const chain_hash *id, 
 }
 
 /* ---------------- prebuilding when a model is applied ---------------- */
-
-#define PREBUILD_SLOTS 64
-
-typedef struct {
-    bool used, joined;
-    pthread_t th;
-    uint16_t brain;
-    uint32_t instance;
-    uint64_t made_at, stale_blocks;
-    uint8_t *model;
-    size_t model_len, window, n;
-    reward_tft_feed *f;                  /* feeds, y into ybuf */
-    uint16_t *ybuf;
-    cbrain e;                            /* the result */
-    based_err rc;
-} pslot;
-
-static pthread_mutex_t pmu = PTHREAD_MUTEX_INITIALIZER;
-static pslot pslots[PREBUILD_SLOTS];
 
 static void *prebuild_main(void *arg)
 {
@@ -304,17 +311,20 @@ static void pslot_free(pslot *p)
     memset(p, 0, sizeof *p);
 }
 
-void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed *f, size_t n)
+void reward_tft_prebuild(reward_tft_cache *c, const reward_tft_brain_epoch *b,
+                         const reward_tft_feed *f, size_t n)
 {
-    pthread_mutex_lock(&cmu);
-    bool on = cmode == REWARD_TFT_CACHE_ON;
-    pthread_mutex_unlock(&cmu);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->cmu);
+    bool on = c->cmode == REWARD_TFT_CACHE_ON;
+    pthread_mutex_unlock(&c->cmu);
     if (!on || b->model_len == 0 || n == 0)
         return;
-    pthread_mutex_lock(&pmu);
+    pthread_mutex_lock(&c->pmu);
     pslot *p = NULL;
     for (size_t i = 0; i < PREBUILD_SLOTS; i++) {
-        pslot *q = &pslots[i];
+        pslot *q = &c->pslots[i];
         if (q->used && ((q->brain == b->brain && q->instance == b->instance) ||
                         q->made_at > b->height || b->height - q->made_at > q->stale_blocks))
             pslot_free(q);                 /* superseded, or never taken */
@@ -346,29 +356,32 @@ void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed 
             memset(p, 0, sizeof *p);
         }
     }
-    pthread_mutex_unlock(&pmu);
+    pthread_mutex_unlock(&c->pmu);
 }
 
-void reward_tft_prebuild_wait(void)
+void reward_tft_prebuild_wait(reward_tft_cache *c)
 {
-    pthread_mutex_lock(&pmu);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->pmu);
     for (size_t i = 0; i < PREBUILD_SLOTS; i++)
-        if (pslots[i].used && !pslots[i].joined) {
-            pthread_join(pslots[i].th, NULL);
-            pslots[i].joined = true;
+        if (c->pslots[i].used && !c->pslots[i].joined) {
+            pthread_join(c->pslots[i].th, NULL);
+            c->pslots[i].joined = true;
         }
-    pthread_mutex_unlock(&pmu);
+    pthread_mutex_unlock(&c->pmu);
 }
 
 /* Under cmu: a finished (joined) prebuild of this Brain for model `id`
  * becomes its cache entry, replacing the old one, if it fits. */
-static void take_prebuilt(const reward_tft_brain_epoch *b, const chain_hash *id)
+static void take_prebuilt(reward_tft_cache *c, const reward_tft_brain_epoch *b,
+                          const chain_hash *id)
 {
     cbrain e;
     bool have = false;
-    pthread_mutex_lock(&pmu);
+    pthread_mutex_lock(&c->pmu);
     for (size_t i = 0; i < PREBUILD_SLOTS && !have; i++) {
-        pslot *p = &pslots[i];
+        pslot *p = &c->pslots[i];
         if (!p->used || p->brain != b->brain || p->instance != b->instance)
             continue;
         if (!p->joined)
@@ -383,35 +396,35 @@ static void take_prebuilt(const reward_tft_brain_epoch *b, const chain_hash *id)
         if (!have)
             entry_release(&e);
     }
-    pthread_mutex_unlock(&pmu);
+    pthread_mutex_unlock(&c->pmu);
     if (!have)
         return;
-    cbrain *old = entry_find(b->brain, b->instance);
+    cbrain *old = entry_find(c, b->brain, b->instance);
     if (old)
-        entry_remove((size_t)(old - cache));
+        entry_remove(c, (size_t)(old - c->cache));
     e.bytes = entry_size(&e);
     e.used_at = b->height;
-    bool grown = ncache < capcache;
+    bool grown = c->ncache < c->capcache;
     if (!grown) {
-        size_t nc = capcache ? 2 * capcache : 16;
-        cbrain *c = realloc(cache, nc * sizeof *c);
-        if (c)
-            cache = c, capcache = nc, grown = true;
+        size_t nc = c->capcache ? 2 * c->capcache : 16;
+        cbrain *more = realloc(c->cache, nc * sizeof *more);
+        if (more)
+            c->cache = more, c->capcache = nc, grown = true;
     }
-    if (!grown || !make_room(e.bytes, NULL, b->height, b->stale_blocks)) {
+    if (!grown || !make_room(c, e.bytes, NULL, b->height, b->stale_blocks)) {
         entry_release(&e);
         return;
     }
     for (size_t i = 0; i < e.n; i++)
-        cstats.prebuilt += e.u[i].st != NULL;
-    cache[ncache++] = e;
-    cache_bytes += e.bytes;
+        c->cstats.prebuilt += e.u[i].st != NULL;
+    c->cache[c->ncache++] = e;
+    c->cache_bytes += e.bytes;
 }
 
 /* ---------------- one Brain epoch ---------------- */
 
 static based_err forecast_series_all(const reward_tft_brain_epoch *b, reward_tft_feed *f,
-                                     size_t n)
+                                     size_t n, reward_tft_cache_stats *st)
 {
     struct tft_model *m = NULL;
     if (tft_model_load(b->model, b->model_len, &m) != BASED_E_OK)
@@ -423,14 +436,15 @@ static based_err forecast_series_all(const reward_tft_brain_epoch *b, reward_tft
         rc = reward_tft_forecast_feed(m, f[i].y, f[i].len, b->window, f[i].raw, f[i].q);
         f[i].ok = rc == BASED_E_OK;
         rc = rc == BASED_E_BAD_PARAM ? BASED_E_OK : rc;
-        cstats.series++;
+        st->series++;
     }
     tft_model_free(m);
     return rc;
 }
 
 static based_err forecast_states(const reward_tft_brain_epoch *b, cbrain *e,
-                                 const struct tft_model *m, reward_tft_feed *f, size_t n)
+                                 const struct tft_model *m, reward_tft_feed *f, size_t n,
+                                 reward_tft_cache_stats *st)
 {
     cuid *tmp = e ? NULL : calloc(1, sizeof *tmp);
     struct tft_dataset *d = tft_dataset_new(1, REWARD_TFT_MAX_FEED, 0, 0, 0);
@@ -445,9 +459,9 @@ static based_err forecast_states(const reward_tft_brain_epoch *b, cbrain *e,
         rc = cuid_forecast(c, m, d, &f[i], b->window, &hit);
         rc = rc == BASED_E_BAD_PARAM ? BASED_E_OK : rc;
         if (hit)
-            cstats.advanced++;
+            st->advanced++;
         else
-            cstats.rebuilt++;
+            st->rebuilt++;
         if (!e)
             cuid_clear(c);
     }
@@ -456,91 +470,148 @@ static based_err forecast_states(const reward_tft_brain_epoch *b, cbrain *e,
     return rc;
 }
 
-based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_feed *f,
-                                    size_t n)
+/* Without a cache: every state rebuilt from its feed, nothing kept. */
+static based_err forecast_uncached(const reward_tft_brain_epoch *b, reward_tft_feed *f, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        f[i].ok = false;
-    if (b->model_len == 0 || b->window < 1)
+    reward_tft_cache_stats st;
+    struct tft_model *m = NULL;
+    memset(&st, 0, sizeof st);
+    if (tft_model_load(b->model, b->model_len, &m) != BASED_E_OK)
         return BASED_E_OK;
-    pthread_mutex_lock(&cmu);
+    based_err rc = forecast_states(b, NULL, m, f, n, &st);
+    tft_model_free(m);
+    return rc;
+}
+
+/* Under cmu: the cache's entry for the Brain (after taking its prebuilt
+ * states) or NULL, forecast; an entry that fails or outgrows the cap is
+ * dropped. */
+static based_err forecast_cached(reward_tft_cache *c, const reward_tft_brain_epoch *b,
+                                 reward_tft_feed *f, size_t n)
+{
     based_err rc = BASED_E_OK;
-    if (cmode == REWARD_TFT_CACHE_SERIES) {
-        rc = forecast_series_all(b, f, n);
-        pthread_mutex_unlock(&cmu);
-        return rc;
-    }
     chain_hash id = chain_hash_bytes(b->model, b->model_len);
-    if (cmode == REWARD_TFT_CACHE_ON)
-        take_prebuilt(b, &id);
-    cbrain *e = cmode == REWARD_TFT_CACHE_ON ? entry_get(b, &id, n) : NULL;
+    bool on = c->cmode == REWARD_TFT_CACHE_ON;
+    if (on)
+        take_prebuilt(c, b, &id);
+    cbrain *e = on ? entry_get(c, b, &id, n) : NULL;
     struct tft_model *own = NULL;
     if (!e) {
-        cstats.uncached += cmode == REWARD_TFT_CACHE_ON;
+        c->cstats.uncached += on;
         if (tft_model_load(b->model, b->model_len, &own) != BASED_E_OK)
             own = NULL;
     }
     const struct tft_model *m = e ? e->m : own;
     if (m)
-        rc = forecast_states(b, e, m, f, n);
+        rc = forecast_states(b, e, m, f, n, &c->cstats);
     tft_model_free(own);
     if (e) {
-        size_t at = (size_t)(e - cache);
-        cache_bytes -= e->bytes;
+        size_t at = (size_t)(e - c->cache);
+        c->cache_bytes -= e->bytes;
         e->bytes = entry_size(e);
         e->used_at = b->height;
-        cache_bytes += e->bytes;
-        if (rc != BASED_E_OK || !make_room(0, e, b->height, b->stale_blocks)) {
-            entry_remove(at);              /* itself too large, or an error: drop it */
-            cstats.evicted++;
+        c->cache_bytes += e->bytes;
+        if (rc != BASED_E_OK || !make_room(c, 0, e, b->height, b->stale_blocks)) {
+            entry_remove(c, at);           /* itself too large, or an error: drop it */
+            c->cstats.evicted++;
         }
     }
-    pthread_mutex_unlock(&cmu);
     return rc;
 }
 
-/* ---------------- control ---------------- */
-
-static void clear_locked(void)
+based_err reward_tft_forecast_feeds(reward_tft_cache *c, const reward_tft_brain_epoch *b,
+                                    reward_tft_feed *f, size_t n)
 {
-    pthread_mutex_lock(&pmu);
+    for (size_t i = 0; i < n; i++)
+        f[i].ok = false;
+    if (b->model_len == 0 || b->window < 1)
+        return BASED_E_OK;
+    if (!c)
+        return forecast_uncached(b, f, n);
+    pthread_mutex_lock(&c->cmu);
+    based_err rc = c->cmode == REWARD_TFT_CACHE_SERIES ? forecast_series_all(b, f, n, &c->cstats)
+                                                        : forecast_cached(c, b, f, n);
+    pthread_mutex_unlock(&c->cmu);
+    return rc;
+}
+
+/* ---------------- the handle ---------------- */
+
+based_err reward_tft_cache_new(reward_tft_cache_mode mode, size_t max_bytes,
+                               reward_tft_cache **out)
+{
+    *out = NULL;
+    reward_tft_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return BASED_E_NOMEM;
+    if (pthread_mutex_init(&c->cmu, NULL) != 0) {
+        free(c);
+        return BASED_E_NOMEM;
+    }
+    if (pthread_mutex_init(&c->pmu, NULL) != 0) {
+        pthread_mutex_destroy(&c->cmu);
+        free(c);
+        return BASED_E_NOMEM;
+    }
+    c->cmode = mode;
+    c->cache_limit = max_bytes ? max_bytes : REWARD_TFT_CACHE_DEFAULT_BYTES;
+    *out = c;
+    return BASED_E_OK;
+}
+
+/* Under cmu: joins and frees every prebuild and every entry. */
+static void clear_locked(reward_tft_cache *c)
+{
+    pthread_mutex_lock(&c->pmu);
     for (size_t i = 0; i < PREBUILD_SLOTS; i++)
-        pslot_free(&pslots[i]);
-    pthread_mutex_unlock(&pmu);
-    for (size_t i = 0; i < ncache; i++)
-        entry_release(&cache[i]);
-    free(cache);
-    cache = NULL;
-    ncache = capcache = cache_bytes = 0;
+        pslot_free(&c->pslots[i]);
+    pthread_mutex_unlock(&c->pmu);
+    for (size_t i = 0; i < c->ncache; i++)
+        entry_release(&c->cache[i]);
+    free(c->cache);
+    c->cache = NULL;
+    c->ncache = c->capcache = c->cache_bytes = 0;
 }
 
-void reward_tft_cache_set(reward_tft_cache_mode mode, size_t max_bytes)
+void reward_tft_cache_free(reward_tft_cache *c)
 {
-    pthread_mutex_lock(&cmu);
-    if (mode != cmode)
-        clear_locked();
-    cmode = mode;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->cmu);
+    clear_locked(c);
+    pthread_mutex_unlock(&c->cmu);
+    pthread_mutex_destroy(&c->pmu);
+    pthread_mutex_destroy(&c->cmu);
+    free(c);
+}
+
+void reward_tft_cache_set(reward_tft_cache *c, reward_tft_cache_mode mode, size_t max_bytes)
+{
+    pthread_mutex_lock(&c->cmu);
+    if (mode != c->cmode)
+        clear_locked(c);
+    c->cmode = mode;
     if (max_bytes)
-        cache_limit = max_bytes;
-    pthread_mutex_unlock(&cmu);
+        c->cache_limit = max_bytes;
+    pthread_mutex_unlock(&c->cmu);
 }
 
-void reward_tft_cache_clear(void)
+void reward_tft_cache_clear(reward_tft_cache *c)
 {
-    pthread_mutex_lock(&cmu);
-    clear_locked();
-    pthread_mutex_unlock(&cmu);
+    pthread_mutex_lock(&c->cmu);
+    clear_locked(c);
+    pthread_mutex_unlock(&c->cmu);
 }
 
-void reward_tft_cache_stats_get(reward_tft_cache_stats *s)
+void reward_tft_cache_stats_get(reward_tft_cache *c, reward_tft_cache_stats *s)
 {
-    pthread_mutex_lock(&cmu);
-    *s = cstats;
-    s->brains = ncache;
+    pthread_mutex_lock(&c->cmu);
+    *s = c->cstats;
+    s->brains = c->ncache;
     s->uids = 0;
-    for (size_t i = 0; i < ncache; i++)
-        for (size_t j = 0; j < cache[i].n; j++)
-            s->uids += cache[i].u[j].st != NULL;
-    s->bytes = cache_bytes;
-    pthread_mutex_unlock(&cmu);
+    for (size_t i = 0; i < c->ncache; i++)
+        for (size_t j = 0; j < c->cache[i].n; j++)
+            s->uids += c->cache[i].u[j].st != NULL;
+    s->bytes = c->cache_bytes;
+    pthread_mutex_unlock(&c->cmu);
 }

@@ -17,7 +17,8 @@
  * and attention state advanced by one value: one tft_state_advance and one
  * tft_state_forecast per uid instead of a whole-window pass.
  *
- * What the node keeps. A process-wide cache holds, per Brain (id, instance)
+ * What the node keeps. A cache (a handle the node owns, bound to
+ * reward_module as reward_handles.cache) holds, per Brain (id, instance)
  * and model (BLAKE2b-256 of its bytes), each uid's tft_state together with
  * the exact values it has been fed, its occupant and fit_len. An entry is
  * used only when its occupant and fit_len equal the uid's and the values it
@@ -29,6 +30,9 @@
  * memory is capped: whole Brains are evicted, least recently used first,
  * among those unused for stale_blocks; a Brain that does not fit is
  * forecast without caching (rebuilt every epoch).
+ *
+ * Without a cache handle (NULL) every state is rebuilt from its feed each
+ * epoch: the same bits, more work.
  *
  * Thread safety: every function takes the cache's mutex; forecasts of one
  * call run on the caller's thread.
@@ -61,12 +65,15 @@ typedef struct {
     uint64_t stale_blocks;       /* entries unused this long may be evicted */
 } reward_tft_brain_epoch;
 
-/* Forecasts every feed f[0..n-1] (uid order) of one Brain epoch. Feeds
- * outside 2..REWARD_TFT_MAX_FEED, and all feeds when the model bytes do
- * not load, get ok = false. Returns BASED_E_NOMEM when memory runs out
- * (results then unusable), else BASED_E_OK. */
-based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_feed *f,
-                                    size_t n);
+typedef struct reward_tft_cache reward_tft_cache;
+
+/* Forecasts every feed f[0..n-1] (uid order) of one Brain epoch through
+ * cache c (NULL: no cache). Feeds outside 2..REWARD_TFT_MAX_FEED, and all
+ * feeds when the model bytes do not load, get ok = false. Returns
+ * BASED_E_NOMEM when memory runs out (results then unusable), else
+ * BASED_E_OK. */
+based_err reward_tft_forecast_feeds(reward_tft_cache *c, const reward_tft_brain_epoch *b,
+                                    reward_tft_feed *f, size_t n);
 
 /* When a model is applied (reward_tft_block), the node builds on a thread
  * the states the Brain's next epoch will ask for: each feed as cut for the
@@ -75,11 +82,13 @@ based_err reward_tft_forecast_feeds(const reward_tft_brain_epoch *b, reward_tft_
  * waits for it and takes the states into the cache, where they are checked
  * like any cached state; so the cold rebuild that a new model forces runs
  * off the block path during the D blocks before that epoch. Copies its
- * inputs; does nothing unless the mode is ON; skipped when no thread can
- * start (the epoch then rebuilds). */
-void reward_tft_prebuild(const reward_tft_brain_epoch *b, const reward_tft_feed *f, size_t n);
-/* Waits until every prebuild started so far has finished (bench, tests). */
-void reward_tft_prebuild_wait(void);
+ * inputs; does nothing unless c is not NULL and its mode is ON; skipped
+ * when no thread can start (the epoch then rebuilds). Threads are joined
+ * when taken, when superseded, and by reward_tft_cache_clear / _free. */
+void reward_tft_prebuild(reward_tft_cache *c, const reward_tft_brain_epoch *b,
+                         const reward_tft_feed *f, size_t n);
+/* Waits until every prebuild of c started so far has finished (bench). */
+void reward_tft_prebuild_wait(reward_tft_cache *c);
 
 /* min(len, window, the model's max_len): the scaling length of a feed. */
 size_t reward_tft_fit_len(size_t len, size_t window, const struct tft_model *m);
@@ -96,11 +105,16 @@ typedef enum {
 
 #define REWARD_TFT_CACHE_DEFAULT_BYTES ((size_t)5 << 30)   /* 1024 full Brains: 4.3 GB */
 
+/* A cache in `mode` with a memory cap of max_bytes (0: the default). */
+based_err reward_tft_cache_new(reward_tft_cache_mode mode, size_t max_bytes,
+                               reward_tft_cache **out);
+/* Joins its prebuilds and frees everything; free(NULL) is a no-op. */
+void reward_tft_cache_free(reward_tft_cache *c);
 /* Sets the mode and the memory cap (bytes; 0 keeps the current cap); a
  * change of mode empties the cache. */
-void reward_tft_cache_set(reward_tft_cache_mode mode, size_t max_bytes);
+void reward_tft_cache_set(reward_tft_cache *c, reward_tft_cache_mode mode, size_t max_bytes);
 /* Empties the cache (as after a restart). */
-void reward_tft_cache_clear(void);
+void reward_tft_cache_clear(reward_tft_cache *c);
 
 typedef struct {
     uint64_t advanced;           /* forecasts from a cached state */
@@ -111,6 +125,6 @@ typedef struct {
     uint64_t prebuilt;           /* states taken from a prebuild (model applied) */
     size_t brains, uids, bytes;  /* held now */
 } reward_tft_cache_stats;
-void reward_tft_cache_stats_get(reward_tft_cache_stats *s);
+void reward_tft_cache_stats_get(reward_tft_cache *c, reward_tft_cache_stats *s);
 
 #endif

@@ -20,8 +20,6 @@
  *           reward_tft_pick_rank), applied at height + tft_apply_delay.
  * Iteration in uid order; no floats outside tft/ except the rounding.
  */
-#include <pthread.h>
-
 #include "chain/keys.h"
 #include "rewards/internal.h"
 #include "rewards/tftcache.h"
@@ -350,199 +348,6 @@ static based_err job_train(const uint8_t *p, size_t pl, uint8_t **bytes, size_t 
     return rc;
 }
 
-/* ---------------- the worker ----------------
- * A fixed pool of training threads (reward_tft_worker_threads, default 1,
- * started at the first job) takes queued jobs in submission order. A job
- * stays in its slot until its model is taken at apply time. Slots in
- * flight at 1024 Brains: jobs written in D + 1 blocks, about 1024 / (8 x
- * (tempo + 1)) x 11 = 14 on average, and at most the Brains whose epoch
- * falls in D + 1 consecutive blocks (113 when every Brain trains at the
- * same epoch). A new job reuses a free or taken slot first; only when all
- * TFT_WORKER_SLOTS hold untaken jobs is the oldest evicted (waited for if
- * it is running; its apply then trains synchronously: the same bytes).
- * The pool bounds the CPU the node gives training: at 1024 Brains the jobs
- * need about 15 % of one core (docs/tft.md), so one thread keeps up and
- * the block path keeps the other cores. */
-
-#define TFT_WORKER_SLOTS 256
-#define TFT_WORKER_THREADS_MAX 16
-
-typedef enum { W_FREE, W_QUEUED, W_RUNNING, W_DONE } wstate;
-
-typedef struct {
-    wstate st;
-    bool taken;
-    chain_hash id;
-    reward_tft_trainer fn;
-    uint8_t *job, *model;
-    size_t jn, mn;
-    uint64_t seq;                        /* submission order */
-    based_err rc;
-} wslot;
-
-static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wwork = PTHREAD_COND_INITIALIZER;   /* a job was queued */
-static pthread_cond_t wdone = PTHREAD_COND_INITIALIZER;   /* a job finished */
-static wslot wslots[TFT_WORKER_SLOTS];
-static uint64_t wseq;
-static bool wenabled = true;
-static size_t wwant = 1, wstarted;
-static reward_tft_worker_stats wstats;
-
-void reward_tft_use_worker(bool on)
-{
-    pthread_mutex_lock(&wmu);
-    wenabled = on;
-    pthread_mutex_unlock(&wmu);
-}
-
-void reward_tft_worker_threads(size_t n)
-{
-    pthread_mutex_lock(&wmu);
-    wwant = n < 1 ? 1 : n > TFT_WORKER_THREADS_MAX ? TFT_WORKER_THREADS_MAX : n;
-    pthread_mutex_unlock(&wmu);
-}
-
-void reward_tft_worker_stats_get(reward_tft_worker_stats *s)
-{
-    pthread_mutex_lock(&wmu);
-    *s = wstats;
-    s->slots = TFT_WORKER_SLOTS;
-    s->threads = wstarted;
-    s->in_flight = s->queued = 0;
-    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++) {
-        s->in_flight += wslots[i].st != W_FREE && !wslots[i].taken;
-        s->queued += wslots[i].st == W_QUEUED;
-    }
-    pthread_mutex_unlock(&wmu);
-}
-
-/* Under wmu: the queued job submitted first, or NULL. */
-static wslot *next_queued(void)
-{
-    wslot *best = NULL;
-    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
-        if (wslots[i].st == W_QUEUED && (!best || wslots[i].seq < best->seq))
-            best = &wslots[i];
-    return best;
-}
-
-static void *worker_main(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&wmu);
-    for (;;) {
-        wslot *s;
-        while (!(s = next_queued()))
-            pthread_cond_wait(&wwork, &wmu);
-        s->st = W_RUNNING;               /* job and fn stay put while running */
-        reward_tft_trainer fn = s->fn;
-        const uint8_t *job = s->job;
-        size_t jn = s->jn;
-        pthread_mutex_unlock(&wmu);
-        uint8_t *model = NULL;
-        size_t mn = 0;
-        based_err rc = fn(job, jn, &model, &mn);
-        pthread_mutex_lock(&wmu);
-        s->rc = rc, s->model = model, s->mn = mn, s->st = W_DONE;
-        pthread_cond_broadcast(&wdone);
-    }
-    return NULL;
-}
-
-/* Under wmu: empties a slot, waiting first if its job is running. */
-static void slot_clear(wslot *s)
-{
-    while (s->st == W_RUNNING)
-        pthread_cond_wait(&wdone, &wmu);
-    free(s->job);
-    free(s->model);
-    memset(s, 0, sizeof *s);
-}
-
-static wslot *slot_find(reward_tft_trainer fn, const chain_hash *id)
-{
-    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++)
-        if (wslots[i].st != W_FREE && wslots[i].fn == fn &&
-            memcmp(wslots[i].id.b, id->b, 32) == 0)
-            return &wslots[i];
-    return NULL;
-}
-
-/* A free slot, else the oldest taken one, else the oldest (evicted). */
-static wslot *slot_pick(void)
-{
-    wslot *taken = NULL, *oldest = NULL;
-    for (size_t i = 0; i < TFT_WORKER_SLOTS; i++) {
-        wslot *s = &wslots[i];
-        if (s->st == W_FREE)
-            return s;
-        if (s->taken && (!taken || s->seq < taken->seq))
-            taken = s;
-        if (!oldest || s->seq < oldest->seq)
-            oldest = s;
-    }
-    if (!taken)
-        wstats.evicted++;
-    return taken ? taken : oldest;
-}
-
-/* Queues a job for the pool (once per job content). */
-void reward_tft_submit(reward_tft_trainer fn, const uint8_t *p, size_t pl)
-{
-    chain_hash id = chain_hash_bytes(p, pl);
-    pthread_mutex_lock(&wmu);
-    while (wenabled && wstarted < wwant) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, worker_main, NULL) != 0)
-            break;
-        pthread_detach(th);
-        wstarted++;
-    }
-    if (wenabled && wstarted && !slot_find(fn, &id)) {
-        wslot *s = slot_pick();
-        slot_clear(s);
-        s->job = malloc(pl ? pl : 1);
-        if (s->job) {
-            memcpy(s->job, p, pl);
-            s->jn = pl, s->id = id, s->fn = fn, s->seq = wseq++, s->st = W_QUEUED;
-            wstats.submitted++;
-            pthread_cond_signal(&wwork);
-        }
-    }
-    pthread_mutex_unlock(&wmu);
-}
-
-/* The model of a job: the pool's result (waiting for it if it is being
- * trained), or trained now when it is still queued or was never seen. */
-based_err reward_tft_take(reward_tft_trainer fn, const uint8_t *p, size_t pl, uint8_t **bytes,
-                          size_t *bl)
-{
-    chain_hash id = chain_hash_bytes(p, pl);
-    based_err rc = BASED_E_NOT_FOUND;
-    pthread_mutex_lock(&wmu);
-    wslot *s = slot_find(fn, &id);
-    if (s && s->st == W_QUEUED) {
-        slot_clear(s);                   /* not started: cheaper to train here */
-        s = NULL;
-    }
-    while (s && s->st == W_RUNNING)
-        pthread_cond_wait(&wdone, &wmu);
-    if (s) {
-        s->taken = true;
-        wstats.taken++;
-        rc = s->rc;
-        *bl = s->mn;
-        *bytes = malloc(s->mn ? s->mn : 1);
-        if (!*bytes)
-            rc = BASED_E_NOMEM;
-        else if (s->mn)
-            memcpy(*bytes, s->model, s->mn);
-    }
-    pthread_mutex_unlock(&wmu);
-    return rc == BASED_E_NOT_FOUND ? fn(p, pl, bytes, bl) : rc;
-}
-
 /* made_at and apply_at of a job value (its first two u64s). */
 static void job_heights(const uint8_t *p, size_t pl, uint64_t *made, uint64_t *apply)
 {
@@ -580,15 +385,14 @@ based_err reward_tft_model_get(chain_view *v, const uint8_t *k, size_t kl, rewar
 
 /* A model was just applied: the node starts building the states of the
  * Brain's next epoch on a thread (rewards/tftcache.c). Best effort, never
- * part of consensus: skipped without a worker or on any failure. */
+ * part of consensus: skipped without a training pool and a cache (the
+ * node's handles) or on any failure. */
 static void prebuild(chain_exec *ex, const contract_brain *b, const uint8_t *bytes, size_t bl)
 {
     tseries s;
     size_t k = window_of(ex);
-    pthread_mutex_lock(&wmu);
-    bool on = wenabled;
-    pthread_mutex_unlock(&wmu);
-    if (!on || series_get(ex->view, b, &s) != BASED_E_OK)
+    const reward_handles *h = reward_exec_handles(ex);
+    if (!h || !h->pool || !h->cache || series_get(ex->view, b, &s) != BASED_E_OK)
         return;
     reward_tft_feed *f = calloc(s.n ? s.n : 1, sizeof *f);
     for (size_t i = 0; f && i < s.n; i++) {
@@ -599,7 +403,7 @@ static void prebuild(chain_exec *ex, const contract_brain *b, const uint8_t *byt
     reward_tft_brain_epoch be = { b->id, b->instance, bytes, bl, k, ex->height,
                                   2 * REWARD_PARAM(ex, tempo) + 2 };
     if (f)
-        reward_tft_prebuild(&be, f, s.n);
+        reward_tft_prebuild(h->cache, &be, f, s.n);
     free(f);
     series_free(&s);
 }
@@ -622,7 +426,8 @@ based_err reward_tft_apply_due(chain_exec *ex, const uint8_t *jk, const uint8_t 
     if (!job)
         return BASED_E_NOMEM;
     memcpy(job, val, vl);                 /* borrowed values die at the next put */
-    rc = reward_tft_take(fn, job, vl, &bytes, &bl);
+    const reward_handles *h = reward_exec_handles(ex);
+    rc = reward_tft_take(h ? h->pool : NULL, fn, job, vl, &bytes, &bl);
     free(job);
     uint8_t *rec = rc == BASED_E_OK ? malloc(16 + bl) : NULL;
     if (rc == BASED_E_OK && !rec)
@@ -839,7 +644,8 @@ static based_err forecast_all(chain_exec *ex, const contract_brain *b, tseries *
     if (rc == BASED_E_OK && ml) {
         reward_tft_brain_epoch be = { b->id, b->instance, mb, ml, k, ex->height,
                                       2 * REWARD_PARAM(ex, tempo) + 2 };
-        rc = reward_tft_forecast_feeds(&be, f, n);
+        const reward_handles *h = reward_exec_handles(ex);
+        rc = reward_tft_forecast_feeds(h ? h->cache : NULL, &be, f, n);
     }
     for (size_t i = 0; rc == BASED_E_OK && i < n; i++)
         if (f[i].ok && s->u[i].count >= 2) {
@@ -869,8 +675,9 @@ based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, co
     chain_w_u16(&w, window);
     chain_w_raw(&w, data, dl);
     based_err rc = w.err ? BASED_E_TOO_LARGE : chain_view_put(ex->view, key, kl, w.p, w.len);
-    if (rc == BASED_E_OK)
-        reward_tft_submit(fn, w.p, w.len);
+    const reward_handles *hd = reward_exec_handles(ex);
+    if (rc == BASED_E_OK && hd)
+        reward_tft_submit(hd->pool, fn, w.p, w.len);
     chain_w_free(&w);
     return rc;
 }

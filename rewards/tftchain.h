@@ -19,10 +19,11 @@
  *                        model's bytes (tft_model_save, IEEE bit patterns).
  *
  * (brain = be16 id || be32 instance.) With tft_enabled = 0 nothing is read
- * or written and b = 0. Training runs on a worker thread from the moment a
- * job is written; the block at apply_at takes its result (waiting only
- * then) or trains synchronously when no worker has it (replay, restart):
- * the same bytes either way. Integer state only; the floats of tft/ enter
+ * or written and b = 0. With the node's training pool (reward_tft_pool,
+ * bound to reward_module as reward_handles.pool) training runs on a pool
+ * thread from the moment a job is written; the block at apply_at takes its
+ * result (waiting only then) or trains synchronously when the pool does not
+ * have it (no pool, replay, restart): the same bytes either way. Integer state only; the floats of tft/ enter
  * state through reward_tft_round and the model's bit patterns.
  */
 #ifndef BASED_REWARDS_TFTCHAIN_H
@@ -99,18 +100,22 @@ based_err reward_tft_train(const uint16_t *const *series, const size_t *len, siz
 /* The training-subset rank of a uid: the first 8 bytes (big-endian) of
  * BLAKE2b-256(brain be16 || instance be32 || height be64 || uid be16). */
 uint64_t reward_tft_pick_rank(uint16_t brain, uint32_t instance, uint64_t height, uint16_t uid);
-/* The worker's counters (process-wide, not consensus). */
+
+/* ---- the training pool (rewards/tftpool.c) ----
+ * A handle the node owns: `threads` training threads (clamped to 1..16),
+ * started at the first job, trained jobs kept until taken. Thread-safe.
+ * reward_tft_pool_free stops and joins the threads (a running job
+ * finishes first) and frees every job; free(NULL) is a no-op. */
+typedef struct reward_tft_pool reward_tft_pool;
+based_err reward_tft_pool_new(size_t threads, reward_tft_pool **out);
+void reward_tft_pool_free(reward_tft_pool *p);
+/* The pool's counters (not consensus). */
 typedef struct {
     uint64_t submitted, taken, evicted;  /* evicted: an untaken job's slot reused */
     size_t slots, in_flight;             /* in_flight: submitted, not yet taken */
-    size_t queued, threads;              /* queued: not started; threads: pool size */
+    size_t queued, threads;              /* queued: not started; threads: started */
 } reward_tft_worker_stats;
-void reward_tft_worker_stats_get(reward_tft_worker_stats *s);
-/* The training pool's size (1..16, default 1); threads are started at the
- * next job and never stopped, so it can only grow. */
-void reward_tft_worker_threads(size_t n);
-/* Off: training is synchronous at apply time (tests). Default on. */
-void reward_tft_use_worker(bool on);
+void reward_tft_pool_stats(reward_tft_pool *p, reward_tft_worker_stats *s);
 
 /* ---- the job / worker / model machinery, shared with rewards/tftnet.c ----
  * A job value starts with made_at u64 || apply_at u64 (codec encoding);
@@ -121,20 +126,21 @@ void reward_tft_use_worker(bool on);
 typedef based_err (*reward_tft_trainer)(const uint8_t *job, size_t n, uint8_t **model,
                                         size_t *ml);
 /* Writes the job made_at = height || apply_at = height + tft_apply_delay ||
- * seed || window u16 || data under key and submits it to fn; seed = the
+ * seed || window u16 || data under key and submits it with fn to the
+ * node's pool (reward_exec_handles(ex), if any); seed = the
  * first 8 bytes (big-endian) of BLAKE2b-256(salt || height (u64) || data). */
 based_err reward_tft_job_write(chain_exec *ex, const uint8_t *key, size_t kl, const uint8_t *salt,
                                size_t sl, uint16_t window, const uint8_t *data, size_t dl,
                                reward_tft_trainer fn);
-/* Queues a copy of the job for the training pool (once per content). */
-void reward_tft_submit(reward_tft_trainer fn, const uint8_t *job, size_t n);
-/* The job's model: the pool's result (waiting while it trains) or, when the
- * job is still queued or was never submitted, fn run now: the same bytes.
- * *bytes is malloc'ed (the caller frees). */
-based_err reward_tft_take(reward_tft_trainer fn, const uint8_t *job, size_t n, uint8_t **bytes,
-                          size_t *bl);
+/* Queues a copy of the job for pool p (once per content; p NULL: nothing). */
+void reward_tft_submit(reward_tft_pool *p, reward_tft_trainer fn, const uint8_t *job, size_t n);
+/* The job's model: p's result (waiting while it trains) or, when the job
+ * is still queued or was never submitted (or p is NULL), fn run now: the
+ * same bytes. *bytes is malloc'ed (the caller frees). */
+based_err reward_tft_take(reward_tft_pool *p, reward_tft_trainer fn, const uint8_t *job,
+                          size_t n, uint8_t **bytes, size_t *bl);
 /* Start of a block: when the job under jk is due (apply_at <= height), its
- * model (the worker's result, waiting for it, or trained now: the same
+ * model (the pool's result, waiting for it, or trained now: the same
  * bytes) is stored under mk and the job deleted. Keys are kl bytes.
  * When applied is not NULL and a model was stored, *applied gets a copy
  * of its bytes (the caller frees) and *applied_len their length. */

@@ -261,7 +261,7 @@ static based_err commit_apply(chain_exec *ex, const chain_tx *tx, const contract
     return commit_put(ex->txview, &b, n.uid, &c);
 }
 
-CONTRACT_KIND(reward_wcommit, CHAIN_KIND_WEIGHTS_COMMIT, "weights_commit", commit_spec, NULL,
+CONTRACT_KIND(reward_wcommit, REWARD_KIND_WEIGHTS_COMMIT, "weights_commit", commit_spec, NULL,
               commit_apply, NULL);
 
 /* ---------------- weights_reveal: payload ---------------- */
@@ -544,14 +544,7 @@ static based_err reveal_apply(chain_exec *ex, const chain_tx *tx, const char **w
     return rc;
 }
 
-static const chain_kind reveal_kind = {
-    CHAIN_KIND_WEIGHTS_REVEAL, "weights_reveal", reveal_check, NULL, reveal_apply,
+const chain_kind reward_wreveal_kind = {
+    REWARD_KIND_WEIGHTS_REVEAL, "weights_reveal", reveal_check, NULL, reveal_apply,
     reveal_to_json, reveal_from_json
 };
-
-static const chain_kind *const rows[] = { &reward_wcommit_kind, &reveal_kind };
-
-const chain_kind *reward_kind_at(size_t i)
-{
-    return i < BASED_ARRAY_LEN(rows) ? rows[i] : NULL;
-}

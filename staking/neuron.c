@@ -301,5 +301,5 @@ static based_err serve_apply(chain_exec *ex, const chain_tx *tx, const contract_
     return stake_neuron_put(ex->txview, &b, &n);
 }
 
-CONTRACT_KIND(stake_memorize, CHAIN_KIND_MEMORIZE, "memorize", mem_spec, NULL, mem_apply, NULL);
-CONTRACT_KIND(stake_serve, CHAIN_KIND_SERVE, "serve", serve_spec, serve_check, serve_apply, NULL);
+CONTRACT_KIND(stake_memorize, STAKE_KIND_MEMORIZE, "memorize", mem_spec, NULL, mem_apply, NULL);
+CONTRACT_KIND(stake_serve, STAKE_KIND_SERVE, "serve", serve_spec, serve_check, serve_apply, NULL);

@@ -304,8 +304,8 @@ based_err stake_active_validators(chain_view *v, const chain_genesis *g, const c
     return rc;
 }
 
-CONTRACT_KIND(stake_stake, CHAIN_KIND_STAKE, "stake", stake_spec, amount_check, stake_apply,
+CONTRACT_KIND(stake_stake, STAKE_KIND_STAKE, "stake", stake_spec, amount_check, stake_apply,
               stake_spend);
-CONTRACT_KIND(stake_unstake, CHAIN_KIND_UNSTAKE, "unstake", unstake_spec, amount_check,
+CONTRACT_KIND(stake_unstake, STAKE_KIND_UNSTAKE, "unstake", unstake_spec, amount_check,
               unstake_apply, NULL);
-CONTRACT_KIND(stake_set_take, CHAIN_KIND_SET_TAKE, "set_take", take_spec, NULL, take_apply, NULL);
+CONTRACT_KIND(stake_set_take, STAKE_KIND_SET_TAKE, "set_take", take_spec, NULL, take_apply, NULL);

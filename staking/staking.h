@@ -20,6 +20,20 @@
 #include "contracts/state.h"
 
 #define STAKE_MAX_UIDS 2048
+
+/* The kind ids of staking/ (rows in contracts/contracts.h's contract_kinds:
+ * contracts/ and staking/ are one module). */
+enum {
+    STAKE_KIND_MEMORIZE = 8,
+    STAKE_KIND_SERVE = 9,
+    STAKE_KIND_STAKE = 10,
+    STAKE_KIND_UNSTAKE = 11,
+    STAKE_KIND_SET_TAKE = 12,
+};
+
+/* Their rows (neuron.c, stake.c). */
+extern const chain_kind stake_memorize_kind, stake_serve_kind, stake_stake_kind,
+    stake_unstake_kind, stake_set_take_kind;
 #define STAKE_HOST_MAX 253
 
 enum { STAKE_MINER = 0, STAKE_VALIDATOR = 1 };

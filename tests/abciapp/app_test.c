@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "tests/runner.h"
+#include "node/runtime.h"
 #include "tests/abciapp/fixture.h"
 #include "chain/account.h"
 
@@ -152,7 +153,7 @@ TEST(abciapp_refuses_dev_database)
     chain_ed_generate(sk, &pub);
     chain_genesis_make_dev(&g, &pub, FX_T0);
     snprintf(db, sizeof db, "%s/dev", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_produce(l, NULL, 0, 0, sk, NULL, NULL, &inc, err, sizeof err),
                  BASED_E_OK);
     err[0] = '\0';
@@ -547,7 +548,7 @@ TEST(abciapp_finalize_commit_restart)
     CHECK_EQ_U64(chain_ledger_head(f.l).height, 2);
     fx_close(&f);
     snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_verify(f.db, tmp, NULL, NULL, f.err, sizeof f.err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_verify(based_runtime(), f.db, tmp, NULL, NULL, f.err, sizeof f.err), BASED_E_OK);
     chain_tx_release(&t0);
     chain_tx_release(&t1);
     chain_tx_release(&t2);

@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include "tests/runner.h"
+#include "node/runtime.h"
 #include "tests/abciapp/fixture.h"
 #include "chain/account.h"
 #include "node/log.h"
@@ -74,7 +75,7 @@ void fx_open(fx *f, const char *name)
     fx_keys(f);
     fx_genesis(f);
     snprintf(f->db, sizeof f->db, "%s/%s", test_tmpdir(), name);
-    if (chain_ledger_open(f->db, &f->g, &f->l, f->err, sizeof f->err) != BASED_E_OK)
+    if (chain_ledger_open(based_runtime(), f->db, &f->g, &f->l, f->err, sizeof f->err) != BASED_E_OK)
         die("open", f->err);
     if (node_abci_app_new(f->l, &f->app, f->err, sizeof f->err) != BASED_E_OK)
         die("app", f->err);
@@ -99,7 +100,7 @@ void fx_reopen(fx *f)
     node_abci_app_free(f->app);
     chain_ledger_free(f->l);
     f->app = NULL;
-    if (chain_ledger_open(f->db, NULL, &f->l, f->err, sizeof f->err) != BASED_E_OK)
+    if (chain_ledger_open(based_runtime(), f->db, NULL, &f->l, f->err, sizeof f->err) != BASED_E_OK)
         die("reopen", f->err);
     if (node_abci_app_new(f->l, &f->app, f->err, sizeof f->err) != BASED_E_OK)
         die("app", f->err);

@@ -4,6 +4,7 @@
 #include "chain/crypto.h"
 #include "chain/kinds.h"
 #include "chain/tx.h"
+#include "node/runtime.h"
 
 TEST(codec_uleb_minimal)
 {
@@ -148,8 +149,8 @@ TEST(tx_roundtrip_and_checks)
     chain_transfer_encode(&t, payload);
     CHECK_EQ_INT(chain_tx_make(&tx, "based-test", 7, 100, CHAIN_KIND_TRANSFER, payload,
                                sizeof payload, sk), BASED_E_OK);
-    CHECK_EQ_INT(chain_tx_check(&tx, "based-test", &why), BASED_E_OK);
-    CHECK_EQ_INT(chain_tx_check(&tx, "other", &why), BASED_E_WRONG_CHAIN);
+    CHECK_EQ_INT(chain_tx_check(based_runtime(), &tx, "based-test", &why), BASED_E_OK);
+    CHECK_EQ_INT(chain_tx_check(based_runtime(), &tx, "other", &why), BASED_E_WRONG_CHAIN);
     CHECK_EQ_INT(chain_tx_decode(tx.raw, tx.raw_len, &back, &why), BASED_E_OK);
     CHECK_EQ_MEM(back.hash.b, tx.hash.b, 32);
     CHECK_EQ_U64(back.nonce, 7);
@@ -168,17 +169,17 @@ TEST(tx_roundtrip_and_checks)
     memcpy(longer, tx.raw, tx.raw_len);
     longer[tx.raw_len - 1] ^= 1;
     CHECK_EQ_INT(chain_tx_decode(longer, tx.raw_len, &back, &why), BASED_E_OK);
-    CHECK_EQ_INT(chain_tx_check(&back, "based-test", &why), BASED_E_BAD_SIGNATURE);
+    CHECK_EQ_INT(chain_tx_check(based_runtime(), &back, "based-test", &why), BASED_E_BAD_SIGNATURE);
     chain_tx_release(&back);
     /* an unknown kind */
     chain_tx_release(&tx);
     CHECK_EQ_INT(chain_tx_make(&tx, "based-test", 0, 1, 999, payload, sizeof payload, sk), BASED_E_OK);
-    CHECK_EQ_INT(chain_tx_check(&tx, "based-test", &why), BASED_E_UNKNOWN_KIND);
+    CHECK_EQ_INT(chain_tx_check(based_runtime(), &tx, "based-test", &why), BASED_E_UNKNOWN_KIND);
     chain_tx_release(&tx);
     /* a zero transfer */
     t.amount = 0;
     chain_transfer_encode(&t, payload);
     CHECK_EQ_INT(chain_tx_make(&tx, "based-test", 0, 1, CHAIN_KIND_TRANSFER, payload, sizeof payload, sk), BASED_E_OK);
-    CHECK_EQ_INT(chain_tx_check(&tx, "based-test", &why), BASED_E_ZERO_AMOUNT);
+    CHECK_EQ_INT(chain_tx_check(based_runtime(), &tx, "based-test", &why), BASED_E_ZERO_AMOUNT);
     chain_tx_release(&tx);
 }

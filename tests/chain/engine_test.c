@@ -2,6 +2,7 @@
  * the engines (dev and CometBFT), evidence in blocks and state, and the
  * check state CometBFT's CheckTx runs on. */
 #include "tests/runner.h"
+#include "node/runtime.h"
 #include "chain/account.h"
 #include "chain/genesis.h"
 #include "chain/kinds.h"
@@ -101,7 +102,7 @@ TEST(engine_cometbft_execute_commit_verify)
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
     snprintf(db2, sizeof db2, "%s/db2", test_tmpdir());
     snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_engine(l), CHAIN_ENGINE_DEV);
     CHECK_EQ_INT(chain_ledger_set_engine(l, CHAIN_ENGINE_COMETBFT, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_engine(l), CHAIN_ENGINE_COMETBFT);
@@ -163,7 +164,7 @@ TEST(engine_cometbft_execute_commit_verify)
     CHECK_EQ_INT(inc, 0);
     CHECK_EQ_U64(chain_ledger_head(l).height, 2);
     /* a second ledger applies the blocks (no signatures on this engine) */
-    CHECK_EQ_INT(chain_ledger_open(db2, &g, &l2, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db2, &g, &l2, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_set_engine(l2, CHAIN_ENGINE_COMETBFT, err, sizeof err), BASED_E_OK);
     for (uint64_t ht = 1; ht <= 2; ht++) {
         CHECK_EQ_INT(chain_ledger_block(l, ht, &b), BASED_E_OK);
@@ -183,7 +184,7 @@ TEST(engine_cometbft_execute_commit_verify)
     chain_ledger_free(l2);
     chain_ledger_free(l);
     /* the engine is stored: reopened, it is still a CometBFT database */
-    CHECK_EQ_INT(chain_ledger_open(db, NULL, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, NULL, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_engine(l), CHAIN_ENGINE_COMETBFT);
     CHECK_EQ_U64(chain_ledger_head(l).height, 2);
     err[0] = '\0';
@@ -193,11 +194,11 @@ TEST(engine_cometbft_execute_commit_verify)
     CHECK_EQ_INT(chain_ledger_set_engine(l, CHAIN_ENGINE_COMETBFT, err, sizeof err), BASED_E_OK);
     chain_ledger_free(l);
     err[0] = '\0';
-    CHECK_EQ_INT(chain_ledger_verify(db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_verify(based_runtime(), db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
     /* a dev database: the engine may change at height 0 only */
     char db3[512];
     snprintf(db3, sizeof db3, "%s/dev", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db3, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db3, &g, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_set_engine(l, CHAIN_ENGINE_COMETBFT, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_set_engine(l, CHAIN_ENGINE_DEV, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_produce(l, NULL, 0, 0, sk, NULL, NULL, &inc, err, sizeof err),
@@ -209,7 +210,7 @@ TEST(engine_cometbft_execute_commit_verify)
                       "its own --datadir");
     CHECK_EQ_INT(chain_ledger_engine(l), CHAIN_ENGINE_DEV);
     chain_ledger_free(l);
-    CHECK_EQ_INT(chain_ledger_open(db3, NULL, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db3, NULL, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_engine(l), CHAIN_ENGINE_DEV);
     chain_ledger_free(l);
     for (int i = 0; i < 2; i++)
@@ -254,7 +255,7 @@ TEST(engine_evidence_state_and_encoding)
     eng_genesis(&g, sk);
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
     snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_set_engine(l, CHAIN_ENGINE_COMETBFT, err, sizeof err), BASED_E_OK);
     chain_pending *p = NULL;
     chain_block_input in = eng_input(&g, 1, T0 + 1000, NULL, 0);
@@ -377,7 +378,7 @@ TEST(engine_evidence_state_and_encoding)
     chain_block_release(&b);
     chain_ledger_free(l);
     /* replay records the same evidence */
-    CHECK_EQ_INT(chain_ledger_verify(db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_verify(based_runtime(), db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
     chain_genesis_release(&g);
 }
 
@@ -391,7 +392,7 @@ TEST(engine_skip_strict_and_commit_rules)
     char err[512], db[512];
     eng_genesis(&g, sk);
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_INT(chain_ledger_set_engine(l, CHAIN_ENGINE_COMETBFT, err, sizeof err), BASED_E_OK);
     chain_tx tx[5];
     eng_transfer(&tx[0], 1, 5, 100, 0);                           /* ok */
@@ -505,7 +506,7 @@ TEST(engine_checkstate_nonces_and_balances)
     eng_addr(1, &d1);
     eng_addr(2, &d2);
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     chain_checkstate *c = chain_ledger_check_begin(l);
     CHECK(c != NULL);
     chain_tx t0, t1, t3, t3b, big1, fit1, badsig, wrongchain;
@@ -606,7 +607,7 @@ TEST(engine_block_full)
     chain_genesis_make_dev(&g, &pub, T0);
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
     snprintf(db2, sizeof db2, "%s/db2", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     chain_tx tx[3];
     for (unsigned i = 0; i < 3; i++)
         eng_transfer(&tx[i], 1 + i, 5, 1, 0);
@@ -641,7 +642,7 @@ TEST(engine_block_full)
     big.ntx = 3;
     big.h.tx_root = chain_tx_root(three, 3);
     big.hash = chain_header_hash(&big.h);
-    CHECK_EQ_INT(chain_ledger_open(db2, &g, &l2, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db2, &g, &l2, err, sizeof err), BASED_E_OK);
     err[0] = '\0';
     CHECK_EQ_INT(chain_ledger_apply(l2, &big, cs, ncs, err, sizeof err), BASED_E_BAD_BLOCK);
     CHECK(strstr(err, "too many transactions") != NULL);

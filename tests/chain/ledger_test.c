@@ -4,6 +4,7 @@
 #include "chain/genesis.h"
 #include "chain/kinds.h"
 #include "chain/ledger.h"
+#include "node/runtime.h"
 
 static void dev_genesis(chain_genesis *g, uint8_t sk[64])
 {
@@ -177,7 +178,7 @@ TEST(ledger_blocks_transfers_verify)
     dev_genesis(&g, sk);
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
     snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db, &g, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_U64(chain_ledger_head(l).height, 0);
     dev_addr(5, &to);
     dev_addr(0, &d0);
@@ -231,14 +232,14 @@ TEST(ledger_blocks_transfers_verify)
     CHECK_EQ_INT(b.h.ncommit, 1);   /* the commit of block 2 */
     chain_block_release(&b);
     chain_ledger_free(l);
-    CHECK_EQ_INT(chain_ledger_verify(db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_verify(based_runtime(), db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
     /* the same database refuses another genesis */
     chain_genesis g2;
     uint8_t sk2[64];
     dev_genesis(&g2, sk2);
-    CHECK_EQ_INT(chain_ledger_open(db, &g2, &l, err, sizeof err), BASED_E_GENESIS);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, &g2, &l, err, sizeof err), BASED_E_GENESIS);
     /* tampering with a balance outside the node is found by verify */
-    CHECK_EQ_INT(chain_ledger_open(db, NULL, &l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db, NULL, &l, err, sizeof err), BASED_E_OK);
     chain_view *tv = chain_ledger_view(l);
     chain_credit(tv, &to, 1);
     chain_batch *bt = chain_batch_new();
@@ -250,7 +251,7 @@ TEST(ledger_blocks_transfers_verify)
     chain_view_free(tv);
     CHECK_EQ_INT(chain_ledger_audit(l, &held, &expected), BASED_E_STATE_MISMATCH);
     chain_ledger_free(l);
-    CHECK_EQ_INT(chain_ledger_verify(db, tmp, NULL, NULL, err, sizeof err), BASED_E_STATE_MISMATCH);
+    CHECK_EQ_INT(chain_ledger_verify(based_runtime(), db, tmp, NULL, NULL, err, sizeof err), BASED_E_STATE_MISMATCH);
     for (int i = 0; i < 4; i++)
         chain_tx_release(&txs[i]);
     chain_genesis_release(&g);
@@ -268,8 +269,8 @@ TEST(ledger_apply_rejects_bad_blocks)
     dev_genesis(&g, sk);
     snprintf(db1, sizeof db1, "%s/a", test_tmpdir());
     snprintf(db2, sizeof db2, "%s/b", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(db1, &g, &a, err, sizeof err), BASED_E_OK);
-    CHECK_EQ_INT(chain_ledger_open(db2, &g, &b, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db1, &g, &a, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(based_runtime(), db2, &g, &b, err, sizeof err), BASED_E_OK);
     dev_addr(7, &to);
     chain_tx tx;
     make_transfer(&tx, 3, &to, 5, 0, 10000);

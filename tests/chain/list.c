@@ -19,6 +19,10 @@ void test_engine_checkstate_nonces_and_balances(void);
 void test_engine_block_full(void);
 void test_fuzz_regress_unhex_no_partial_output(void);
 void test_fuzz_regress_genesis_nul_after_number(void);
+void test_chain_includes_nothing_above_it(void);
+void test_runtime_kind_table_by_id(void);
+void test_runtime_refuses_duplicate_and_bad_kinds(void);
+void test_runtime_hooks_in_module_order(void);
 
 const struct test_case test_table[] = {
     { "codec_uleb_minimal", test_codec_uleb_minimal },
@@ -39,5 +43,9 @@ const struct test_case test_table[] = {
     { "engine_block_full", test_engine_block_full },
     { "fuzz_regress_unhex_no_partial_output", test_fuzz_regress_unhex_no_partial_output },
     { "fuzz_regress_genesis_nul_after_number", test_fuzz_regress_genesis_nul_after_number },
+    { "chain_includes_nothing_above_it", test_chain_includes_nothing_above_it },
+    { "runtime_kind_table_by_id", test_runtime_kind_table_by_id },
+    { "runtime_refuses_duplicate_and_bad_kinds", test_runtime_refuses_duplicate_and_bad_kinds },
+    { "runtime_hooks_in_module_order", test_runtime_hooks_in_module_order },
     { NULL, NULL },
 };

@@ -20,6 +20,7 @@
 #include "chain/tx.h"
 #include "cli/keystore.h"
 #include "cli/rpcclient.h"
+#include "node/runtime.h"
 #include "chain/base.h"
 
 #define COOKIE "__cookie__:0123456789abcdef"
@@ -62,7 +63,7 @@ static json_t *fake_tx_send(json_t *id, json_t *params)
     memset(&tx, 0, sizeof tx);
     if (chain_unhex(hex, raw, n) != BASED_E_OK || chain_tx_decode(raw, n, &tx, &why) != BASED_E_OK)
         out = err_result(id, -32004, "malformed encoding", "DECODE", why);
-    else if (chain_tx_check(&tx, CHAIN_ID, &why) != BASED_E_OK)
+    else if (chain_tx_check(based_runtime(), &tx, CHAIN_ID, &why) != BASED_E_OK)
         out = err_result(id, -32010, "bad signature", "BAD_SIGNATURE", why);
     else if (tx.nonce != NEXT_NONCE)
         out = err_result(id, -32012, "nonce is ahead of the account's next nonce", "NONCE_GAP",
@@ -547,7 +548,7 @@ static void check_sent(const chain_addr *from, const chain_addr *to, uint64_t am
     CHECK_EQ_INT(chain_unhex(hex, raw, n), BASED_E_OK);
     chain_tx tx;
     CHECK_EQ_INT(chain_tx_decode(raw, n, &tx, NULL), BASED_E_OK);
-    CHECK_EQ_INT(chain_tx_check(&tx, CHAIN_ID, NULL), BASED_E_OK);
+    CHECK_EQ_INT(chain_tx_check(based_runtime(), &tx, CHAIN_ID, NULL), BASED_E_OK);
     CHECK_EQ_STR(tx.chain_id, CHAIN_ID);
     CHECK_EQ_MEM(&tx.sender, from, 32);
     CHECK_EQ_U64(tx.nonce, NEXT_NONCE);

@@ -137,7 +137,7 @@ TEST(brain_limit_1025th)
     chain_key_dev(1, sk);
     for (int i = 0; i < 1016; i++) {
         memset(&txs[i], 0, sizeof txs[i]);
-        chain_tx_make(&txs[i], "based-devnet", (uint64_t)i, 10000, CHAIN_KIND_BRAIN_BUY, p, 2, sk);
+        chain_tx_make(&txs[i], "based-devnet", (uint64_t)i, 10000, CONTRACT_KIND_BRAIN_BUY, p, 2, sk);
         c[i] = &txs[i];
     }
     CHECK_EQ_INT(chain_ledger_produce(e.l, c, 1016, 0, e.sk, NULL, NULL, &inc, err, sizeof err),
@@ -393,13 +393,13 @@ TEST(gov_proposals_votes_and_parameter_change)
     snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
     chain_ledger_free(e.l);
     e.l = NULL;
-    CHECK_EQ_INT(chain_ledger_verify(e.db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_verify(env_runtime(), e.db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
     chain_genesis_release(&e.g);
 }
 
 TEST(payload_codec_strict)
 {
-    const chain_kind *k = chain_kind_by_name("brain_set");
+    const chain_kind *k = chain_kind_by_name(based_runtime(), "brain_set");
     const char *why = "";
     CHECK(k != NULL);
     uint8_t ok[] = { 7, 0, 1, 1, 'x', 0, 0, 0, 0, 0, 0, 0 };
@@ -445,7 +445,7 @@ TEST(short_genesis_lock_and_vote_complete)
         chain_key_pub(sk, &e.dev[i]);
     }
     snprintf(e.db, sizeof e.db, "%s/db", test_tmpdir());
-    CHECK_EQ_INT(chain_ledger_open(e.db, &e.g, &e.l, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_open(env_runtime(), e.db, &e.g, &e.l, err, sizeof err), BASED_E_OK);
     CHECK_EQ_U64(e.g.params.brain_stake_lock_blocks, 60);
     CHECK_EQ_INT(env_tx(&e, 2, "brain_buy", "{\"method\": \"stake\"}"), BASED_E_OK);
     contract_brain b;

@@ -9,6 +9,24 @@
     "\"block_time_ms\": 1000, \"blocks_per_year\": %llu, \"authorities\": [], " \
     "\"params\": {\"min_fee\": \"0.00001\""
 
+static chain_runtime *runtime;
+
+const chain_runtime *env_runtime(void)
+{
+    char err[256];
+    based_runtime_opts o = { 1, true, 0 };
+    if (!runtime && based_runtime_new(&o, &runtime, err, sizeof err) != BASED_E_OK) {
+        fprintf(stderr, "env_runtime: %s\n", err);
+        abort();
+    }
+    return runtime;
+}
+
+reward_handles *env_tft(void)
+{
+    return chain_runtime_state(env_runtime(), &reward_module);
+}
+
 void env_open(env *e, const char *params_json)
 {
     env_open_year(e, 3153600, params_json);
@@ -34,7 +52,7 @@ void env_open_year(env *e, uint64_t blocks_per_year, const char *params_json)
         chain_key_pub(sk, &e->dev[i]);
     }
     snprintf(e->db, sizeof e->db, "%s/db", test_tmpdir());
-    if (chain_ledger_open(e->db, &e->g, &e->l, err, sizeof err) != BASED_E_OK) {
+    if (chain_ledger_open(env_runtime(), e->db, &e->g, &e->l, err, sizeof err) != BASED_E_OK) {
         fprintf(stderr, "%s\n", err);
         abort();
     }
@@ -53,7 +71,7 @@ void env_close(env *e)
  * the sender's next nonce; checks it as a mempool would. */
 static based_err make_tx(env *e, unsigned from, const char *kind, const char *json, chain_tx *tx)
 {
-    const chain_kind *k = chain_kind_by_name(kind);
+    const chain_kind *k = chain_kind_by_name(env_runtime(), kind);
     json_error_t je;
     json_t *obj = json_loads(json, 0, &je);
     chain_wbuf w;
@@ -75,7 +93,7 @@ static based_err make_tx(env *e, unsigned from, const char *kind, const char *js
     chain_key_dev(from, sk);
     chain_tx_make(tx, e->g.chain_id, e->nonce[from], 10000, k->id, w.p, w.len, sk);
     chain_w_free(&w);
-    rc = chain_tx_check(tx, e->g.chain_id, &e->why);
+    rc = chain_tx_check(env_runtime(), tx, e->g.chain_id, &e->why);
     if (rc != BASED_E_OK)
         chain_tx_release(tx);
     return rc;
@@ -168,9 +186,9 @@ uint64_t env_height(env *e)
 
 int env_audit(env *e)
 {
-    uint64_t held, expected, stake;
+    uint64_t held, expected, modules;
     char err[256] = "";
-    if (chain_ledger_audit_contracts(e->l, &stake, err, sizeof err) != BASED_E_OK) {
+    if (chain_ledger_audit_modules(e->l, &modules, err, sizeof err) != BASED_E_OK) {
         fprintf(stderr, "    audit: %s\n", err);
         return 0;
     }

@@ -12,6 +12,7 @@
 #include "contracts/contracts.h"
 #include "contracts/state.h"
 #include "staking/staking.h"
+#include "node/runtime.h"
 
 /* Accounts dev0..dev9 are funded by the dev genesis; dev10..dev(ENV_ACCOUNTS-1)
  * have the same kind of deterministic keys (chain_key_dev) and start empty
@@ -31,6 +32,14 @@ typedef struct {
     chain_tx queue[ENV_QUEUE_MAX];   /* env_queue'd, signed, not yet in a block */
     size_t nqueue;
 } env;
+
+/* The runtime every env ledger runs with: the node's composition with a
+ * TFT training pool (1 thread) and a forecast cache, as basedd's defaults;
+ * made at first use, kept for the process. */
+const chain_runtime *env_runtime(void);
+/* Its rewards/ handles, for tests that switch the pool or the cache off
+ * (set h->pool = NULL for synchronous training; put it back after). */
+reward_handles *env_tft(void);
 
 /* Opens a ledger on a dev genesis whose "params" are overridden by
  * params_json (an object body, e.g. "\"max_validators\": 4"). */

@@ -38,7 +38,7 @@ TEST(rpc_brains_neurons_accounts_gov)
     snprintf(p, sizeof p, "{\"brain\": 7, \"hotkey\": \"%s\", \"amount\": \"12.5\"}", env_addr(&e, 3));
     env_tx(&e, 4, "stake", p);
     env_tx(&e, 0, "gov_propose", "{\"kind\": \"text\", \"text\": \"gm\"}");
-    node_ctx c = { e.l, node_mempool_new(100, 10), true, true, 0 };
+    node_ctx c = { e.l, node_mempool_new(100, 10), NULL, NULL, true, true, 0 };
 
     json_t *r = rpc(&c, "brain_list", "[]");
     json_t *res = json_object_get(r, "result");
@@ -110,7 +110,7 @@ TEST(rpc_brains_neurons_accounts_gov)
     pl[1] = 0;
     memcpy(pl + 2, e.dev[5].b, 32);
     chain_key_dev(2, sk);
-    chain_tx_make(&tx, e.g.chain_id, e.nonce[2], 10000, CHAIN_KIND_BRAIN_TRANSFER, pl, sizeof pl, sk);
+    chain_tx_make(&tx, e.g.chain_id, e.nonce[2], 10000, CONTRACT_KIND_BRAIN_TRANSFER, pl, sizeof pl, sk);
     char *hex = malloc(2 * tx.raw_len + 8);
     chain_hex(tx.raw, tx.raw_len, hex);
     snprintf(p, sizeof p, "[\"%s\"]", hex);

@@ -150,7 +150,7 @@ static size_t make_block_txs(env *e, accounts *A, chain_tx *txs)
         char json[512];
         unsigned from = i < NACC ? order[i] : pick(NACC);
         const char *kn = random_tx(A, from, json, sizeof json);
-        const chain_kind *k = chain_kind_by_name(kn);
+        const chain_kind *k = chain_kind_by_name(based_runtime(), kn);
         json_t *obj = json_loads(json, 0, NULL);
         chain_wbuf w;
         const char *why;
@@ -202,7 +202,7 @@ TEST(scenario_random)
         size_t nc = 0;
         for (size_t i = 0; i < n; i++) {       /* the mempool's stateless check */
             const char *why;
-            based_err rc = chain_tx_check(&txs[i], e.g.chain_id, &why);
+            based_err rc = chain_tx_check(based_runtime(), &txs[i], e.g.chain_id, &why);
             if (rc == BASED_E_OK)
                 c[nc++] = &txs[i];
             else
@@ -239,7 +239,7 @@ TEST(scenario_random)
     CHECK(t.proposal_seq > 0);
     snprintf(tmp, sizeof tmp, "%s/verify", test_tmpdir());
     chain_ledger_free(e.l);
-    based_err vr = chain_ledger_verify(e.db, tmp, NULL, NULL, err, sizeof err);
+    based_err vr = chain_ledger_verify(env_runtime(), e.db, tmp, NULL, NULL, err, sizeof err);
     if (vr != BASED_E_OK)
         fprintf(stderr, "    verify: %s\n", err);
     CHECK_EQ_INT(vr, BASED_E_OK);

@@ -82,6 +82,6 @@ TEST(flow_multi_epoch_rewards)
     snprintf(tmp, sizeof tmp, "%s/replay", test_tmpdir());
     chain_ledger_free(e.l);
     e.l = NULL;
-    CHECK_EQ_INT(chain_ledger_verify(e.db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
+    CHECK_EQ_INT(chain_ledger_verify(env_runtime(), e.db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
     chain_genesis_release(&e.g);
 }

@@ -13,7 +13,8 @@
     X(tft_manipulation_cabal_boost_damped) X(tftnet_records_forecasts_scores_and_replays) \
     X(tftnet_off_writes_nothing) X(tftnet_pieces) X(tft_chain_manipulation_cabal_boost_damped) \
     X(tft_chain_manipulation_aperiodic_network) X(tft_feed_append_rebases_and_cut) \
-    X(tft_incremental_equals_full_recomputation) X(tft_worker_pool_bounded_in_order_same_bytes) X(tft_incremental_chain_cache_on_off_replay) \
+    X(tft_incremental_equals_full_recomputation) X(tft_worker_pool_bounded_in_order_same_bytes) \
+    X(tft_worker_pool_free_joins_and_null_pool_trains_here) X(tft_incremental_chain_cache_on_off_replay) \
     X(tft_job_training_subset_capped_and_deterministic)
 TESTS(T)
 #undef T

@@ -149,8 +149,10 @@ TEST(tft_short_year_trains_applies_beta_rises_and_replays)
     snprintf(tmp, sizeof tmp, "%s/replay", test_tmpdir());
     chain_ledger_free(e.l);
     e.l = NULL;
-    reward_tft_use_worker(false);
-    CHECK_EQ_INT(chain_ledger_verify(e.db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
-    reward_tft_use_worker(true);
+    reward_tft_pool *pool = env_tft()->pool;
+    env_tft()->pool = NULL;
+    CHECK_EQ_INT(chain_ledger_verify(env_runtime(), e.db, tmp, NULL, NULL, err, sizeof err),
+                 BASED_E_OK);
+    env_tft()->pool = pool;
     chain_genesis_release(&e.g);
 }

@@ -95,7 +95,7 @@ static void forecast_check(const uint8_t *mb, size_t ml, feeds *fs, uint64_t hei
     memset(f, 0, sizeof f);
     for (size_t u = 0; u < NU; u++)
         f[u] = (reward_tft_feed){ .reg = fs->reg[u], .y = fs->y[u], .len = fs->len[u] };
-    CHECK_EQ_INT(reward_tft_forecast_feeds(&be, f, NU), BASED_E_OK);
+    CHECK_EQ_INT(reward_tft_forecast_feeds(env_tft()->cache, &be, f, NU), BASED_E_OK);
     CHECK_EQ_INT(tft_model_load(mb, ml, &m), BASED_E_OK);
     for (size_t u = 0; m && u < NU; u++) {
         double raw[3];
@@ -124,8 +124,8 @@ TEST(tft_incremental_equals_full_recomputation)
     reward_tft_cache_stats s0, s1;
     uint64_t rng = 0x1234567;
     memset(&fs, 0, sizeof fs);
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, REWARD_TFT_CACHE_DEFAULT_BYTES);
-    reward_tft_cache_clear();
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_ON, REWARD_TFT_CACHE_DEFAULT_BYTES);
+    reward_tft_cache_clear(env_tft()->cache);
     const uint8_t *mb = m1;
     size_t ml = ml1;
     static feeds prev;            /* what each cached state was fed */
@@ -150,10 +150,10 @@ TEST(tft_incremental_equals_full_recomputation)
                        memcmp(prev.y[u], fs.y[u], prev.len[u] * sizeof fs.y[u][0]) == 0;
             want += hit;
         }
-        reward_tft_cache_stats_get(&s0);
+        reward_tft_cache_stats_get(env_tft()->cache, &s0);
         size_t made = 0;
         forecast_check(mb, ml, &fs, 100 + t, &made);
-        reward_tft_cache_stats_get(&s1);
+        reward_tft_cache_stats_get(env_tft()->cache, &s1);
         size_t adv = (size_t)(s1.advanced - s0.advanced), reb = (size_t)(s1.rebuilt - s0.rebuilt);
         CHECK_EQ_U64(adv + reb, made);
         CHECK_EQ_U64(adv, want);
@@ -165,30 +165,30 @@ TEST(tft_incremental_equals_full_recomputation)
         for (size_t u = 0; u < NU; u++)
             cached[u] = fs.len[u] >= 2;
         if (t >= 50 && (rng = rng * 6364136223846793005ull + 1, (rng >> 60) & 1)) {
-            reward_tft_cache_clear();                 /* as after a restart */
+            reward_tft_cache_clear(env_tft()->cache);   /* as after a restart */
             memset(cached, 0, sizeof cached);
         }
     }
     CHECK(s1.advanced > s1.rebuilt);
     /* a cache too small for the Brain: forecast uncached, same bits */
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, 4096);
-    reward_tft_cache_clear();
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_ON, 4096);
+    reward_tft_cache_clear(env_tft()->cache);
     size_t made;
-    reward_tft_cache_stats_get(&s0);
+    reward_tft_cache_stats_get(env_tft()->cache, &s0);
     forecast_check(mb, ml, &fs, 200, &made);
     forecast_check(mb, ml, &fs, 201, &made);
-    reward_tft_cache_stats_get(&s1);
+    reward_tft_cache_stats_get(env_tft()->cache, &s1);
     CHECK_EQ_U64(s1.brains, 0);
     CHECK_EQ_U64(s1.uncached - s0.uncached, 2);
     CHECK_EQ_U64(s1.advanced - s0.advanced, 0);
     /* cached entries report their memory */
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, REWARD_TFT_CACHE_DEFAULT_BYTES);
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_ON, REWARD_TFT_CACHE_DEFAULT_BYTES);
     forecast_check(mb, ml, &fs, 202, &made);
-    reward_tft_cache_stats_get(&s1);
+    reward_tft_cache_stats_get(env_tft()->cache, &s1);
     CHECK_EQ_U64(s1.brains, 1);
     CHECK_EQ_U64(s1.uids, NU);
     CHECK(s1.bytes > NU * 1000 && s1.bytes < ml + NU * 8000);
-    reward_tft_cache_clear();
+    reward_tft_cache_clear(env_tft()->cache);
     free(m1);
     free(m2);
 }
@@ -207,7 +207,7 @@ static void run_chain(env *e, unsigned blocks, unsigned clear_every)
         env_toy_step(e);
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
         if (clear_every && (rng >> 33) % clear_every == 0)
-            reward_tft_cache_clear();
+            reward_tft_cache_clear(env_tft()->cache);
     }
 }
 
@@ -239,7 +239,7 @@ static based_err replay(env *e, const char *name)
 {
     char tmp[600], err[256];
     snprintf(tmp, sizeof tmp, "%s/%s", test_tmpdir(), name);
-    based_err rc = chain_ledger_verify(e->db, tmp, NULL, NULL, err, sizeof err);
+    based_err rc = chain_ledger_verify(env_runtime(), e->db, tmp, NULL, NULL, err, sizeof err);
     if (rc != BASED_E_OK)
         printf("replay %s: %s\n", name, err);
     return rc;
@@ -251,10 +251,10 @@ TEST(tft_incremental_chain_cache_on_off_replay)
     char moved[700];
     size_t tft1 = 0, tft2 = 0;
     reward_tft_cache_stats s;
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, REWARD_TFT_CACHE_DEFAULT_BYTES);
-    reward_tft_cache_clear();
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_ON, REWARD_TFT_CACHE_DEFAULT_BYTES);
+    reward_tft_cache_clear(env_tft()->cache);
     run_chain(&e, 330, 64);
-    reward_tft_cache_stats_get(&s);
+    reward_tft_cache_stats_get(env_tft()->cache, &s);
     printf("cache on: %" PRIu64 " forecasts advanced (%" PRIu64 " states prebuilt when a model "
            "was applied), %" PRIu64 " rebuilt, %zu bytes held\n", s.advanced, s.prebuilt,
            s.rebuilt, s.bytes);
@@ -278,13 +278,18 @@ TEST(tft_incremental_chain_cache_on_off_replay)
     /* replays: warm cache from height 330, no cache, whole-feed recomputation */
     chain_ledger_free(e.l);
     e.l = NULL;
-    reward_tft_use_worker(false);
+    reward_tft_pool *pool = env_tft()->pool;
+    env_tft()->pool = NULL;
     CHECK_EQ_INT(replay(&e, "replay-warm"), BASED_E_OK);
-    reward_tft_cache_set(REWARD_TFT_CACHE_REBUILD, 0);
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_REBUILD, 0);
     CHECK_EQ_INT(replay(&e, "replay-rebuild"), BASED_E_OK);
-    reward_tft_cache_set(REWARD_TFT_CACHE_SERIES, 0);
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_SERIES, 0);
     CHECK_EQ_INT(replay(&e, "replay-series"), BASED_E_OK);
-    reward_tft_use_worker(true);
+    reward_tft_cache *cache = env_tft()->cache;
+    env_tft()->cache = NULL;
+    CHECK_EQ_INT(replay(&e, "replay-nocache"), BASED_E_OK);
+    env_tft()->cache = cache;
+    env_tft()->pool = pool;
     chain_genesis_release(&e.g);
     /* a second chain, whole-feed recomputation throughout: the same state */
     snprintf(moved, sizeof moved, "%s/db-on", test_tmpdir());
@@ -292,7 +297,7 @@ TEST(tft_incremental_chain_cache_on_off_replay)
     run_chain(&e, 330, 0);
     chain_hash series = digest(&e, &tft2);
     env_close(&e);
-    reward_tft_cache_set(REWARD_TFT_CACHE_ON, 0);
+    reward_tft_cache_set(env_tft()->cache, REWARD_TFT_CACHE_ON, 0);
     CHECK(tft1 > 0);
     CHECK_EQ_U64(tft1, tft2);
     CHECK(memcmp(on.b, series.b, 32) == 0);
@@ -349,8 +354,7 @@ static void pick_chain(size_t n, uint64_t height0, uint8_t *job, size_t *jl, uin
     memset(nn, 0, sizeof nn);
     for (size_t i = 0; i < n; i++)
         nn[i].uid = (uint16_t)i, nn[i].registered_at = 1 + i;
-    reward_tft_use_worker(false);
-    for (size_t e = 0; e <= PICK_K; e++) {
+    for (size_t e = 0; e <= PICK_K; e++) {   /* no handles: synchronous, no cache */
         ex.height = height0 + 100 * e;
         for (size_t i = 0; i < n; i++)
             inc[i] = (uint16_t)(100 * i + e);
@@ -366,7 +370,6 @@ static void pick_chain(size_t n, uint64_t height0, uint8_t *job, size_t *jl, uin
         memcpy(job, val, vl);
         *jl = vl;
     }
-    reward_tft_use_worker(true);
     chain_view_free(ex.view);
     chain_store_free(st);
     chain_genesis_release(&g);

@@ -192,7 +192,7 @@ static const char *rpc_err_field(json_t *r)
 /* tft_getForecast over the RPC: network series, one series, a Brain. */
 static void check_rpc(env *e, const expect *x)
 {
-    node_ctx c = { e->l, node_mempool_new(100, 10), true, true, 0 };
+    node_ctx c = { e->l, node_mempool_new(100, 10), NULL, NULL, true, true, 0 };
     static const char *const all[] = { "[]", "[\"network\"]", "{}" };
     for (size_t k = 0; k < 3; k++) {
         json_t *r = net_rpc(&c, "tft_getForecast", all[k]), *res = json_object_get(r, "result");
@@ -336,9 +336,11 @@ TEST(tftnet_records_forecasts_scores_and_replays)
     snprintf(tmp, sizeof tmp, "%s/replay-net", test_tmpdir());
     chain_ledger_free(e.l);
     e.l = NULL;
-    reward_tft_use_worker(false);
-    CHECK_EQ_INT(chain_ledger_verify(e.db, tmp, NULL, NULL, err, sizeof err), BASED_E_OK);
-    reward_tft_use_worker(true);
+    reward_tft_pool *pool = env_tft()->pool;
+    env_tft()->pool = NULL;
+    CHECK_EQ_INT(chain_ledger_verify(env_runtime(), e.db, tmp, NULL, NULL, err, sizeof err),
+                 BASED_E_OK);
+    env_tft()->pool = pool;
     chain_genesis_release(&e.g);
     free(x);
 }

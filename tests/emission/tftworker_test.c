@@ -1,4 +1,4 @@
-/* The TFT training pool (rewards/tftchain.c): a bounded number of threads
+/* The TFT training pool (rewards/tftpool.c): a bounded number of threads
  * trains queued jobs in submission order; taking a job's model gives the
  * pool's result, waits while it trains, and trains in the caller when the
  * job is still queued or was never submitted: the same bytes every way. */
@@ -59,43 +59,84 @@ static void check_model(int k, const uint8_t *m, size_t ml)
 
 TEST(tft_worker_pool_bounded_in_order_same_bytes)
 {
-    reward_tft_worker_stats st0, st;
+    reward_tft_worker_stats st;
+    reward_tft_pool *p = NULL;
     caller = true;
-    reward_tft_worker_stats_get(&st0);
-    reward_tft_worker_threads(2);
+    atomic_store(&gate, 0);
+    CHECK_EQ_INT(reward_tft_pool_new(2, &p), BASED_E_OK);
+    if (!p)
+        return;
+    reward_tft_pool_stats(p, &st);
+    CHECK_EQ_U64(st.threads, 0);            /* started at the first job */
     uint8_t job[16];
     for (int k = 0; k < 8; k++) {
         job_of(k, job);
-        reward_tft_submit(slow_trainer, job, sizeof job);
-        reward_tft_submit(slow_trainer, job, sizeof job);      /* once per content */
+        reward_tft_submit(p, slow_trainer, job, sizeof job);
+        reward_tft_submit(p, slow_trainer, job, sizeof job);   /* once per content */
     }
-    reward_tft_worker_stats_get(&st);
-    CHECK_EQ_U64(st.submitted - st0.submitted, 8);
+    reward_tft_pool_stats(p, &st);
+    CHECK_EQ_U64(st.submitted, 8);
     CHECK_EQ_U64(st.threads, 2);
     CHECK(st.queued >= 6);                  /* at most 2 started, held at the gate */
     /* Take the last one first: it is still queued, so it is trained here. */
     uint8_t *m;
     size_t ml;
     job_of(7, job);
-    CHECK_EQ_INT(reward_tft_take(slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
+    CHECK_EQ_INT(reward_tft_take(p, slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
     check_model(7, m, ml);
     free(m);
     atomic_store(&gate, 1);
     for (int k = 0; k < 7; k++) {        /* the rest from the pool, waiting as needed */
         job_of(k, job);
-        CHECK_EQ_INT(reward_tft_take(slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
+        CHECK_EQ_INT(reward_tft_take(p, slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
         check_model(k, m, ml);
         free(m);
     }
     /* Never submitted: trained in the caller. */
     job_of(99, job);
-    CHECK_EQ_INT(reward_tft_take(slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
+    CHECK_EQ_INT(reward_tft_take(p, slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
     check_model(99, m, ml);
     free(m);
-    reward_tft_worker_stats_get(&st);
+    reward_tft_pool_stats(p, &st);
     CHECK_EQ_U64(st.queued, 0);
     CHECK_EQ_U64(st.in_flight, 0);
-    CHECK_EQ_U64(st.taken - st0.taken, 7);  /* job 7 was dropped from the queue */
+    CHECK_EQ_U64(st.taken, 7);              /* job 7 was dropped from the queue */
     CHECK(atomic_load(&most_running) <= 3); /* 2 pool threads + this caller */
     CHECK_EQ_INT(atomic_load(&calls), 9);   /* 7 in the pool, 7 and 99 here */
+    reward_tft_pool_free(p);                /* joins its threads */
+}
+
+/* Freeing a pool with jobs queued and one running: the running job
+ * finishes, every thread is joined (nothing runs afterwards); without a
+ * pool (NULL) every job trains in the caller. */
+TEST(tft_worker_pool_free_joins_and_null_pool_trains_here)
+{
+    reward_tft_pool *p = NULL;
+    uint8_t job[16], *m;
+    size_t ml;
+    caller = true;
+    atomic_store(&gate, 0);
+    atomic_store(&calls, 0);
+    CHECK_EQ_INT(reward_tft_pool_new(1, &p), BASED_E_OK);
+    if (!p)
+        return;
+    for (int k = 20; k < 24; k++) {
+        job_of(k, job);
+        reward_tft_submit(p, slow_trainer, job, sizeof job);
+    }
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    while (atomic_load(&calls) < 1)        /* one job started (held at the gate) */
+        nanosleep(&ts, NULL);
+    atomic_store(&gate, 1);
+    reward_tft_pool_free(p);
+    int ran = atomic_load(&calls);
+    CHECK(ran >= 1 && ran <= 4);            /* queued jobs left at the stop never run */
+    CHECK_EQ_INT(atomic_load(&running), 0); /* joined: nothing runs after free */
+    job_of(21, job);
+    reward_tft_submit(NULL, slow_trainer, job, sizeof job);   /* nothing */
+    CHECK_EQ_INT(atomic_load(&calls), ran);
+    CHECK_EQ_INT(reward_tft_take(NULL, slow_trainer, job, sizeof job, &m, &ml), BASED_E_OK);
+    check_model(21, m, ml);
+    free(m);
+    CHECK_EQ_INT(atomic_load(&calls), ran + 1);
 }

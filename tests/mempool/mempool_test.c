@@ -5,6 +5,7 @@
 #include "chain/kinds.h"
 #include "chain/ledger.h"
 #include "node/mempool.h"
+#include "node/runtime.h"
 
 static uint8_t g_auth[64];
 
@@ -19,7 +20,7 @@ static chain_ledger *open_dev(void)
     chain_ed_generate(g_auth, &pub);
     chain_genesis_make_dev(&g, &pub, 1767225600000ull);
     snprintf(db, sizeof db, "%s/db", test_tmpdir());
-    if (chain_ledger_open(db, &g, &l, err, sizeof err) != BASED_E_OK)
+    if (chain_ledger_open(based_runtime(), db, &g, &l, err, sizeof err) != BASED_E_OK)
         abort();
     chain_genesis_release(&g);
     return l;
