@@ -234,11 +234,14 @@ static long long status_height(int port, char *app_hash_hex, size_t cap)
     return h;
 }
 
-static const char *cometbft_path(void)
+/* $BASED_COMETBFT, else build/go/bin/cometbft, when executable; *tried
+ * names the path looked at. */
+static const char *cometbft_path(const char **tried)
 {
     const char *p = getenv("BASED_COMETBFT");
     if (!p || !*p)
         p = "build/go/bin/cometbft";
+    *tried = p;
     return access(p, X_OK) == 0 ? p : NULL;
 }
 
@@ -288,10 +291,10 @@ static long long wait_height(int port, long long want)
 
 TEST(cometbft_drives_a_toy_app)
 {
-    const char *bin = cometbft_path();
+    const char *tried, *bin = cometbft_path(&tried);
     if (!bin) {
-        fprintf(stderr, "    cometbft_drives_a_toy_app: skipped, no CometBFT binary "
-                "($BASED_COMETBFT unset and no build/go/bin/cometbft; run `make cometbft`)\n");
+        fprintf(stderr, "    cometbft_drives_a_toy_app: skipped, no CometBFT at %s "
+                "(set BASED_COMETBFT or run `make cometbft`)\n", tried);
         return;
     }
     char home[512], addr[600], log[600], rpc[64], p2p[64], hexh[80], want[80];
