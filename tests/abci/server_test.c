@@ -277,8 +277,8 @@ static void exact_bytes_on(int fd)
 
 TEST(abci_unix_exact_bytes)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256];
     struct stat st;
     tabci_unix_addr(addr, sizeof addr, "app.sock");
@@ -296,8 +296,8 @@ TEST(abci_unix_exact_bytes)
 
 TEST(abci_tcp_exact_bytes)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     CHECK_EQ_INT(start(&t, &app, "tcp://127.0.0.1:0", 0), 0);
     CHECK(t.port > 0);
     int fd = tabci_connect_tcp(t.port);
@@ -313,8 +313,8 @@ TEST(abci_tcp_exact_bytes)
 
 TEST(abci_info_values)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256];
     bytes b = { 0 };
     CHECK_EQ_INT(start(&t, &app, tabci_unix_addr(addr, sizeof addr, "a.sock"), 0), 0);
@@ -344,8 +344,8 @@ TEST(abci_info_values)
 
 TEST(abci_pipelined_in_order)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     bytes b = { 0 };
     CHECK_EQ_INT(start(&t, &app, "tcp://127.0.0.1:0", 0), 0);
     int fd = tabci_connect_tcp(t.port);
@@ -369,8 +369,8 @@ TEST(abci_pipelined_in_order)
 
 TEST(abci_split_byte_by_byte)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256];
     bytes b = { 0 };
     CHECK_EQ_INT(start(&t, &app, tabci_unix_addr(addr, sizeof addr, "s.sock"), 0), 0);
@@ -463,8 +463,8 @@ static void bad_case_run(int fd, const bad_case *c)
 
 TEST(abci_malformed_closes_only_that_connection)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256], logpath[512], *log = NULL;
     CHECK_EQ_INT(start(&t, &app, tabci_unix_addr(addr, sizeof addr, "m.sock"), 4096), 0);
     snprintf(logpath, sizeof logpath, "%s/node.log", test_tmpdir());
@@ -524,8 +524,8 @@ TEST(abci_malformed_closes_only_that_connection)
 
 TEST(abci_message_cap)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     size_t cap = 1u << 20, n;
     CHECK_EQ_INT(start(&t, &app, "tcp://127.0.0.1:0", cap), 0);
     node_log_set_stderr(false);
@@ -600,8 +600,8 @@ static void *writer(void *arg)
  * peer reads, every answer arrives, in order. */
 TEST(abci_backpressure_keeps_order)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256];
     pthread_t th;
     CHECK_EQ_INT(start(&t, &app, tabci_unix_addr(addr, sizeof addr, "b.sock"), 0), 0);
@@ -631,8 +631,9 @@ TEST(abci_backpressure_keeps_order)
 
 static based_err try_start(const char *addr, char *err, size_t errlen)
 {
-    tabci_server t;
-    test_app app = { &t };
+    static tabci_server t;
+    static test_app app;
+    app.t = &t;
     based_err e = tabci_start(&t, addr, 0, app_handle, &app, err, errlen);
     if (e == BASED_E_OK && tabci_stop(&t) != 0)
         return BASED_E_INTERNAL;
@@ -680,8 +681,8 @@ TEST(abci_addresses)
 
 TEST(abci_stale_and_live_socket)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256], err[256];
     tabci_unix_addr(addr, sizeof addr, "stale.sock");
     /* a socket file left behind by a process that is gone */
@@ -706,8 +707,8 @@ TEST(abci_stale_and_live_socket)
 
 TEST(abci_stop_closes_connections)
 {
-    tabci_server t;
-    test_app app;
+    static tabci_server t;      /* static: the loop thread outlives a failed CHECK */
+    static test_app app;
     char addr[256];
     int fds[ABCI_MAX_CONNECTIONS + 1];
     CHECK_EQ_INT(start(&t, &app, tabci_unix_addr(addr, sizeof addr, "c.sock"), 0), 0);
