@@ -179,15 +179,16 @@ $(COMETBFT):
 	fi; \
 	go=$$(command -v go 2>/dev/null || true); \
 	[ -z "$$go" ] && [ -x /usr/local/go/bin/go ] && go=/usr/local/go/bin/go; \
-	v=$$([ -n "$$go" ] && $$go env GOVERSION 2>/dev/null | sed -n 's/^go\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p'); \
+	gv=$$([ -n "$$go" ] && $$go env GOVERSION 2>/dev/null); \
+	v=$$(echo "$$gv" | sed -n 's/^go\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p'); \
 	if [ -z "$$v" ] || [ $$(echo $$v | awk '{print ($$1 > 1 || ($$1 == 1 && $$2 >= 22)) ? 1 : 0}') != 1 ]; then \
-	  echo "based: building CometBFT $(COMETBFT_VERSION) needs Go >= 1.22; found: $${go:-no go}$${v:+ (go$$(echo $$v | tr ' ' .))}." >&2; \
+	  echo "based: building CometBFT $(COMETBFT_VERSION) needs Go >= 1.22; found: $${go:-no go on PATH}$${gv:+ ($$gv)}." >&2; \
 	  echo "  Install Go >= 1.22 from https://go.dev/dl/ (or golang-1.22+ from Debian backports)" >&2; \
 	  echo "  and put its bin/ on PATH (e.g. export PATH=/usr/local/go/bin:\$$PATH), then run make again;" >&2; \
 	  echo "  or put a cometbft $(COMETBFT_VERSION) binary on PATH. \`make devnet\` does not need it." >&2; \
 	  exit 1; \
 	fi; \
-	echo "based: building CometBFT $(COMETBFT_VERSION) with $$go (go$$(echo $$v | tr ' ' .)) into $(dir $@)"; \
+	echo "based: building CometBFT $(COMETBFT_VERSION) with $$go ($$gv) into $(dir $@) (a few minutes)"; \
 	GOBIN=$(dir $@) $$go install github.com/cometbft/cometbft/cmd/cometbft@v$(COMETBFT_VERSION) && \
 	[ "$$($@ version)" = "$(COMETBFT_VERSION)" ] || { rm -f $@; echo "based: go install of CometBFT failed" >&2; exit 1; }
 
