@@ -263,6 +263,8 @@ void test_tft_gen_devnet_pruned_epochs(void);
 void test_tft_forecast_live_chain_over_http(void);
 void test_devnet_real_network_pays_stops_continues(void);        /* devnet_test.c */
 void test_devnet_round_lines_read_defensively(void);
+void test_abci_node_serves_and_survives_bad_input(void);        /* abci_node_test.c */
+void test_abci_node_flag_errors(void);
 
 const struct test_case test_table[] = {
     { "node_rpc_end_to_end", test_node_rpc_end_to_end },
@@ -273,5 +275,7 @@ const struct test_case test_table[] = {
     { "node_crash_kill9_recovers", test_node_crash_kill9_recovers },
     { "devnet_real_network_pays_stops_continues", test_devnet_real_network_pays_stops_continues },
     { "devnet_round_lines_read_defensively", test_devnet_round_lines_read_defensively },
+    { "abci_node_serves_and_survives_bad_input", test_abci_node_serves_and_survives_bad_input },
+    { "abci_node_flag_errors", test_abci_node_flag_errors },
     { NULL, NULL },
 };
