@@ -232,6 +232,7 @@ static void on_write(uv_write_t *req, int status)
         conn_flush(c);
     } else if (c->paused && conn_unwritten(c) < OUT_HIGH_WATER / 2) {
         c->paused = false;
+        node_log(NODE_LOG_DEBUG, "abci: connection %u: the peer reads again; resuming", c->id);
         start_reading(c);
     }
 }
@@ -392,7 +393,10 @@ static void conn_process(abci_conn *c)
         c->in_cap = 0;
     }
     conn_flush(c);
-    if (!c->closing && !c->close_after && conn_unwritten(c) > OUT_HIGH_WATER) {
+    size_t unwritten = conn_unwritten(c);
+    if (!c->closing && !c->close_after && unwritten > OUT_HIGH_WATER) {
+        node_log(NODE_LOG_DEBUG, "abci: connection %u: %zu bytes of answers unread; pausing reads",
+                 c->id, unwritten);
         stop_reading(c);              /* the peer is not reading: wait for it */
         c->paused = true;
     }

@@ -85,7 +85,9 @@ typedef struct abci_server abci_server;
  * A stale socket file is removed first; a path in use by a live server, or
  * that is not a socket, is refused. max_msg_bytes 0 means the default.
  * BASED_E_OK with *out set; otherwise BASED_E_CONFIG (bad address) or
- * BASED_E_NET (cannot listen) with err saying why, *out NULL. */
+ * BASED_E_NET (cannot listen) with err saying why, *out NULL (a listener
+ * that failed after it was made is closed through the loop: running the
+ * loop, as at shutdown, releases it). */
 based_err abci_server_start(uv_loop_t *loop, const char *addr, size_t max_msg_bytes,
                             abci_handle_fn fn, void *user, abci_server **out,
                             char *err, size_t errlen);

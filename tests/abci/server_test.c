@@ -407,6 +407,23 @@ TEST(abci_split_byte_by_byte)
     CHECK_EQ_INT(tabci_stop(&t), 0);
 }
 
+/* A whole (small) file, NUL-terminated, malloc'd; NULL when unreadable. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = calloc(1, 1 << 20);
+    if (!f || !buf) {
+        if (f)
+            fclose(f);
+        free(buf);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
 typedef struct {
     const char *name;
     uint8_t bytes[16];
@@ -510,12 +527,8 @@ TEST(abci_malformed_closes_only_that_connection)
     CHECK_EQ_INT(tabci_stop(&t), 0);
     node_log_close();
     /* the log names each connection and reason */
-    FILE *f = fopen(logpath, "r");
-    CHECK(f != NULL);
-    log = calloc(1, 1 << 16);
-    size_t n = fread(log, 1, (1 << 16) - 1, f);
-    fclose(f);
-    CHECK(n > 0);
+    log = read_file(logpath);
+    CHECK(log != NULL);
     CHECK(strstr(log, "ERROR abci: connection 2 (") != NULL);
     CHECK(strstr(log, "request 2: length varint longer than 10 bytes") != NULL);
     CHECK(strstr(log, "request 2 (query): query refused; closing it") != NULL);
@@ -604,7 +617,12 @@ TEST(abci_backpressure_keeps_order)
     static test_app app;
     char addr[256];
     pthread_t th;
+    char logpath[512];
     CHECK_EQ_INT(start(&t, &app, tabci_unix_addr(addr, sizeof addr, "b.sock"), 0), 0);
+    snprintf(logpath, sizeof logpath, "%s/node.log", test_tmpdir());
+    CHECK_EQ_INT(node_log_open(logpath), BASED_E_OK);
+    node_log_set_stderr(false);
+    node_log_set_level(NODE_LOG_DEBUG);
     int fd = tabci_connect_unix(addr + 7);
     CHECK(fd >= 0);
     struct timeval tv = { .tv_sec = 30 };
@@ -627,6 +645,13 @@ TEST(abci_backpressure_keeps_order)
     CHECK_EQ_INT(j.rc, 0);
     close(fd);
     CHECK_EQ_INT(tabci_stop(&t), 0);
+    node_log_close();
+    /* it did stop reading, and started again */
+    char *log = read_file(logpath);
+    CHECK(log != NULL);
+    CHECK(strstr(log, "abci: connection 1: ") && strstr(log, "bytes of answers unread; pausing reads"));
+    CHECK(strstr(log, "abci: connection 1: the peer reads again; resuming") != NULL);
+    free(log);
 }
 
 static based_err try_start(const char *addr, char *err, size_t errlen)
