@@ -31,6 +31,7 @@
  * dir with every node's logs is then kept and named).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -39,6 +40,7 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chain/genesis.h"
@@ -59,6 +61,8 @@
 #define BLOCKS_MAX    100000
 #define GOAL_P99_S    3.0
 #define RPC_TIMEOUT_MS 20000
+#define RETRY_MS      10
+#define RETRY_MAX     100
 
 static atomic_bool interrupted;
 
@@ -78,7 +82,11 @@ typedef struct {
     double sent_ms;                 /* tx_send returned (0: not sent) */
     double call_ms;                 /* tx_send's duration */
     double seen_ms[MAXN];           /* first seen committed on node k (0: not yet) */
-    char err[48];                   /* tx_send's error name, "" if accepted */
+    double first_try_ms;            /* the first tx_send began */
+    struct timespec first_try_wall; /* the same on the wall clock (to read node logs with) */
+    int retries;                    /* tx_send refusals before the last call */
+    char first_err[48];             /* the first refusal's error name, "" if none */
+    char err[48];                   /* the last call's error name, "" if accepted */
 } btx;
 
 typedef struct {
@@ -90,6 +98,7 @@ typedef struct {
     size_t ntx, ours;
     uint64_t time_ms;
     chain_hash hash[MAXN];
+    double seen_ms[MAXN];           /* first seen on node k */
     bool have[MAXN];
 } blockrec;
 
@@ -109,12 +118,12 @@ typedef struct {
 } phase;
 
 typedef struct {
-    size_t sent, refused, landed;
+    size_t sent, refused, retried, landed;
     double p50, p90, p99, max, first_p50, call_p50;
 } fin_result;
 
 typedef struct {
-    size_t sent, refused, landed, blocks, busy, max_per_block;
+    size_t sent, refused, retried, landed, blocks, busy, max_per_block;
     double secs, rate, send_rate, per_block, interval_s;
 } burst_result;
 
@@ -277,10 +286,9 @@ static void phase_release(phase *p)
     memset(p, 0, sizeof *p);
 }
 
-/* tx_send of tx i on client c; stamps its return. */
-static void send_tx(phase *p, cli_rpc *c, size_t i)
+/* One tx_send of tx b; BASED_E_OK, or the error with its name in why. */
+static based_err send_once(cli_rpc *c, btx *b, char *why, size_t cap, char *line)
 {
-    btx *b = &p->tx[i];
     json_t *r;
     cli_rpc_error e;
     chain_hash h;
@@ -292,12 +300,39 @@ static void send_tx(phase *p, cli_rpc *c, size_t i)
                              !chain_hash_eq(&h, &b->hash)))
         rc = BASED_E_DECODE, snprintf(e.line, sizeof e.line, "tx_send answered another hash");
     json_decref(r);
-    if (rc == BASED_E_OK)
-        return;
-    snprintf(b->err, sizeof b->err, "%s", e.name[0] ? e.name : based_errname(rc));
+    if (rc != BASED_E_OK) {
+        snprintf(why, cap, "%s", e.name[0] ? e.name : based_errname(rc));
+        snprintf(line, CLI_ERR_LEN, "%s", e.line);
+    }
+    return rc;
+}
+
+/* tx_send of tx i on client c, as a wallet would: a refusal that may pass
+ * a moment later (NONCE_GAP, MEMPOOL_FULL) is retried every RETRY_MS, up
+ * to RETRY_MAX times. Stamps the accepted call's return. */
+static void send_tx(phase *p, cli_rpc *c, size_t i)
+{
+    btx *b = &p->tx[i];
+    char why[48], line[CLI_ERR_LEN];
+    b->first_try_ms = tsup_now_ms();
+    clock_gettime(CLOCK_REALTIME, &b->first_try_wall);
+    for (int k = 0; k <= RETRY_MAX && !atomic_load(&interrupted); k++) {
+        if (k)
+            tsup_nap_ms(RETRY_MS);
+        b->retries = k;
+        if (send_once(c, b, why, sizeof why, line) == BASED_E_OK) {
+            b->err[0] = '\0';
+            return;
+        }
+        if (!k)
+            snprintf(b->first_err, sizeof b->first_err, "%s", why);
+        snprintf(b->err, sizeof b->err, "%s", why);
+        if (strcmp(why, "NONCE_GAP") != 0 && strcmp(why, "MEMPOOL_FULL") != 0)
+            break;
+    }
     pthread_mutex_lock(&p->mu);
     if (!p->first_err[0])
-        snprintf(p->first_err, sizeof p->first_err, "%s", e.line);
+        snprintf(p->first_err, sizeof p->first_err, "%s", line);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -322,6 +357,7 @@ static void record_block(phase *p, int k, uint64_t height, json_t *b, double now
     r->ntx = json_array_size(txs);
     r->time_ms = (uint64_t)json_integer_value(json_object_get(b, "time_ms"));
     r->have[k] = parse_hash(json_object_get(b, "hash"), &r->hash[k]) == 0;
+    r->seen_ms[k] = now;
     r->ours = 0;
     for (size_t j = 0; j < r->ntx; j++) {
         chain_hash h;
@@ -552,27 +588,77 @@ static void explain_missing(const phase *p, cli_rpc **c)
     tally_print(&t);
 }
 
-/* Counts and reports what was refused or did not land; 0 if nothing. */
-static size_t report_losses(const phase *p, cli_rpc **c, const char *what, size_t *refused,
-                            size_t *landed_n)
+/* The ms from the nearest block first seen on node k to time t (negative:
+ * the block came after t); *height gets that block's height. */
+static double near_commit(const phase *p, int k, double t, uint64_t *height)
+{
+    double best = 1e300;
+    for (size_t s = 0; s < p->nblk; s++) {
+        double d = t - p->blk[s].seen_ms[k];
+        if (p->blk[s].seen_ms[k] > 0 && fabs(d) < fabs(best))
+            best = d, *height = p->base + 1 + s;
+    }
+    return best;
+}
+
+/* Each sender's first refused tx_send: when, and how far from a block
+ * committed on its node (blocks are seen every POLL_MS, later under load). */
+static void first_refusals(const phase *p, double t0)
+{
+    for (int s = 0; s < SENDERS; s++) {
+        for (size_t i = (size_t)s; i < p->ntx; i += SENDERS) {
+            const btx *b = &p->tx[i];
+            if (!b->first_err[0])
+                continue;
+            uint64_t h = 0;
+            double d = near_commit(p, b->node, b->first_try_ms, &h);
+            struct tm tm;
+            char wall[32];
+            gmtime_r(&b->first_try_wall.tv_sec, &tm);
+            strftime(wall, sizeof wall, "%H:%M:%S", &tm);
+            fprintf(stderr, "net_finality:   dev%d: first refusal: its tx %zu, %s, at +%.3f s "
+                    "(%s.%03ldZ; %s after %d retries); node%d showed block %" PRIu64
+                    " %.0f ms %s\n", s, i / SENDERS, b->first_err, (b->first_try_ms - t0) / 1e3,
+                    wall, b->first_try_wall.tv_nsec / 1000000, b->err[0] ? "refused" : "accepted",
+                    b->retries, b->node, h, fabs(d), d >= 0 ? "before" : "after");
+            break;
+        }
+    }
+}
+
+/* Counts and reports what was refused (*refused; *retried: accepted only
+ * after a refusal) or did not land; returns the number lost. */
+static size_t report_losses(const phase *p, cli_rpc **c, const char *what, double t0,
+                            size_t *refused, size_t *retried, size_t *landed_n)
 {
     size_t sent = 0;
-    tally why = { .n = 0 };
-    *refused = *landed_n = 0;
+    tally why = { .n = 0 }, first = { .n = 0 };
+    *refused = *retried = *landed_n = 0;
     for (size_t i = 0; i < p->ntx; i++) {
-        double last, first;
-        sent += p->tx[i].sent_ms > 0;
-        if (p->tx[i].err[0])
-            tally_add(&why, p->tx[i].err);
-        *refused += p->tx[i].err[0] != 0;
-        *landed_n += landed(p, &p->tx[i], &last, &first);
+        const btx *b = &p->tx[i];
+        double l, f;
+        sent += b->sent_ms > 0;
+        if (b->err[0])
+            tally_add(&why, b->err);
+        else if (b->first_err[0])
+            tally_add(&first, b->first_err);
+        *refused += b->err[0] != 0;
+        *retried += !b->err[0] && b->first_err[0];
+        *landed_n += landed(p, b, &l, &f);
     }
     size_t lost = sent - *refused - *landed_n;
+    if (*retried) {
+        fprintf(stderr, "net_finality: %s on %s: %zu txs accepted by tx_send only on a retry; "
+                "first refusals:", what, p->t->name, *retried);
+        tally_print(&first);
+    }
     if (*refused) {
-        fprintf(stderr, "net_finality: %s on %s: %zu of %zu txs refused by tx_send (first: %s):",
+        fprintf(stderr, "net_finality: %s on %s: %zu of %zu txs refused by tx_send (one: %s):",
                 what, p->t->name, *refused, sent, p->first_err);
         tally_print(&why);
     }
+    if (*retried || *refused)
+        first_refusals(p, t0);
     if (lost) {
         fprintf(stderr, "net_finality: %s on %s: %zu accepted txs not committed on every node\n",
                 what, p->t->name, lost);
@@ -619,9 +705,10 @@ static int run_finality(const target *t, cli_rpc **c, cli_rpc **pc, fin_result *
     qsort(fin, n, sizeof *fin, cmp_d);
     qsort(first, n, sizeof *first, cmp_d);
     qsort(callt, n, sizeof *callt, cmp_d);
-    *out = (fin_result){ out->sent, 0, 0, pct(fin, n, .5), pct(fin, n, .9), pct(fin, n, .99),
+    *out = (fin_result){ out->sent, 0, 0, 0, pct(fin, n, .5), pct(fin, n, .9), pct(fin, n, .99),
                          n ? fin[n - 1] : 0, pct(first, n, .5), pct(callt, n, .5) };
-    size_t lost = report_losses(&p, c, "finality", &out->refused, &out->landed);
+    size_t lost = report_losses(&p, c, "finality", t0, &out->refused, &out->retried,
+                                &out->landed);
     size_t bad = count_mismatches(&p);
     if (bad)
         fprintf(stderr, "net_finality: %s: %zu heights with different block hashes\n", t->name, bad);
@@ -682,7 +769,8 @@ static int run_burst(const target *t, cli_rpc **c, cli_rpc **pc, cli_rpc **cs,
         if (landed(&p, &p.tx[i], &last, &first) && last > tlast)
             tlast = last;
     }
-    size_t lost = report_losses(&p, c, "throughput", &out->refused, &out->landed);
+    size_t lost = report_losses(&p, c, "throughput", t0, &out->refused, &out->retried,
+                                &out->landed);
     size_t bad = count_mismatches(&p);
     if (bad)
         fprintf(stderr, "net_finality: %s: %zu heights with different block hashes\n", t->name, bad);
@@ -886,9 +974,9 @@ static void print_finality(const fin_result *f, const bool *ran)
            "tx_send p50");
     for (int i = 0; i < 2; i++)
         if (ran[i])
-            printf("  %-18s %7.3f %7.3f %7.3f %7.3f %12.3f %9.2f ms  (%zu of %zu landed)\n",
-                   names[i], f[i].p50, f[i].p90, f[i].p99, f[i].max, f[i].first_p50,
-                   f[i].call_p50, f[i].landed, f[i].sent);
+            printf("  %-18s %7.3f %7.3f %7.3f %7.3f %12.3f %9.2f ms  (%zu of %zu landed; %zu "
+                   "sent again after a refusal)\n", names[i], f[i].p50, f[i].p90, f[i].p99,
+                   f[i].max, f[i].first_p50, f[i].call_p50, f[i].landed, f[i].sent, f[i].retried);
     if (ran[0] && ran[1] && f[0].p50 > 0 && f[0].p99 > 0)
         printf("  ratio network/dev: p50 %.2f, p99 %.2f\n", f[1].p50 / f[0].p50,
                f[1].p99 / f[0].p99);
@@ -904,10 +992,11 @@ static void print_burst(const burst_result *b, const bool *ran)
            "every node\n", BURST_TXS, SENDERS);
     for (int i = 0; i < 2; i++)
         if (ran[i])
-            printf("  %-18s %7.0f tx/s  (%zu of %zu landed in %.2f s; sent at %.0f tx/s; "
-                   "%zu blocks, %zu with txs: %.0f txs/block, max %zu; block interval %.2f s)\n",
-                   names[i], b[i].rate, b[i].landed, b[i].sent, b[i].secs, b[i].send_rate,
-                   b[i].blocks, b[i].busy, b[i].per_block, b[i].max_per_block, b[i].interval_s);
+            printf("  %-18s %7.0f tx/s  (%zu of %zu landed in %.2f s, %zu sent again after a "
+                   "refusal; sent at %.0f tx/s; %zu blocks, %zu with txs: %.0f txs/block, max "
+                   "%zu; block interval %.2f s)\n", names[i], b[i].rate, b[i].landed, b[i].sent,
+                   b[i].secs, b[i].retried, b[i].send_rate, b[i].blocks, b[i].busy,
+                   b[i].per_block, b[i].max_per_block, b[i].interval_s);
     if (ran[0] && ran[1] && b[0].rate > 0)
         printf("  ratio network/dev %.2f\n", b[1].rate / b[0].rate);
 }
