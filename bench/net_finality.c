@@ -14,6 +14,9 @@
  * dev0..dev9, with the chain id and min fee of the target's genesis and
  * sequential nonces from each sender's next_nonce (account_get); sender j
  * always sends to node j % nodes, so its nonces reach one node in order.
+ * A tx_send refused with NONCE_GAP or MEMPOOL_FULL is sent again every
+ * RETRY_MS (as a wallet would); such txs are counted and printed, with the
+ * time of each sender's first refusal (UTC, to find it in the node logs).
  * A poller thread reads every node's chain_getHead every POLL_MS and, for
  * each new height, chain_getBlock (tx hashes): it stamps when each tx is
  * first seen committed on each node and checks that every node has the same
@@ -29,6 +32,9 @@
  * Printed: both targets and the ratios network/dev. Exit 1 if a tx is
  * refused or never lands, or if nodes disagree on a block hash (the temp
  * dir with every node's logs is then kept and named).
+ * Environment: BENCH_NET_ONLY=dev|network runs one target; BENCH_NET_KEEP=1
+ * keeps the temp dir (node logs) after a good run too; BENCH_NET_BURST=N
+ * sets the burst's size.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,17 +60,18 @@
 #define SENDERS       10
 #define FIN_TXS       500
 #define FIN_RATE      25
-#define BURST_TXS     4000
+#define BURST_TXS     12000           /* default; BENCH_NET_BURST=N (100..50000) */
 #define POLL_MS       20
 #define FIN_WAIT_MS   30000.0
 #define BURST_WAIT_MS 180000.0
-#define BLOCKS_MAX    100000
+#define BLOCKS_MAX    20000           /* heights recorded per phase */
 #define GOAL_P99_S    3.0
 #define RPC_TIMEOUT_MS 20000
 #define RETRY_MS      10
 #define RETRY_MAX     100
 
 static atomic_bool interrupted;
+static size_t burst_txs = BURST_TXS;
 
 typedef struct {
     const char *name;
@@ -112,7 +119,7 @@ typedef struct {
     blockrec *blk;                  /* heights base+1 .. base+nblk */
     size_t nblk;
     uint64_t base, known[MAXN];
-    size_t poll_errors, mismatched;
+    size_t poll_errors;
     char first_err[CLI_ERR_LEN];
     atomic_bool stop;
 } phase;
@@ -249,6 +256,7 @@ static int phase_init(phase *p, const target *t, cli_rpc **c, size_t n)
     uint64_t next[SENDERS];
     memset(p, 0, sizeof *p);
     p->t = t;
+    pthread_mutex_init(&p->mu, NULL);
     for (int s = 0; s < SENDERS; s++) {
         uint8_t sk[32];
         chain_addr a;
@@ -270,7 +278,6 @@ static int phase_init(phase *p, const target *t, cli_rpc **c, size_t n)
         p->byhash[i] = (hidx){ p->tx[i].hash, (uint32_t)i };
     }
     qsort(p->byhash, n, sizeof *p->byhash, cmp_hidx);
-    pthread_mutex_init(&p->mu, NULL);
     return 0;
 }
 
@@ -485,21 +492,21 @@ static bool landed(const phase *p, const btx *b, double *last, double *first)
 /* Blocks from the first to the last that holds one of the phase's txs. */
 static void block_figures(const phase *p, burst_result *r)
 {
-    size_t lo = SIZE_MAX, hi = 0, ours = 0;
+    size_t lo = SIZE_MAX, hi = 0, txs = 0;
     for (size_t s = 0; s < p->nblk; s++) {
         if (p->blk[s].ours == 0)
             continue;
         lo = s < lo ? s : lo;
         hi = s;
         r->busy++;
-        ours += p->blk[s].ntx;
+        txs += p->blk[s].ntx;
         if (p->blk[s].ntx > r->max_per_block)
             r->max_per_block = p->blk[s].ntx;
     }
     if (lo == SIZE_MAX)
         return;
     r->blocks = hi - lo + 1;
-    r->per_block = (double)ours / (double)r->busy;
+    r->per_block = (double)txs / (double)r->busy;
     if (hi > lo)
         r->interval_s = (double)(p->blk[hi].time_ms - p->blk[lo].time_ms) / 1e3 / (double)(hi - lo);
 }
@@ -672,6 +679,35 @@ static size_t report_losses(const phase *p, cli_rpc **c, const char *what, doubl
 
 /* ---------------- the two phases ---------------- */
 
+/* Percentiles over the txs that landed; returns how many did. */
+static size_t finality_figures(const phase *p, fin_result *out)
+{
+    double *fin = calloc(p->ntx, sizeof *fin), *first = calloc(p->ntx, sizeof *first),
+           *callt = calloc(p->ntx, sizeof *callt);
+    size_t n = 0;
+    for (size_t i = 0; fin && first && callt && i < p->ntx; i++) {
+        double last, fst;
+        if (p->tx[i].err[0] || !landed(p, &p->tx[i], &last, &fst))
+            continue;
+        fin[n] = (last - p->tx[i].sent_ms) / 1e3;
+        first[n] = (fst - p->tx[i].sent_ms) / 1e3;
+        callt[n++] = p->tx[i].call_ms;
+    }
+    qsort(fin, n, sizeof *fin, cmp_d);
+    qsort(first, n, sizeof *first, cmp_d);
+    qsort(callt, n, sizeof *callt, cmp_d);
+    out->p50 = pct(fin, n, .5);
+    out->p90 = pct(fin, n, .9);
+    out->p99 = pct(fin, n, .99);
+    out->max = n ? fin[n - 1] : 0;
+    out->first_p50 = pct(first, n, .5);
+    out->call_p50 = pct(callt, n, .5);
+    free(fin);
+    free(first);
+    free(callt);
+    return n;
+}
+
 static int run_finality(const target *t, cli_rpc **c, cli_rpc **pc, fin_result *out)
 {
     phase p;
@@ -691,30 +727,12 @@ static int run_finality(const target *t, cli_rpc **c, cli_rpc **pc, fin_result *
     }
     wait_landed(&p, p.ntx, tsup_now_ms() + FIN_WAIT_MS);
     poller_stop(&pl);
-    double *fin = calloc(p.ntx, sizeof *fin), *first = calloc(p.ntx, sizeof *first),
-           *callt = calloc(p.ntx, sizeof *callt);
-    size_t n = 0;
-    for (size_t i = 0; fin && first && callt && i < p.ntx; i++) {
-        double last, fst;
-        if (p.tx[i].err[0] || !landed(&p, &p.tx[i], &last, &fst))
-            continue;
-        fin[n] = (last - p.tx[i].sent_ms) / 1e3;
-        first[n] = (fst - p.tx[i].sent_ms) / 1e3;
-        callt[n++] = p.tx[i].call_ms;
-    }
-    qsort(fin, n, sizeof *fin, cmp_d);
-    qsort(first, n, sizeof *first, cmp_d);
-    qsort(callt, n, sizeof *callt, cmp_d);
-    *out = (fin_result){ out->sent, 0, 0, 0, pct(fin, n, .5), pct(fin, n, .9), pct(fin, n, .99),
-                         n ? fin[n - 1] : 0, pct(first, n, .5), pct(callt, n, .5) };
+    size_t n = finality_figures(&p, out);
     size_t lost = report_losses(&p, c, "finality", t0, &out->refused, &out->retried,
                                 &out->landed);
     size_t bad = count_mismatches(&p);
     if (bad)
         fprintf(stderr, "net_finality: %s: %zu heights with different block hashes\n", t->name, bad);
-    free(fin);
-    free(first);
-    free(callt);
     phase_release(&p);
     return lost || bad || !n || atomic_load(&interrupted) ? -1 : 0;
 }
@@ -753,7 +771,7 @@ static int run_burst(const target *t, cli_rpc **c, cli_rpc **pc, cli_rpc **cs,
     phase p;
     poller pl;
     memset(out, 0, sizeof *out);
-    if (phase_init(&p, t, c, BURST_TXS) != 0 || poller_start(&pl, &p, pc) != 0) {
+    if (phase_init(&p, t, c, burst_txs) != 0 || poller_start(&pl, &p, pc) != 0) {
         phase_release(&p);
         return -1;
     }
@@ -800,8 +818,8 @@ static int measure(const target *t, fin_result *fin, burst_result *burst)
         rc = run_finality(t, c, pc, fin);
     }
     if (!atomic_load(&interrupted) && cs[SENDERS - 1]) {
-        fprintf(stderr, "net_finality: %s: throughput, a burst of %d transfers...\n", t->name,
-                BURST_TXS);
+        fprintf(stderr, "net_finality: %s: throughput, a burst of %zu transfers...\n", t->name,
+                burst_txs);
         rc |= run_burst(t, c, pc, cs, burst);
     }
     free_clients(c, MAXN);
@@ -988,8 +1006,8 @@ static void print_finality(const fin_result *f, const bool *ran)
 static void print_burst(const burst_result *b, const bool *ran)
 {
     const char *names[2] = { "dev (1 node)", "network (4 nodes)" };
-    printf("throughput: a burst of %d transfers from %d senders, first send -> last committed on "
-           "every node\n", BURST_TXS, SENDERS);
+    printf("throughput: a burst of %zu transfers from %d senders, first send -> last committed on "
+           "every node\n", burst_txs, SENDERS);
     for (int i = 0; i < 2; i++)
         if (ran[i])
             printf("  %-18s %7.0f tx/s  (%zu of %zu landed in %.2f s, %zu sent again after a "
@@ -1050,6 +1068,16 @@ int main(void)
                "`make cometbft`, which needs Go >= 1.22)\n");
         return 0;
     }
+    const char *bs = getenv("BENCH_NET_BURST");
+    if (bs) {
+        char *end;
+        unsigned long v = strtoul(bs, &end, 10);
+        if (*end || v < 100 || v > 50000) {
+            fprintf(stderr, "net_finality: BENCH_NET_BURST must be 100..50000\n");
+            return 2;
+        }
+        burst_txs = v;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -1063,13 +1091,13 @@ int main(void)
            sysconf(_SC_NPROCESSORS_ONLN));
     print_finality(f, ran);
     print_burst(b, ran);
-    if (rc == 0 && !atomic_load(&interrupted)) {
+    if (rc == 0 && !atomic_load(&interrupted) && !getenv("BENCH_NET_KEEP")) {
         char cmd[700];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd) != 0)
             fprintf(stderr, "net_finality: could not remove %s\n", dir);
     } else {
-        fprintf(stderr, "net_finality: failed; logs kept in %s\n", dir);
+        fprintf(stderr, "net_finality: %s; logs kept in %s\n", rc ? "failed" : "done", dir);
     }
     return rc == 0 ? 0 : 1;
 }
