@@ -1064,8 +1064,12 @@ int main(void)
     burst_result b[2];
     bool ran[2] = { false, false };
     if (!cmt) {
-        printf("net_finality: skipped: no CometBFT 0.38 (set BASED_COMETBFT, or run "
-               "`make cometbft`, which needs Go >= 1.22)\n");
+        const char *env = getenv("BASED_COMETBFT");
+        if (env && *env)
+            printf("net_finality: skipped: BASED_COMETBFT=%s is not an executable\n", env);
+        else
+            printf("net_finality: skipped: no CometBFT 0.38 (set BASED_COMETBFT, or run "
+                   "`make cometbft`, which needs Go >= 1.22)\n");
         return 0;
     }
     const char *bs = getenv("BENCH_NET_BURST");
