@@ -4,6 +4,7 @@
  */
 #include <curl/curl.h>
 #include <sodium.h>
+#include <stdatomic.h>
 
 #include "node/cmtrpc.h"
 #include "node/log.h"
@@ -38,6 +39,7 @@ struct node_cmtrpc {
     uv_work_t send_work;
     qtx *batch;
     size_t nbatch;
+    atomic_size_t answered;    /* batch items CometBFT has answered (worker writes) */
     bool sending;
     uv_work_t status_work;
     bool polling;
@@ -125,6 +127,7 @@ static void send_batch(uv_work_t *w)
             snprintf(t->log, sizeof t->log, "CometBFT's RPC at %.100s did not answer", c->url);
         }
         json_decref(ans);
+        atomic_store(&c->answered, i + 1);
     }
     if (curl)
         curl_easy_cleanup(curl);
@@ -205,6 +208,7 @@ static void start_send(node_cmtrpc *c)
     memmove(c->queue, c->queue + n, (c->nq - n) * sizeof *c->queue);
     c->nq -= n;
     c->nbatch = n;
+    atomic_store(&c->answered, 0);
     c->sending = true;
     c->send_work.data = c;
     if (uv_queue_work(c->loop, &c->send_work, send_batch, sent) != 0) {
@@ -311,13 +315,21 @@ based_err node_cmtrpc_submit(node_cmtrpc *c, const chain_tx *tx)
     return BASED_E_OK;
 }
 
-uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender)
+static bool counts(const qtx *t, const chain_addr *sender,
+                   bool (*admitted)(void *ud, const chain_hash *h), void *ud)
+{
+    return memcmp(t->sender.b, sender->b, 32) == 0 && !(admitted && admitted(ud, &t->hash));
+}
+
+uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender,
+                              bool (*admitted)(void *ud, const chain_hash *h), void *ud)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < c->nq; i++)
-        n += memcmp(c->queue[i].sender.b, sender->b, 32) == 0;
-    for (size_t i = 0; c->sending && i < c->nbatch; i++)
-        n += memcmp(c->batch[i].sender.b, sender->b, 32) == 0;
+        n += counts(&c->queue[i], sender, admitted, ud);
+    /* answered ones are in the check state, in a block, or refused */
+    for (size_t i = c->sending ? atomic_load(&c->answered) : 0; c->sending && i < c->nbatch; i++)
+        n += counts(&c->batch[i], sender, admitted, ud);
     return n;
 }
 

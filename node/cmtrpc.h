@@ -30,8 +30,12 @@ void node_cmtrpc_free(node_cmtrpc *c);
 
 /* Queues a checked tx for CometBFT (copies its bytes). */
 based_err node_cmtrpc_submit(node_cmtrpc *c, const chain_tx *tx);
-/* Txs of this sender queued or in flight (not yet answered by CheckTx). */
-uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender);
+/* Txs of this sender queued or in flight to CometBFT and not yet answered,
+ * less those for which admitted(ud, hash) is true: CheckTx runs before
+ * broadcast_tx_sync answers, so a tx in flight may already be in the check
+ * state's nonce (admitted may be NULL: count them all). */
+uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender,
+                              bool (*admitted)(void *ud, const chain_hash *h), void *ud);
 
 typedef enum { NODE_CMT_TX_UNKNOWN = 0, NODE_CMT_TX_QUEUED, NODE_CMT_TX_REJECTED } node_cmt_txstate;
 /* What happened to a tx sent from this node; for REJECTED, *code and why. */

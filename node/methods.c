@@ -264,6 +264,12 @@ static json_t *m_chain_getBlock(void *ctx, json_t *const *args, node_rpc_error *
     return out;
 }
 
+/* Is the tx in the check state already (for node_cmtrpc_inflight)? */
+static bool app_admitted(void *app, const chain_hash *h)
+{
+    return node_abci_app_admitted(app, h);
+}
+
 /* tx_send on a CometBFT network: the check CometBFT's CheckTx will make
  * (a tx may follow this node's txs of the same sender still on their way
  * to CometBFT), then the tx is handed to CometBFT, which gossips it. */
@@ -276,7 +282,7 @@ static based_err network_submit(node_ctx *c, const uint8_t *raw, size_t n, chain
         return rc;
     *hash = tx.hash;
     uint64_t next = node_abci_app_nonce(c->abci, &tx.sender),
-             ahead = node_cmtrpc_inflight(c->cmt, &tx.sender);
+             ahead = node_cmtrpc_inflight(c->cmt, &tx.sender, app_admitted, c->abci);
     if (!ahead)
         rc = node_abci_app_precheck(c->abci, &tx, why);
     else if (tx.nonce == next + ahead)
@@ -400,13 +406,13 @@ static json_t *m_account_get(void *ctx, json_t *const *args, node_rpc_error *err
     id[0] = '0';
     id[1] = 'x';
     chain_hex(a.b, 32, id + 2);
+    uint64_t next = c->abci ? node_abci_app_nonce(c->abci, &a) +
+                                  node_cmtrpc_inflight(c->cmt, &a, app_admitted, c->abci)
+                            : node_mempool_next_nonce(c->mempool, c->ledger, &a);
     json_t *out = json_pack("{s:o,s:s,s:o,s:o,s:I,s:I}", "address", addr_json(c, &a),
                             "account_id", id, "balance", amount_json(acct.balance),
                             "balance_base", base_json(acct.balance), "nonce", (json_int_t)acct.nonce,
-                            "next_nonce",
-                            (json_int_t)(c->abci ? node_abci_app_nonce(c->abci, &a) +
-                                                       node_cmtrpc_inflight(c->cmt, &a)
-                                                 : node_mempool_next_nonce(c->mempool, c->ledger, &a)));
+                            "next_nonce", (json_int_t)next);
     v = chain_ledger_view(c->ledger);
     rc = v ? contract_account_json(chain_ledger_store(c->ledger), v, chain_ledger_genesis(c->ledger),
                                    &a, out) : BASED_E_NOMEM;

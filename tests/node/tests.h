@@ -40,6 +40,7 @@
     X(node_http_defer_timer_and_work) \
     X(node_http_defer_pipelined_order) \
     X(node_http_defer_client_gone) \
-    X(node_http_defer_stop_outstanding)
+    X(node_http_defer_stop_outstanding) \
+    X(node_cmtrpc_inflight_counts)
 
 #endif
