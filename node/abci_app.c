@@ -29,6 +29,12 @@ struct node_abci_app {
     cache_slot cache[CACHE_SLOTS];
     size_t cache_next;
     chain_pending *finalized;         /* waiting for Commit */
+    chain_hash *fin_hashes;           /* the txs it includes */
+    size_t nfin;
+    /* after a Commit, CometBFT rechecks the txs left in its mempool on the
+     * fresh check state; until it has, tx_send cannot see them */
+    bool rechecking;
+    size_t recheck_left;
     uint64_t blocks, rejected_props, rejected_txs;
 };
 
@@ -295,6 +301,13 @@ static int on_check_tx(node_abci_app *app, const Abci__RequestCheckTx *q, Abci__
         return -1;
     abci__response_check_tx__init(r);
     memset(&tx, 0, sizeof tx);
+    if (q->type == ABCI__CHECK_TX_TYPE__RECHECK) {
+        if (app->recheck_left && --app->recheck_left == 0)
+            app->rechecking = false;
+    } else {
+        app->rechecking = false;
+        app->recheck_left = 0;
+    }
     based_err rc = q->tx.len > CHAIN_TX_MAX ? BASED_E_TX_TOO_LARGE
                                             : chain_tx_decode(q->tx.data, q->tx.len, &tx, &why);
     if (rc == BASED_E_OK)
@@ -554,6 +567,12 @@ static int on_finalize(node_abci_app *app, const Abci__RequestFinalizeBlock *q,
             x->log = abci_strdup(a, log);
         }
     }
+    free(app->fin_hashes);
+    app->nfin = 0;
+    app->fin_hashes = malloc((t.n ? t.n : 1) * sizeof *app->fin_hashes);
+    for (size_t k = 0; app->fin_hashes && k < t.n; k++)
+        if (chain_pending_result(p, k, NULL) == BASED_E_OK)
+            app->fin_hashes[app->nfin++] = t.txs[k].hash;
     chain_hash root = chain_pending_root(p);
     r->app_hash.data = abci_dup(a, root.b, 32);
     r->app_hash.len = 32;
@@ -586,6 +605,13 @@ static int on_commit(node_abci_app *app, Abci__Response *resp, abci_arena *a, ch
         return -1;
     }
     app->blocks++;
+    for (size_t k = 0; app->fin_hashes && k < app->nfin; k++) {
+        char hx[65];
+        hash_hex(&app->fin_hashes[k], hx);
+        json_object_del(app->admitted, hx);
+    }
+    app->recheck_left = json_object_size(app->admitted);
+    app->rechecking = app->recheck_left > 0;
     reset_check(app);
     chain_head h = chain_ledger_head(app->l);
     char hx[65];
@@ -803,6 +829,7 @@ void node_abci_app_free(node_abci_app *app)
     chain_pending_free(app->finalized);
     chain_checkstate_free(app->check);
     json_decref(app->admitted);
+    free(app->fin_hashes);
     free(app->auth_addr);
     free(app);
 }
@@ -827,6 +854,11 @@ bool node_abci_app_admitted(node_abci_app *app, const chain_hash *h)
     char hx[65];
     hash_hex(h, hx);
     return json_object_get(app->admitted, hx) != NULL;
+}
+
+bool node_abci_app_rechecking(const node_abci_app *app)
+{
+    return app->rechecking;
 }
 
 void node_abci_app_counters(const node_abci_app *app, uint64_t *blocks, uint64_t *rejected_props,

@@ -43,6 +43,9 @@ based_err node_abci_app_precheck(node_abci_app *app, const chain_tx *tx, const c
 uint64_t node_abci_app_nonce(node_abci_app *app, const chain_addr *a);
 /* Is this tx admitted (in the check state) and not yet committed? */
 bool node_abci_app_admitted(node_abci_app *app, const chain_hash *h);
+/* True between a Commit and the end of CometBFT's recheck of the txs left
+ * in its mempool: the check state does not hold them yet. */
+bool node_abci_app_rechecking(const node_abci_app *app);
 /* Blocks finalised, proposals rejected, txs rejected by CheckTx. */
 void node_abci_app_counters(const node_abci_app *app, uint64_t *blocks, uint64_t *rejected_props,
                             uint64_t *rejected_txs);

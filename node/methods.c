@@ -290,6 +290,11 @@ static based_err network_submit(node_ctx *c, const uint8_t *raw, size_t n, chain
                             chain_ledger_genesis(c->ledger)->chain_id, why);
     else
         rc = tx.nonce < next + ahead ? BASED_E_NONCE_USED : BASED_E_NONCE_GAP, *why = "nonce";
+    /* just after a block, the sender's txs still in CometBFT's mempool are
+     * rechecked before this one reaches CheckTx: it is checked then */
+    if (rc == BASED_E_NONCE_GAP && node_abci_app_rechecking(c->abci))
+        rc = chain_tx_check(chain_ledger_runtime(c->ledger), &tx,
+                            chain_ledger_genesis(c->ledger)->chain_id, why);
     if (rc == BASED_E_OK && node_abci_app_admitted(c->abci, &tx.hash))
         rc = BASED_E_DUPLICATE, *why = "hash";
     if (rc == BASED_E_OK)
