@@ -17,6 +17,7 @@
 typedef struct {
     chain_hash hash;
     chain_addr sender;
+    uint64_t nonce;
     char *b64;
     int code;                  /* CheckTx's, after sending */
     char log[200];
@@ -306,18 +307,24 @@ based_err node_cmtrpc_submit(node_cmtrpc *c, const chain_tx *tx)
     sodium_bin2base64(t->b64, bl, tx->raw, tx->raw_len, sodium_base64_VARIANT_ORIGINAL);
     t->hash = tx->hash;
     t->sender = tx->sender;
+    t->nonce = tx->nonce;
     c->nq++;
     start_send(c);
     return BASED_E_OK;
 }
 
-uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender)
+static bool ahead_of(const qtx *t, const chain_addr *sender, uint64_t from)
+{
+    return t->nonce >= from && memcmp(t->sender.b, sender->b, 32) == 0;
+}
+
+uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender, uint64_t from)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < c->nq; i++)
-        n += memcmp(c->queue[i].sender.b, sender->b, 32) == 0;
+        n += ahead_of(&c->queue[i], sender, from);
     for (size_t i = 0; c->sending && i < c->nbatch; i++)
-        n += memcmp(c->batch[i].sender.b, sender->b, 32) == 0;
+        n += ahead_of(&c->batch[i], sender, from);
     return n;
 }
 

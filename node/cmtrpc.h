@@ -30,8 +30,11 @@ void node_cmtrpc_free(node_cmtrpc *c);
 
 /* Queues a checked tx for CometBFT (copies its bytes). */
 based_err node_cmtrpc_submit(node_cmtrpc *c, const chain_tx *tx);
-/* Txs of this sender queued or in flight (not yet answered by CheckTx). */
-uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender);
+/* Txs of this sender queued or in flight (their broadcast not answered
+ * yet) with a nonce >= from. A tx CheckTx has already admitted while its
+ * answer is on its way is in the check state (whose next nonce the caller
+ * passes as from) and must not be counted twice. */
+uint64_t node_cmtrpc_inflight(node_cmtrpc *c, const chain_addr *sender, uint64_t from);
 
 typedef enum { NODE_CMT_TX_UNKNOWN = 0, NODE_CMT_TX_QUEUED, NODE_CMT_TX_REJECTED } node_cmt_txstate;
 /* What happened to a tx sent from this node; for REJECTED, *code and why. */

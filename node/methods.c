@@ -264,6 +264,14 @@ static json_t *m_chain_getBlock(void *ctx, json_t *const *args, node_rpc_error *
     return out;
 }
 
+/* A sender's next nonce on a network node: the check state's, plus this
+ * node's txs of the sender still on their way to CheckTx. */
+static uint64_t network_next_nonce(node_ctx *c, const chain_addr *a)
+{
+    uint64_t next = node_abci_app_nonce(c->abci, a);
+    return next + node_cmtrpc_inflight(c->cmt, a, next);
+}
+
 /* tx_send on a CometBFT network: the check CometBFT's CheckTx will make
  * (a tx may follow this node's txs of the same sender still on their way
  * to CometBFT), then the tx is handed to CometBFT, which gossips it. */
@@ -276,7 +284,7 @@ static based_err network_submit(node_ctx *c, const uint8_t *raw, size_t n, chain
         return rc;
     *hash = tx.hash;
     uint64_t next = node_abci_app_nonce(c->abci, &tx.sender),
-             ahead = node_cmtrpc_inflight(c->cmt, &tx.sender);
+             ahead = node_cmtrpc_inflight(c->cmt, &tx.sender, next);
     if (!ahead)
         rc = node_abci_app_precheck(c->abci, &tx, why);
     else if (tx.nonce == next + ahead)
@@ -403,8 +411,7 @@ static json_t *m_account_get(void *ctx, json_t *const *args, node_rpc_error *err
                             "account_id", id, "balance", amount_json(acct.balance),
                             "balance_base", base_json(acct.balance), "nonce", (json_int_t)acct.nonce,
                             "next_nonce",
-                            (json_int_t)(c->abci ? node_abci_app_nonce(c->abci, &a) +
-                                                       node_cmtrpc_inflight(c->cmt, &a)
+                            (json_int_t)(c->abci ? network_next_nonce(c, &a)
                                                  : node_mempool_next_nonce(c->mempool, c->ledger, &a)));
     v = chain_ledger_view(c->ledger);
     rc = v ? contract_account_json(chain_ledger_store(c->ledger), v, chain_ledger_genesis(c->ledger),
