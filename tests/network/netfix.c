@@ -357,6 +357,23 @@ void tnet_file_show(const char *path, const char *needle, int after)
         fclose(f);
 }
 
+void tnet_file_tail(const char *path, size_t lines)
+{
+    char buf[4097];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long end = ftell(f);
+    fseek(f, end > 4096 ? end - 4096 : 0, SEEK_SET);
+    size_t got = fread(buf, 1, sizeof buf - 1, f), seen = 0, i;
+    fclose(f);
+    buf[got] = '\0';
+    for (i = got; i > 0 && seen <= lines; i--)
+        seen += buf[i - 1] == '\n';
+    fprintf(stderr, "%s\n", buf + i + (i > 0));
+}
+
 /* Every PID of the network: the PID files and net.json's record. */
 static size_t all_pids(const tnet *t, pid_t *out, size_t cap)
 {

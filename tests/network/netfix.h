@@ -94,6 +94,8 @@ void tnet_path(const tnet *t, size_t k, const char *rel, char *out, size_t cap);
 int tnet_file_count(const char *path, const char *needle);
 /* Prints (stderr) the lines holding needle and `after` lines after each. */
 void tnet_file_show(const char *path, const char *needle, int after);
+/* Prints (stderr) the last lines of a file. */
+void tnet_file_tail(const char *path, size_t lines);
 
 /* Stops everything of the network, by PID (see above). */
 void tnet_cleanup(tnet *t);
