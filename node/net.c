@@ -4,8 +4,12 @@
  * cometbft (consensus and p2p) process.
  *
  *   based-net start --nodes N --dir DIR [...]   create (or restart) and start
+ *   based-net create --nodes N --dir DIR [...]  create only (start it later)
  *   based-net status --dir DIR [--json]         height, app hash, peers of each node
  *   based-net stop --dir DIR                    stop every process, by PID
+ * `--node K` (repeatable) makes start and stop act on node K only, on an
+ * existing network: a node that was stopped (or killed) rejoins the others
+ * that run, a full node created with the network starts late.
  *
  * `start` on a new DIR writes the network (net_setup.c), starts every
  * basedd, then every cometbft (net_run.c), waits until every node has
@@ -40,12 +44,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: based-net start --nodes N --dir DIR [FLAGS]\n"
+        "       based-net create --nodes N --dir DIR [FLAGS]\n"
+        "       based-net start --dir DIR [--node K]...\n"
         "       based-net status --dir DIR [--json]\n"
-        "       based-net stop --dir DIR\n"
+        "       based-net stop --dir DIR [--node K]...\n"
         "A local network on loopback: N authorities and M full nodes, each a basedd\n"
         "and a CometBFT process with its own ports; DIR holds everything (net.json\n"
         "lists nodes, ports and files). `start` on a stopped network starts it again\n"
-        "with the same keys, ports and chain.\n\n"
+        "with the same keys, ports and chain. `create` writes a new network without\n"
+        "starting it (same flags as start, but not --wait and --foreground).\n\n"
         "start:\n"
         "  --nodes N            authorities, 1 to %d (required for a new network)\n"
         "  --full-nodes M       full nodes, 0 to %d (default 1)\n"
@@ -60,6 +67,12 @@ static void usage(FILE *f)
         "  --foreground         stay, print a status line every 5 s; Ctrl-C stops all\n"
         "  --app kvstore        testing aid: CometBFT's built-in kvstore app instead of\n"
         "                       basedd, to check the CometBFT side alone\n"
+        "  --node K             (repeatable) an existing network: start node K only (both\n"
+        "                       its processes; the other nodes may be running), e.g. to\n"
+        "                       restart a node that was stopped or killed, or to start\n"
+        "                       late a node made by `create`; waits for K at height >= 1\n"
+        "stop:\n"
+        "  --node K             (repeatable) stop node K only; the others go on\n"
         "status:\n"
         "  --json               an array of {node, role, up, rpc, cookie, cometbft_rpc,\n"
         "                       height, cometbft_height, app_hash, peers}\n"
@@ -90,6 +103,7 @@ typedef struct {
     const char *cmd;
     const char *dir;
     bool json;
+    bool wait_given;
     node_net_opts o;
 } opts;
 
@@ -133,6 +147,11 @@ static int take(opts *a, const char *flag, const char *val)
         if (parse_int(flag, val, 1, 3600, &v))
             return 2;
         o->wait_s = (unsigned)v;
+        a->wait_given = true;
+    } else if (!strcmp(flag, "--node")) {
+        if (parse_int(flag, val, 0, NODE_NET_MAX - 1, &v))
+            return 2;
+        o->only |= (uint64_t)1 << v;
     } else if (!strcmp(flag, "--cometbft"))
         o->cometbft = val;
     else if (!strcmp(flag, "--basedd"))
@@ -157,7 +176,7 @@ static int take(opts *a, const char *flag, const char *val)
 
 static const char *const valued[] = { "--dir", "--nodes", "--full-nodes", "--base-port",
                                       "--wait", "--cometbft", "--basedd", "--timeout-commit",
-                                      "--log-level", "--app", NULL };
+                                      "--log-level", "--app", "--node", NULL };
 
 static bool has_value(const char *flag)
 {
@@ -202,9 +221,10 @@ static int parse(int argc, char **argv, opts *a)
             return 2;
     }
     if (!a->cmd)
-        return usage_err("say start, status or stop");
-    if (strcmp(a->cmd, "start") && strcmp(a->cmd, "status") && strcmp(a->cmd, "stop"))
-        return usage_err("unknown command \"%s\": say start, status or stop", a->cmd);
+        return usage_err("say start, create, status or stop");
+    if (strcmp(a->cmd, "start") && strcmp(a->cmd, "create") && strcmp(a->cmd, "status") &&
+        strcmp(a->cmd, "stop"))
+        return usage_err("unknown command \"%s\": say start, create, status or stop", a->cmd);
     if (!a->dir || !*a->dir)
         return usage_err("%s needs --dir DIR", a->cmd);
     return -1;
@@ -264,25 +284,27 @@ static void show_logs(const node_net *n, size_t k)
     }
 }
 
-/* After a stop: no PIDs in net.json. */
-static void forget_pids(node_net *n)
+/* After a stop: no PIDs in net.json for the selected nodes. */
+static void forget_pids(node_net *n, uint64_t only)
 {
     char err[NODE_NET_ERR];
     for (size_t k = 0; k < n->n; k++)
-        n->node[k].pid[0] = n->node[k].pid[1] = 0;
+        if (node_net_selected(only, k))
+            n->node[k].pid[0] = n->node[k].pid[1] = 0;
     if (node_net_save(n, err) != BASED_E_OK)
         fprintf(stderr, "based-net: %s\n", err);
 }
 
-/* Stops what runs, says why, returns 1. */
-static int abort_start(node_net *n, const char *why, ssize_t node)
+/* Stops what this start started (the selected nodes), says why, returns 1. */
+static int abort_start(node_net *n, uint64_t only, const char *why, ssize_t node)
 {
     fprintf(stderr, "based-net: %s\n", why);
     if (node >= 0)
         show_logs(n, (size_t)node);
-    node_net_stop_all(n, STOP_TIMEOUT_MS, stderr);
-    forget_pids(n);
-    fprintf(stderr, "based-net: stopped every process of %s\n", n->dir);
+    node_net_stop_all(n, only, STOP_TIMEOUT_MS, stderr);
+    forget_pids(n, only);
+    fprintf(stderr, "based-net: stopped every process %s %s\n", only ? "started in" : "of",
+            n->dir);
     return 1;
 }
 
@@ -294,7 +316,8 @@ static bool node_ready(const node_net *n, size_t k)
     return s.up && s.height >= 1;
 }
 
-static int wait_ready(node_net *n, unsigned wait_s)
+/* Waits until every selected node is past block 1. */
+static int wait_ready(node_net *n, uint64_t only, unsigned wait_s)
 {
     char why[256];
     size_t k = 0, dk;
@@ -302,14 +325,18 @@ static int wait_ready(node_net *n, unsigned wait_s)
     int st;
     time_t until = time(NULL) + (time_t)wait_s;
     while (k < n->n) {
+        if (!node_net_selected(only, k)) {
+            k++;
+            continue;
+        }
         if (g_stop)
-            return abort_start(n, "interrupted while waiting for the first block", -1);
+            return abort_start(n, only, "interrupted while waiting for the first block", -1);
         if (node_net_reap(n, &dk, &dp, &st)) {
             char how[32];
             neuron_proc_describe(st, how, sizeof how);
             snprintf(why, sizeof why, "%s of %s exited (%s) during start-up",
                      node_net_prog_name(dp), n->node[dk].name, how);
-            return abort_start(n, why, (ssize_t)dk);
+            return abort_start(n, only, why, (ssize_t)dk);
         }
         if (node_ready(n, k)) {
             k++;
@@ -318,15 +345,16 @@ static int wait_ready(node_net *n, unsigned wait_s)
         if (time(NULL) > until) {
             snprintf(why, sizeof why, "%s has not finalised block 1 after %u s", n->node[k].name,
                      wait_s);
-            return abort_start(n, why, (ssize_t)k);
+            return abort_start(n, only, why, (ssize_t)k);
         }
         nap_ms(250);
     }
     return 0;
 }
 
-/* Foreground: a status line every few seconds until a signal. */
-static int stay(node_net *n)
+/* Foreground: a status line every few seconds until a signal; then stops
+ * what this start started. */
+static int stay(node_net *n, uint64_t only)
 {
     uint64_t waited = 0;
     while (!g_stop) {
@@ -349,8 +377,8 @@ static int stay(node_net *n)
     }
     printf("based-net: stopping %s\n", n->dir);
     fflush(stdout);
-    node_net_stop_all(n, STOP_TIMEOUT_MS, stderr);
-    forget_pids(n);
+    node_net_stop_all(n, only, STOP_TIMEOUT_MS, stderr);
+    forget_pids(n, only);
     return 0;
 }
 
@@ -369,6 +397,8 @@ static int check_restart(const node_net *n, const node_net_opts *o)
         return usage_err("--base-port, --timeout-commit and --log-level apply to a new network "
                          "only; %s already holds one", n->dir);
     for (size_t k = 0; k < n->n; k++) {
+        if (!node_net_selected(o->only, k))
+            continue;
         const int ports[] = { n->node[k].rpc_port, n->node[k].cmt_rpc_port, n->node[k].p2p_port,
                               n->node[k].abci_port };
         for (size_t i = 0; i < 4; i++)
@@ -394,28 +424,63 @@ static bool dir_empty(const char *dir)
     return empty;
 }
 
-/* Loads DIR's network or creates a new one (n->dir set). */
-static int prepare(node_net *n, const node_net_opts *o, char *err)
+/* Does every --node name a node of n? */
+static int check_only(const node_net *n, uint64_t only)
+{
+    for (size_t k = n->n; k < 64; k++)
+        if (only >> k & 1u)
+            return usage_err("--node %zu: %s has nodes 0 to %zu", k, n->dir, n->n - 1);
+    return 0;
+}
+
+/* An existing network about to start (all, or the --node ones): nothing of
+ * what is to start may run. */
+static int check_not_running(const node_net *n, uint64_t only)
+{
+    if (!only) {
+        size_t running = node_net_count_running(n);
+        if (running)
+            fprintf(stderr, "based-net: a network is already running in %s (%zu processes); "
+                    "stop it with `based-net stop --dir %s`, or start a node that is down "
+                    "with --node K\n", n->dir, running, n->dir);
+        return running ? 1 : 0;
+    }
+    for (size_t k = 0; k < n->n; k++)
+        for (int p = 0; p < 2 && node_net_selected(only, k); p++) {
+            pid_t pid = node_net_running(n, k, (node_net_prog)p);
+            if (pid) {
+                fprintf(stderr, "based-net: %s of %s is running (PID %d); stop it first with "
+                        "`based-net stop --dir %s --node %zu`\n",
+                        node_net_prog_name((node_net_prog)p), n->node[k].name, (int)pid, n->dir,
+                        k);
+                return 1;
+            }
+        }
+    return 0;
+}
+
+/* Loads DIR's network or, with `create` allowed, makes a new one (n->dir
+ * set). *fresh says which. */
+static int prepare(node_net *n, const node_net_opts *o, bool create, bool *fresh, char *err)
 {
     char dir[NODE_NET_PATH];
     snprintf(dir, sizeof dir, "%s", n->dir);
     based_err rc = node_net_load(dir, n, err);
-    bool fresh = rc == BASED_E_NOT_FOUND;
-    if (rc != BASED_E_OK && !fresh)
+    *fresh = rc == BASED_E_NOT_FOUND;
+    if (rc != BASED_E_OK && !*fresh)
         return runtime_err(err);
-    if (!fresh) {
-        size_t running = node_net_count_running(n);
-        if (running) {
-            fprintf(stderr, "based-net: a network is already running in %s (%zu processes); "
-                    "stop it with `based-net stop --dir %s`\n", dir, running, dir);
-            return 1;
-        }
-        int st = check_restart(n, o);
-        if (st)
+    if (!*fresh && !create) {
+        int st = check_only(n, o->only);
+        if (st || (st = check_not_running(n, o->only)) || (st = check_restart(n, o)))
             return st;
+    } else if (!*fresh) {
+        return usage_err("%s already holds a network (net.json); start it with `based-net "
+                         "start --dir %s`", dir, dir);
     } else {
         if (o->nauth < 0)
             return usage_err("a new network needs --nodes N");
+        if (o->only)
+            return usage_err("--node K applies to an existing network; %s holds none", dir);
         if (!dir_empty(dir))
             return usage_err("%s is not empty and holds no network (no net.json): give a new "
                              "or empty --dir", dir);
@@ -427,17 +492,38 @@ static int prepare(node_net *n, const node_net_opts *o, char *err)
     if (node_net_find_progs(n, o->cometbft, o->basedd, err) != BASED_E_OK ||
         node_net_check_cometbft(n->prog[NODE_NET_COMETBFT], version, sizeof version, err))
         return runtime_err(err);
-    if (fresh && node_net_create(n, o, err) != BASED_E_OK) {
+    if (*fresh && node_net_create(n, o, err) != BASED_E_OK) {
         fprintf(stderr, "based-net: %s\n", err);
         if (!dir_empty(dir))
             fprintf(stderr, "based-net: remove %s before trying again\n", dir);
         return 1;
     }
     printf("based-net: %s network in %s: %zu authorities, %zu full node%s, chain %s, "
-           "CometBFT %s%s\n", fresh ? "new" : "restarting the", dir, n->nauth, n->n - n->nauth,
+           "CometBFT %s%s\n", *fresh ? "new" : "restarting the", dir, n->nauth, n->n - n->nauth,
            n->n - n->nauth == 1 ? "" : "s", n->chain_id, version,
            node_net_kvstore(n) ? " (kvstore app, no basedd)" : "");
+    if (o->only) {
+        printf("based-net: starting");
+        for (size_t k = 0; k < n->n; k++)
+            if (node_net_selected(o->only, k))
+                printf(" %s", n->node[k].name);
+        printf(" only\n");
+    }
     fflush(stdout);
+    return 0;
+}
+
+static int cmd_create(const opts *a)
+{
+    static node_net n;
+    static char err[NODE_NET_ERR];
+    bool fresh;
+    int st = resolve_dir(a, n.dir, true);
+    if (st || (st = prepare(&n, &a->o, true, &fresh, err)))
+        return st;
+    printf("based-net: created, nothing started\n\n");
+    node_net_print_endpoints(&n, stdout);
+    printf("\nstart:  based-net start --dir %s [--node K]...\n", n.dir);
     return 0;
 }
 
@@ -445,25 +531,27 @@ static int cmd_start(const opts *a)
 {
     static node_net n;
     static char err[NODE_NET_ERR];
+    bool fresh;
     int st = resolve_dir(a, n.dir, true);
-    if (st || (st = prepare(&n, &a->o, err)))
+    if (st || (st = prepare(&n, &a->o, false, &fresh, err)))
         return st;
     catch_signals();
     ssize_t bad;
-    if (node_net_start_all(&n, &bad, err) != BASED_E_OK)
-        return abort_start(&n, err, bad);
-    if ((st = wait_ready(&n, a->o.wait_s)))
+    if (node_net_start_all(&n, a->o.only, &bad, err) != BASED_E_OK)
+        return abort_start(&n, a->o.only, err, bad);
+    if ((st = wait_ready(&n, a->o.only, a->o.wait_s)))
         return st;
-    printf("based-net: every node is at height 1 or more\n\n");
+    printf("based-net: %s at height 1 or more\n\n", a->o.only ? "the nodes started are"
+                                                              : "every node is");
     node_net_print_endpoints(&n, stdout);
     if (a->o.foreground)
-        printf("\nCtrl-C stops every node; status line every %d s (height, peers of each "
-               "node)\n", LINE_EVERY_MS / 1000);
+        printf("\nCtrl-C stops every node %s; status line every %d s (height, peers of each "
+               "node)\n", a->o.only ? "started here" : "", LINE_EVERY_MS / 1000);
     else
         printf("\nstatus: based-net status --dir %s\nstop:   based-net stop --dir %s\n", n.dir,
                n.dir);
     fflush(stdout);
-    return a->o.foreground ? stay(&n) : 0;
+    return a->o.foreground ? stay(&n, a->o.only) : 0;
 }
 
 static int cmd_status(const opts *a)
@@ -488,9 +576,30 @@ static int cmd_stop(const opts *a)
         return st;
     if (node_net_load(dir, &n, err) != BASED_E_OK)
         return runtime_err(err);
-    size_t c = node_net_stop_all(&n, STOP_TIMEOUT_MS, stderr);
-    forget_pids(&n);
+    if ((st = check_only(&n, a->o.only)))
+        return st;
+    size_t c = node_net_stop_all(&n, a->o.only, STOP_TIMEOUT_MS, stderr);
+    forget_pids(&n, a->o.only);
     printf("based-net: stopped %zu process%s of %s\n", c, c == 1 ? "" : "es", dir);
+    return 0;
+}
+
+/* Flags given to a command they do not apply to. */
+static int misplaced(const opts *a)
+{
+    const node_net_opts *o = &a->o;
+    bool start = !strcmp(a->cmd, "start"), create = !strcmp(a->cmd, "create");
+    bool newnet = o->nauth >= 0 || o->nfull >= 0 || o->base_port || o->cometbft || o->basedd ||
+                  o->timeout_commit || o->log_level || o->app;
+    if (!start && !create && newnet)
+        return usage_err("--nodes, --full-nodes, --base-port, --cometbft, --basedd, "
+                         "--timeout-commit, --log-level and --app are flags of start and create");
+    if (!start && (o->foreground || a->wait_given))
+        return usage_err("--foreground and --wait are flags of start");
+    if ((create || !strcmp(a->cmd, "status")) && o->only)
+        return usage_err("--node is a flag of start and stop");
+    if (strcmp(a->cmd, "status") && a->json)
+        return usage_err("--json is a flag of status");
     return 0;
 }
 
@@ -500,15 +609,15 @@ int main(int argc, char **argv)
     int st = parse(argc, argv, &a);
     if (st >= 0)
         return st;
+    if ((st = misplaced(&a)))
+        return st;
     if (chain_crypto_init() != 0)
         return runtime_err("cannot initialise libsodium");
     if (!strcmp(a.cmd, "start"))
         return cmd_start(&a);
-    if (a.o.nauth >= 0 || a.o.foreground || a.o.app)
-        return usage_err("--nodes, --foreground and --app are flags of start");
+    if (!strcmp(a.cmd, "create"))
+        return cmd_create(&a);
     if (!strcmp(a.cmd, "status"))
         return cmd_status(&a);
-    if (a.json)
-        return usage_err("--json is a flag of status");
     return cmd_stop(&a);
 }

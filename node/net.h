@@ -68,7 +68,14 @@ typedef struct {
     const char *log_level;          /* NULL: "info" */
     unsigned wait_s;                /* for the first block */
     bool foreground;
+    uint64_t only;                  /* --node K: bit K set; 0: every node */
 } node_net_opts;
+
+/* Is node k among those selected by a --node mask (0: all)? */
+static inline bool node_net_selected(uint64_t only, size_t k)
+{
+    return only == 0 || (k < 64 && (only >> k & 1u));
+}
 
 static inline bool node_net_kvstore(const node_net *n)
 {
@@ -100,13 +107,15 @@ int node_net_run(const char *const *argv, char *out, size_t cap);
 pid_t node_net_running(const node_net *n, size_t k, node_net_prog p);
 /* How many processes of the network run. */
 size_t node_net_count_running(const node_net *n);
-/* Starts every process (basedd first, then cometbft) detached; on a
- * failure *bad names the node to blame (-1: none). */
-based_err node_net_start_all(node_net *n, ssize_t *bad, char *err);
-/* Stops every running process: SIGTERM, up to timeout_ms, then SIGKILL;
- * CometBFT first. Removes the PID files. Prints what it did to `report`
- * (may be NULL). Returns how many were stopped. */
-size_t node_net_stop_all(const node_net *n, unsigned timeout_ms, FILE *report);
+/* Starts the processes of the selected nodes (only, see node_net_selected)
+ * detached: every basedd first, then every cometbft; on a failure *bad
+ * names the node to blame (-1: none). */
+based_err node_net_start_all(node_net *n, uint64_t only, ssize_t *bad, char *err);
+/* Stops the running processes of the selected nodes: SIGTERM, up to
+ * timeout_ms, then SIGKILL; CometBFT first. Removes their PID files.
+ * Prints what it did to `report` (may be NULL). Returns how many were
+ * stopped. */
+size_t node_net_stop_all(const node_net *n, uint64_t only, unsigned timeout_ms, FILE *report);
 /* Collects our exited children; returns true and names one that exited
  * (node index, program, wait status). */
 bool node_net_reap(node_net *n, size_t *k, node_net_prog *p, int *status);

@@ -315,11 +315,11 @@ static bool abci_ready(const node_net *n, size_t k)
            S_ISSOCK(st.st_mode);
 }
 
-static based_err wait_abci(node_net *n, ssize_t *bad, char *err)
+static based_err wait_abci(node_net *n, uint64_t only, ssize_t *bad, char *err)
 {
     uint64_t until = mono_ms() + 30000;
     for (size_t k = 0; k < n->n; k++) {
-        while (!abci_ready(n, k)) {
+        while (node_net_selected(only, k) && !abci_ready(n, k)) {
             size_t dk;
             node_net_prog dp;
             int st;
@@ -339,18 +339,21 @@ static based_err wait_abci(node_net *n, ssize_t *bad, char *err)
     return BASED_E_OK;
 }
 
-based_err node_net_start_all(node_net *n, ssize_t *bad, char *err)
+based_err node_net_start_all(node_net *n, uint64_t only, ssize_t *bad, char *err)
 {
     based_err rc = BASED_E_OK;
     *bad = -1;
     if (!node_net_kvstore(n)) {
         for (size_t k = 0; k < n->n && rc == BASED_E_OK; k++)
-            rc = start_basedd(n, k, err);
+            if (node_net_selected(only, k))
+                rc = start_basedd(n, k, err);
         if (rc == BASED_E_OK)
-            rc = wait_abci(n, bad, err);
+            rc = wait_abci(n, only, bad, err);
     }
     for (size_t k = 0; k < n->n && rc == BASED_E_OK; k++) {
         char home[NODE_NET_PATH];
+        if (!node_net_selected(only, k))
+            continue;
         if (!node_net_path(n, k, "cometbft", home, sizeof home))
             return fail(err, BASED_E_TOO_LARGE, "the directory path %s is too long", n->dir);
         const char *argv[] = { n->prog[NODE_NET_COMETBFT], "start", "--home", home, NULL };
@@ -381,13 +384,16 @@ bool node_net_reap(node_net *n, size_t *k, node_net_prog *p, int *status)
 
 /* --- stopping --- */
 
-/* Signals the running processes of program p, waits, kills the rest. */
-static size_t stop_prog(const node_net *n, node_net_prog p, unsigned timeout_ms, FILE *report)
+/* Signals the running processes of program p of the selected nodes,
+ * waits, kills the rest. */
+static size_t stop_prog(const node_net *n, uint64_t only, node_net_prog p, unsigned timeout_ms,
+                        FILE *report)
 {
     pid_t pids[NODE_NET_MAX] = { 0 };
     size_t count = 0, left;
     for (size_t k = 0; k < n->n; k++)
-        if ((pids[k] = node_net_running(n, k, p)) && kill(pids[k], SIGTERM) == 0)
+        if (node_net_selected(only, k) && (pids[k] = node_net_running(n, k, p)) &&
+            kill(pids[k], SIGTERM) == 0)
             count++;
     uint64_t until = mono_ms() + timeout_ms;
     do {
@@ -413,16 +419,17 @@ static size_t stop_prog(const node_net *n, node_net_prog p, unsigned timeout_ms,
             for (int i = 0; i < 100 && neuron_proc_alive(pids[k]); i++)
                 waitpid(pids[k], NULL, WNOHANG), nap_ms(20);
         }
-        if (pidfile(n, k, p, pf, sizeof pf) && !node_net_running(n, k, p))
+        if (node_net_selected(only, k) && pidfile(n, k, p, pf, sizeof pf) &&
+            !node_net_running(n, k, p))
             unlink(pf);
     }
     return count;
 }
 
-size_t node_net_stop_all(const node_net *n, unsigned timeout_ms, FILE *report)
+size_t node_net_stop_all(const node_net *n, uint64_t only, unsigned timeout_ms, FILE *report)
 {
-    size_t c = stop_prog(n, NODE_NET_COMETBFT, timeout_ms, report);
-    return c + stop_prog(n, NODE_NET_BASEDD, timeout_ms, report);
+    size_t c = stop_prog(n, only, NODE_NET_COMETBFT, timeout_ms, report);
+    return c + stop_prog(n, only, NODE_NET_BASEDD, timeout_ms, report);
 }
 
 void node_net_log_tail(const node_net *n, size_t k, node_net_prog p, size_t lines, char *out,

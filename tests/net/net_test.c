@@ -84,6 +84,21 @@ TEST(net_usage_errors)
     const char *st[] = { "status", "--dir", dir, NULL };
     CHECK_EQ_INT(run_net(out, st), 1);
     CHECK(strstr(out, "no net.json") != NULL);
+    /* --node: a node number, for start and stop only */
+    const char *nodebad[] = { "stop", "--dir", dir, "--node", "32", NULL };
+    const char *nodest[] = { "status", "--dir", dir, "--node", "1", NULL };
+    const char *nodecr[] = { "create", "--nodes", "1", "--dir", dir, "--node", "0", NULL };
+    const char *crfg[] = { "create", "--nodes", "1", "--dir", dir, "--foreground", NULL };
+    const char *nodenew[] = { "start", "--nodes", "1", "--dir", dir, "--node", "0", NULL };
+    CHECK_EQ_INT(run_net(out, nodebad), 2);
+    CHECK(strstr(out, "--node must be an integer from 0 to 31") != NULL);
+    CHECK_EQ_INT(run_net(out, nodest), 2);
+    CHECK(strstr(out, "--node is a flag of start and stop") != NULL);
+    CHECK_EQ_INT(run_net(out, nodecr), 2);
+    CHECK_EQ_INT(run_net(out, crfg), 2);
+    CHECK(strstr(out, "--foreground and --wait are flags of start") != NULL);
+    CHECK_EQ_INT(run_net(out, nodenew), 2);
+    CHECK(strstr(out, "--node K applies to an existing network") != NULL);
 }
 
 TEST(net_missing_cometbft_says_what_to_do)
